@@ -1,0 +1,43 @@
+"""The one place where services are built from a BotConfig and wired together.
+
+Each service is built on first use and then reused, so that a notebook asking only for the event store
+never opens a broker connection, and two parts of the bot asking for the orders store share one.
+"""
+
+from functools import cached_property
+from types import TracebackType
+
+from gpttrader.config import BotConfig
+from gpttrader.store import Database, EventStore, OrdersStore
+
+
+class ApplicationContainer:
+    def __init__(self, config: BotConfig) -> None:
+        self.config = config
+
+    @cached_property
+    def database(self) -> Database:
+        return Database.for_state_dir(self.config.state_dir)
+
+    @cached_property
+    def event_store(self) -> EventStore:
+        return EventStore(self.database)
+
+    @cached_property
+    def orders_store(self) -> OrdersStore:
+        return OrdersStore(self.database)
+
+    def close(self) -> None:
+        if "database" in self.__dict__:
+            self.database.close()
+            del self.__dict__["database"]
+            self.__dict__.pop("event_store", None)
+            self.__dict__.pop("orders_store", None)
+
+    def __enter__(self) -> "ApplicationContainer":
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

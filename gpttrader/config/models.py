@@ -1,0 +1,242 @@
+"""The shape of a bot's configuration. Defaults are the production values; profiles state what differs.
+
+Every model forbids unknown keys: a misspelt limit that is silently ignored is a limit that is not there.
+"""
+
+import re
+from datetime import datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gpttrader.config.risk_limits import RiskLimits
+from gpttrader.config.secrets import Credentials
+from gpttrader.domain import TimeInForce
+from gpttrader.domain.values import require_utc
+
+ProfileName = Literal["dev", "paper", "canary", "prod"]
+PROFILE_NAMES: tuple[ProfileName, ...] = ("dev", "paper", "canary", "prod")
+LIVE_PROFILES: frozenset[str] = frozenset({"canary", "prod"})
+BrokerKind = Literal["deterministic", "paper", "coinbase"]
+MarketDataSource = Literal["deterministic", "coinbase"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+PositiveDecimal = Annotated[Decimal, Field(gt=0)]
+NonNegativeDecimal = Annotated[Decimal, Field(ge=0)]
+Fraction = Annotated[Decimal, Field(gt=0, le=1)]
+PositiveInt = Annotated[int, Field(gt=0)]
+
+_PRODUCT_ID = re.compile(r"^[A-Z0-9]{2,10}-[A-Z0-9]{2,10}(-[A-Z0-9]{2,10})*$")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def is_perpetual(product_id: str) -> bool:
+    return "-PERP" in product_id
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TradingWindow(Section):
+    """A daily UTC window in which new risk may be opened; it may wrap midnight (22:00-02:00)."""
+
+    start: time
+    end: time
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_string(cls, value: object) -> object:
+        # YAML 1.1 reads an unquoted 14:00 as the integer 840; refuse anything but "HH:MM".
+        if isinstance(value, time):
+            return value
+        if not isinstance(value, str) or not _CLOCK.match(value):
+            raise ValueError('must be a quoted "HH:MM" string in UTC, e.g. "14:00"')
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> "TradingWindow":
+        if self.start == self.end:
+            raise ValueError("start and end are equal: the window would be empty")
+        return self
+
+    def contains(self, moment: datetime) -> bool:
+        now = require_utc("moment", moment).time()
+        if self.start < self.end:
+            return self.start <= now < self.end
+        return now >= self.start or now < self.end
+
+
+class CoinbaseSettings(Section):
+    sandbox_url: str | None = None
+
+    @field_validator("sandbox_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(https?|wss?)://[^\s/]+(:\d+)?/?$", value):
+            raise ValueError("must be a base URL like https://127.0.0.1:8443")
+        return value
+
+
+class RiskConfig(Section):
+    limits_file: str | None = "spot_top10"
+    max_position_size: dict[str, PositiveDecimal] = Field(default_factory=dict)
+    max_notional_per_position: PositiveDecimal | None = None
+    daily_loss_limit: PositiveDecimal = Decimal(250)
+    max_drawdown: Fraction = Decimal("0.10")
+    max_exposure_fraction: Fraction = Decimal("0.60")
+    max_position_fraction: Fraction = Decimal("0.18")
+    max_leverage: Annotated[Decimal, Field(ge=1)] = Decimal(1)
+    min_liquidation_buffer: Fraction = Decimal("0.15")
+    max_slippage_bps: NonNegativeDecimal = Decimal(60)
+    max_impact_bps: NonNegativeDecimal = Decimal(50)
+    max_mark_staleness_seconds: PositiveInt = 180
+
+
+class VolatilityBreaker(Section):
+    enabled: bool = True
+    window: PositiveInt = 20
+    warning: PositiveDecimal = Decimal("0.18")
+    reduce_only: PositiveDecimal = Decimal("0.22")
+    kill_switch: PositiveDecimal = Decimal("0.28")
+    cooldown_minutes: PositiveInt = 20
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "VolatilityBreaker":
+        if not self.warning < self.reduce_only < self.kill_switch:
+            raise ValueError(
+                f"thresholds must rise: warning {self.warning} < reduce_only {self.reduce_only} "
+                f"< kill_switch {self.kill_switch}"
+            )
+        return self
+
+
+class CountBreaker(Section):
+    enabled: bool = True
+    limit: PositiveInt
+
+
+class AmountBreaker(Section):
+    enabled: bool = True
+    limit: PositiveDecimal
+
+
+class CircuitBreakers(Section):
+    volatility: VolatilityBreaker = VolatilityBreaker()
+    consecutive_losses: CountBreaker = CountBreaker(limit=5)
+    hourly_loss: AmountBreaker = AmountBreaker(limit=Decimal(100))
+    api_errors: CountBreaker = CountBreaker(limit=10)
+    stale_marks_seconds: CountBreaker = CountBreaker(limit=180)
+
+    @property
+    def all_enabled(self) -> bool:
+        return all(getattr(self, name).enabled for name in type(self).model_fields)
+
+
+class SizingConfig(Section):
+    method: Literal["fixed_fraction", "fixed_notional", "kelly"] = "fixed_fraction"
+    fraction: Fraction = Decimal("0.1")
+    notional: PositiveDecimal | None = None
+    kelly_fraction_cap: Fraction = Decimal("0.25")
+
+    @model_validator(mode="after")
+    def _notional_for_fixed_notional(self) -> "SizingConfig":
+        if self.method == "fixed_notional" and self.notional is None:
+            raise ValueError("method fixed_notional needs sizing.notional")
+        return self
+
+
+class ExecutionConfig(Section):
+    order_type: Literal["limit", "market"] = "limit"
+    time_in_force: TimeInForce = TimeInForce.GTC
+    slippage_tolerance_bps: NonNegativeDecimal = Decimal(20)
+    market_fallback: bool = False
+
+
+class OrderLimits(Section):
+    per_minute: PositiveInt = 10
+    per_hour: PositiveInt = 200
+    per_day: PositiveInt = 1000
+    min_interval_seconds: Annotated[int, Field(ge=0)] = 0
+
+
+class StrategyConfig(Section):
+    name: str = "baseline"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class BotConfig(Section):
+    """The resolved configuration of one bot: profile YAML, then environment, then explicit arguments."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    profile: ProfileName
+    broker: BrokerKind
+    market_data: MarketDataSource
+    symbols: tuple[str, ...] = Field(min_length=1)
+    interval_seconds: PositiveInt = 60
+    log_level: LogLevel = "INFO"
+    derivatives_enabled: bool = False
+    data_dir: Path = Path("data")
+    trading_window: TradingWindow | None = None
+    coinbase: CoinbaseSettings = CoinbaseSettings()
+    risk: RiskConfig = RiskConfig()
+    circuit_breakers: CircuitBreakers = CircuitBreakers()
+    sizing: SizingConfig = SizingConfig()
+    execution: ExecutionConfig = ExecutionConfig()
+    order_limits: OrderLimits = OrderLimits()
+    strategy: StrategyConfig = StrategyConfig()
+    # Set by the loader only: never from a profile file (see gpttrader.config.loader).
+    risk_limits: RiskLimits | None = None
+    credentials: Credentials | None = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("symbols")
+    @classmethod
+    def _product_ids(cls, symbols: tuple[str, ...]) -> tuple[str, ...]:
+        for symbol in symbols:
+            if not _PRODUCT_ID.match(symbol):
+                raise ValueError(f"{symbol!r} is not a product id like BTC-USD or BTC-PERP-INTX")
+        if len(set(symbols)) != len(symbols):
+            raise ValueError("symbols must not repeat")
+        return symbols
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "BotConfig":
+        perps = [s for s in self.symbols if is_perpetual(s)]
+        if perps and not self.derivatives_enabled:
+            raise ValueError(
+                f"symbols {', '.join(perps)} are perpetuals: set COINBASE_ENABLE_DERIVATIVES=1 to trade them"
+            )
+        if self.risk_limits is not None:
+            uncovered = [s for s in self.symbols if self.risk_limits.for_symbol(s) is None and not is_perpetual(s)]
+            if uncovered:
+                raise ValueError(
+                    f"symbols {', '.join(uncovered)} have no limits in risk limits {self.risk_limits.name!r} "
+                    f"(covered: {', '.join(self.risk_limits.symbols)})"
+                )
+            if self.risk.max_leverage > self.risk_limits.max_leverage:
+                raise ValueError(
+                    f"risk.max_leverage {self.risk.max_leverage} exceeds the limits file's "
+                    f"max_leverage {self.risk_limits.max_leverage}"
+                )
+        unknown = sorted(set(self.risk.max_position_size) - set(self.symbols))
+        if unknown:
+            raise ValueError(f"risk.max_position_size names {', '.join(unknown)}, which are not in symbols")
+        return self
+
+    def to_display_dict(self) -> dict[str, Any]:
+        """Everything resolved, JSON-ready, with credentials reduced to their source and a key hint."""
+        shown = self.model_dump(mode="json")
+        shown["credentials"] = None if self.credentials is None else self.credentials.describe()
+        return shown
+
+    @property
+    def is_live(self) -> bool:
+        """True when orders go to Coinbase with real money (canary, prod, or dev forced live)."""
+        return self.broker == "coinbase"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.data_dir / "state" / self.profile

@@ -1,0 +1,31 @@
+"""Frozen value types of the trading domain, with Decimal money and no I/O."""
+
+from gpttrader.domain.account import Balance, Position
+from gpttrader.domain.enums import Liquidity, OrderStatus, OrderType, ProductType, Side, TimeInForce
+from gpttrader.domain.errors import DomainError, OrderRejected
+from gpttrader.domain.market import Candle, Quote
+from gpttrader.domain.orders import Fill, Order, OrderRequest
+from gpttrader.domain.products import Product
+from gpttrader.domain.quantize import prepare_order, quantize_price, quantize_size
+
+__all__ = [
+    "Balance",
+    "Candle",
+    "DomainError",
+    "Fill",
+    "Liquidity",
+    "Order",
+    "OrderRejected",
+    "OrderRequest",
+    "OrderStatus",
+    "OrderType",
+    "Position",
+    "Product",
+    "ProductType",
+    "Quote",
+    "Side",
+    "TimeInForce",
+    "prepare_order",
+    "quantize_price",
+    "quantize_size",
+]

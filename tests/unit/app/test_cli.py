@@ -1,0 +1,103 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gpttrader.app import ApplicationContainer
+from gpttrader.app.cli import main
+from gpttrader.config import load_config
+
+SECRET = (
+    "-----BEGIN EC PRIVATE KEY-----\\n"
+    "MHcCAQEEIGhT0pSuperSecretKeyMaterial0123456789abcdefAoGCCqGSM49\\n"
+    "-----END EC PRIVATE KEY-----"
+)
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The installed `gpttrader` entry point, in a process of its own."""
+    script = Path(sys.executable).with_name("gpttrader")
+    return subprocess.run([str(script), *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_config_show_canary_prints_canary_values_and_no_secret(clean_env: dict[str, str]) -> None:
+    env = {
+        **clean_env,
+        "COINBASE_API_KEY": "organizations/org/apiKeys/key-9876",
+        "COINBASE_API_SECRET": SECRET,
+        "GPTTRADER_LOG_LEVEL": "DEBUG",
+    }
+    result = run_cli("config", "show", "--profile", "canary", env=env)
+    assert result.returncode == 0, result.stderr
+    shown = yaml.safe_load(result.stdout)
+    assert shown["profile"] == "canary"
+    assert shown["broker"] == "coinbase"
+    assert shown["risk"]["max_position_size"] == {"BTC-USD": "0.01"}
+    assert shown["risk"]["daily_loss_limit"] == "10"
+    assert shown["trading_window"] == {"start": "14:00:00", "end": "15:00:00"}
+    assert all(shown["circuit_breakers"][name]["enabled"] for name in shown["circuit_breakers"])
+    assert shown["credentials"] == {"source": "environment", "api_key": "****9876", "api_secret": "**********"}
+    for text in (result.stdout, result.stderr):
+        assert "SuperSecretKeyMaterial" not in text
+        assert "BEGIN EC PRIVATE KEY" not in text
+
+
+def test_config_show_json(clean_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "show", "--profile", "dev", "--format", "json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["broker"] == "deterministic"
+    assert shown["credentials"] is None
+
+
+def test_unknown_profile_exits_2_listing_profiles(clean_env: dict[str, str]) -> None:
+    for command in (["config", "show"], ["events", "tail"]):
+        result = run_cli(*command, "--profile", "staging", env=clean_env)
+        assert result.returncode == 2
+        assert "unknown profile 'staging'; profiles: dev, paper, canary, prod" in result.stderr
+
+
+def test_coinbase_trader_alias(clean_env: dict[str, str]) -> None:
+    alias = Path(sys.executable).with_name("coinbase-trader")
+    result = subprocess.run([str(alias), "--help"], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0
+    assert "config" in result.stdout
+    assert "events" in result.stdout
+
+
+def test_bad_config_from_environment_exits_2(clean_env: dict[str, str]) -> None:
+    result = run_cli("config", "show", "--profile", "paper", env={**clean_env, "SPOT_FORCE_LIVE": "1"})
+    assert result.returncode == 2
+    assert "SPOT_FORCE_LIVE=1 applies to the dev profile only" in result.stderr
+
+
+def test_events_tail(clean_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["events", "tail", "--profile", "dev"]) == 0
+    assert "no events yet" in capsys.readouterr().err
+    with ApplicationContainer(load_config("dev")) as container:
+        for i in range(5):
+            container.event_store.append("order.intent" if i % 2 else "cycle", {"i": i}, run_id="run-1")
+    assert main(["events", "tail", "--profile", "dev", "-n", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    assert "cycle run=run-1" in lines[0]
+    assert lines[-1].endswith('{"i": 4}')
+    assert main(["events", "tail", "--profile", "dev", "--type", "order.intent", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [row["payload"]["i"] for row in rows] == [1, 3]
+
+
+def test_bad_arguments_exit_2(clean_env: dict[str, str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["events", "tail", "-n", "0"])
+    assert info.value.code == 2
+    assert main([]) == 2
+
+
+def test_help_lists_only_working_commands(clean_env: dict[str, str]) -> None:
+    result = run_cli("--help", env=dict(os.environ))
+    commands = result.stdout.split("commands:")[1]
+    assert {line.split()[0] for line in commands.strip().splitlines()[1:]} == {"config", "events"}
