@@ -133,24 +133,19 @@ def test_logging_filter_redacts_message_args_and_tracebacks() -> None:
 
 def test_configure_logging_is_idempotent_and_guards_every_root_handler(capfd: pytest.CaptureFixture[str]) -> None:
     root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
     foreign_stream = io.StringIO()
     foreign = logging.StreamHandler(foreign_stream)
-    root.addHandler(foreign)
-    before = list(root.handlers)
-    level = root.level
+    root.handlers[:] = [foreign]
     try:
         configure_logging("INFO")
         configure_logging("INFO")
-        added = [h for h in root.handlers if h not in before]
-        assert len(added) == 1
+        assert len(root.handlers) == 2
         secret = Secret("configured-logging-secret")
         logging.getLogger("gpttrader.any").info("key=%s", secret.reveal())
         assert "configured-logging-secret" not in foreign_stream.getvalue()
         assert "key=**********" in foreign_stream.getvalue()
         assert "key=**********" in capfd.readouterr().err
     finally:
-        for handler in root.handlers[:]:
-            if handler not in before:
-                root.removeHandler(handler)
-        root.removeHandler(foreign)
+        root.handlers[:] = saved
         root.setLevel(level)
