@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import yaml
 
@@ -15,6 +16,8 @@ from gpttrader import __version__
 from gpttrader.app.container import ApplicationContainer
 from gpttrader.config import PROFILE_NAMES, ConfigError, load_config
 from gpttrader.config.redaction import configure_logging
+from gpttrader.sandbox import SandboxSettings, generate_key_file
+from gpttrader.sandbox.runner import serve_forever
 from gpttrader.store import DATABASE_FILE, Event
 
 Command = Callable[[argparse.Namespace], int]
@@ -54,6 +57,34 @@ def _parser() -> argparse.ArgumentParser:
     tail.add_argument("--type", action="append", dest="types", metavar="TYPE", help="only events of this type")
     tail.add_argument("--json", action="store_true", help="one JSON object per line")
     tail.set_defaults(run=_events_tail)
+
+    sandbox = commands.add_parser("sandbox", help="serve a local Coinbase-compatible exchange")
+    sandbox.add_argument("--port", type=_port, default=8443, help="port to listen on (default 8443; 0 picks one)")
+    sandbox.add_argument(
+        "--tls",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve https with a self-signed certificate (default; the SDK speaks https only)",
+    )
+    sandbox.add_argument(
+        "--key-file",
+        action="append",
+        type=Path,
+        dest="key_files",
+        metavar="PATH",
+        help="trust this CDP key file (default: data/state/sandbox/key.json, made if missing)",
+    )
+    sandbox.add_argument(
+        "--derivatives", action="store_true", help="serve INTX perpetuals (also COINBASE_ENABLE_DERIVATIVES=1)"
+    )
+    sandbox.add_argument("--speed", type=float, default=1.0, help="minutes of price path per wall minute")
+    sandbox.add_argument("--seed", type=int, default=7, help="seed of the synthetic price paths")
+    sandbox.set_defaults(run=_sandbox_serve)
+    sandbox_commands = sandbox.add_subparsers(title="sandbox commands", metavar="COMMAND")
+    keys = sandbox_commands.add_parser("keys", help="write a new CDP-style key file (mode 0600)")
+    keys.add_argument("--out", type=Path, required=True, help="where to write the key file")
+    keys.add_argument("--algorithm", choices=("ES256", "EdDSA"), default="ES256")
+    keys.set_defaults(run=_sandbox_keys)
     return parser
 
 
@@ -63,6 +94,13 @@ def _profile_option(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help=f"one of {', '.join(PROFILE_NAMES)} (default: $GPTTRADER_PROFILE, paper if PERPS_PAPER=1, else dev)",
     )
+
+
+def _port(text: str) -> int:
+    value = int(text) if text.isdigit() else -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -96,6 +134,40 @@ def _events_tail(args: argparse.Namespace) -> int:
         events = container.event_store.tail(args.lines, types=args.types)
     for event in events:
         print(_format_event(event, as_json=args.json))
+    return 0
+
+
+def _sandbox_serve(args: argparse.Namespace) -> int:
+    config = load_config(None)
+    configure_logging(config.log_level)
+    state_dir = config.data_dir / "state" / "sandbox"
+    key_files = tuple(args.key_files or ())
+    if not key_files:
+        default_key = state_dir / "key.json"
+        if not default_key.exists():
+            generate_key_file(default_key)
+        key_files = (default_key,)
+    for path in key_files:
+        print(f"trusting key file {path} (use it with COINBASE_KEY_FILE={path})", flush=True)
+    settings = SandboxSettings(
+        state_dir=state_dir,
+        key_files=key_files,
+        port=args.port,
+        tls=args.tls,
+        derivatives_enabled=args.derivatives or config.derivatives_enabled,
+        speed=args.speed,
+        seed=args.seed,
+    )
+    serve_forever(settings)
+    return 0
+
+
+def _sandbox_keys(args: argparse.Namespace) -> int:
+    if args.out.exists():
+        print(f"gpttrader: error: {args.out} exists; refusing to overwrite a key", file=sys.stderr)
+        return 2
+    key = generate_key_file(args.out, args.algorithm)
+    print(f"wrote {args.algorithm} key {key.name} to {args.out} (mode 600)")
     return 0
 
 

@@ -100,4 +100,47 @@ def test_bad_arguments_exit_2(clean_env: dict[str, str]) -> None:
 def test_help_lists_only_working_commands(clean_env: dict[str, str]) -> None:
     result = run_cli("--help", env=dict(os.environ))
     commands = result.stdout.split("commands:")[1]
-    assert {line.split()[0] for line in commands.strip().splitlines()[1:]} == {"config", "events"}
+    assert {line.split()[0] for line in commands.strip().splitlines()[1:]} == {"config", "events", "sandbox"}
+
+
+def test_sandbox_keys_writes_a_private_key_file_once(clean_env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "keys" / "key.json"
+    result = run_cli("sandbox", "keys", "--out", str(out), "--algorithm", "EdDSA", env=clean_env)
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    key = json.loads(out.read_text())
+    assert key["name"].startswith("organizations/sandbox/apiKeys/")
+    assert key["privateKey"] not in result.stdout
+    again = run_cli("sandbox", "keys", "--out", str(out), env=clean_env)
+    assert again.returncode == 2
+    assert "refusing to overwrite" in again.stderr
+
+
+def test_sandbox_serves_the_sdk_from_the_command_line(clean_env: dict[str, str], tmp_path: Path) -> None:
+    from coinbase.rest import RESTClient
+
+    from gpttrader.brokers.coinbase.transport import trust_certificate
+
+    script = Path(sys.executable).with_name("gpttrader")
+    proc = subprocess.Popen(
+        [str(script), "sandbox", "--port", "0"],
+        env=clean_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]
+        key_file = Path(lines[0].split("COINBASE_KEY_FILE=")[1].rstrip(")\n"))
+        base_url = lines[1].split("https://")[1].strip()
+        cert = Path(lines[2].split("certificate: ")[1].strip())
+        key = json.loads(key_file.read_text())
+        client = RESTClient(api_key=key["name"], api_secret=key["privateKey"], base_url=base_url, timeout=10)
+        trust_certificate(client.session, base_url, cert)
+        order = client.market_order_buy(client_order_id="cli-1", product_id="ETH-USD", base_size="0.1")
+        assert order.success
+        assert client.get_order(order.success_response["order_id"]).order.status == "FILLED"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,0 +1,1 @@
+"""Broker adapters: Coinbase (official SDK), and the simulated fill model shared by backtest, paper and sandbox."""

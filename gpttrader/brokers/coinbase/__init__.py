@@ -1,0 +1,1 @@
+"""The Coinbase Advanced Trade broker on the official `coinbase-advanced-py` SDK."""

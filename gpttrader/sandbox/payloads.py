@@ -1,0 +1,180 @@
+"""Coinbase Advanced Trade JSON shapes: numbers as strings, times in RFC 3339, as the SDK's types expect."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from gpttrader.domain import ProductType, Side
+from gpttrader.sandbox.catalog import Listing
+from gpttrader.sandbox.exchange import Account, SandboxFill, SandboxOrder
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def money(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value else "0"
+
+
+def product(listing: Listing, price: Decimal, change_24h: Decimal, volume_24h: Decimal) -> dict[str, Any]:
+    p = listing.product
+    body: dict[str, Any] = {
+        "product_id": p.product_id,
+        "price": str(price),
+        "price_percentage_change_24h": money(change_24h),
+        "volume_24h": money(volume_24h),
+        "volume_percentage_change_24h": "0",
+        "base_increment": str(p.base_increment),
+        "quote_increment": str(p.quote_increment),
+        "quote_min_size": str(p.quote_min_size),
+        "quote_max_size": "150000000",
+        "base_min_size": str(p.base_min_size),
+        "base_max_size": str(p.base_max_size),
+        "base_name": listing.base_name,
+        "quote_name": "US Dollar" if p.quote_currency == "USD" else p.quote_currency,
+        "watched": False,
+        "is_disabled": False,
+        "new": False,
+        "status": "online",
+        "cancel_only": False,
+        "limit_only": False,
+        "post_only": False,
+        "trading_disabled": False,
+        "auction_mode": False,
+        "product_type": p.product_type.value,
+        "quote_currency_id": p.quote_currency,
+        "base_currency_id": p.base_currency if p.product_type is ProductType.SPOT else "",
+        "fcm_trading_session_details": None,
+        "mid_market_price": str(price),
+        "alias": "",
+        "alias_to": [],
+        "base_display_symbol": p.base_currency,
+        "quote_display_symbol": p.quote_currency,
+        "view_only": False,
+        "price_increment": str(p.quote_increment),
+        "display_name": listing.display_name or p.product_id,
+        "product_venue": listing.venue,
+        "approximate_quote_24h_volume": money(volume_24h * price),
+        "new_at": None,
+    }
+    if p.product_type is not ProductType.SPOT:
+        details: dict[str, Any] = {
+            "venue": "cde" if p.product_type is ProductType.FUTURE else "intx",
+            "contract_code": listing.contract_code,
+            "contract_size": str(p.contract_size),
+            "contract_root_unit": p.base_currency,
+            "contract_display_name": listing.display_name,
+            "risk_managed_by": "MANAGED_BY_FCM" if p.product_type is ProductType.FUTURE else "MANAGED_BY_VENUE",
+        }
+        if p.expiry is not None:
+            details.update(
+                contract_expiry=rfc3339(p.expiry),
+                contract_expiry_type="EXPIRING",
+                contract_expiry_timezone="Europe/London",
+                time_to_expiry_ms=str(int((p.expiry - datetime.now(UTC)).total_seconds() * 1000)),
+            )
+        else:
+            details.update(
+                contract_expiry_type="PERPETUAL",
+                funding_rate="0.0001",
+                funding_interval="3600s",
+                perpetual_details={"open_interest": "0", "funding_rate": "0.0001", "max_leverage": "20"},
+            )
+        body["future_product_details"] = details
+        if p.product_type is ProductType.FUTURE:
+            now = datetime.now(UTC)
+            body["fcm_trading_session_details"] = {
+                "is_session_open": True,
+                "open_time": rfc3339(now.replace(hour=0, minute=0, second=0, microsecond=0)),
+                "close_time": rfc3339(now.replace(hour=23, minute=59, second=59, microsecond=0)),
+                "session_state": "FCM_TRADING_SESSION_STATE_OPEN",
+                "after_hours_order_entry_disabled": False,
+            }
+    return body
+
+
+def account(entry: Account) -> dict[str, Any]:
+    return {
+        "uuid": entry.uuid,
+        "name": f"{entry.currency} Wallet",
+        "currency": entry.currency,
+        "available_balance": {"value": money(entry.available), "currency": entry.currency},
+        "default": entry.currency == "USD",
+        "active": True,
+        "created_at": rfc3339(entry.created_at),
+        "updated_at": rfc3339(entry.created_at),
+        "deleted_at": None,
+        "type": "FIAT" if entry.currency in ("USD", "USDC", "EUR") else "CRYPTO",
+        "ready": True,
+        "hold": {"value": money(entry.hold), "currency": entry.currency},
+        "retail_portfolio_id": "sandbox-portfolio",
+    }
+
+
+def order(entry: SandboxOrder) -> dict[str, Any]:
+    completion = entry.filled_size / entry.base_size * 100 if entry.base_size else Decimal(0)
+    return {
+        "order_id": entry.order_id,
+        "product_id": entry.product_id,
+        "user_id": "sandbox-user",
+        "order_configuration": entry.configuration,
+        "side": entry.side.value,
+        "client_order_id": entry.client_order_id,
+        "status": entry.status,
+        "time_in_force": entry.time_in_force,
+        "created_time": rfc3339(entry.created_time),
+        "completion_percentage": money(completion.quantize(Decimal("0.01"))),
+        "filled_size": money(entry.filled_size),
+        "average_filled_price": money(entry.average_price),
+        "fee": "",
+        "number_of_fills": str(entry.fill_count),
+        "filled_value": money(entry.filled_value),
+        "pending_cancel": False,
+        "size_in_quote": False,
+        "total_fees": money(entry.total_fees),
+        "size_inclusive_of_fees": False,
+        "total_value_after_fees": money(
+            entry.filled_value + entry.total_fees if entry.side is Side.BUY else entry.filled_value - entry.total_fees
+        ),
+        "trigger_status": "INVALID_ORDER_TYPE",
+        "order_type": entry.order_type,
+        "reject_reason": "REJECT_REASON_UNSPECIFIED",
+        "settled": entry.status in ("FILLED", "CANCELLED", "EXPIRED"),
+        "product_type": "SPOT",
+        "reject_message": "",
+        "cancel_message": entry.cancel_message,
+        "order_placement_source": "RETAIL_ADVANCED",
+        "outstanding_hold_amount": money(entry.hold),
+        "is_liquidation": False,
+        "last_fill_time": rfc3339(entry.last_fill_time) if entry.last_fill_time else None,
+        "leverage": "",
+        "margin_type": "CROSS",
+        "retail_portfolio_id": "sandbox-portfolio",
+        "originating_order_id": "",
+        "attached_order_id": "",
+    }
+
+
+def fill(entry: SandboxFill) -> dict[str, Any]:
+    return {
+        "entry_id": entry.entry_id,
+        "trade_id": entry.trade_id,
+        "order_id": entry.order_id,
+        "trade_time": rfc3339(entry.trade_time),
+        "trade_type": "FILL",
+        "price": money(entry.price),
+        "size": money(entry.size),
+        "commission": money(entry.commission),
+        "product_id": entry.product_id,
+        "sequence_timestamp": rfc3339(entry.trade_time),
+        "liquidity_indicator": entry.liquidity.value,
+        "size_in_quote": False,
+        "user_id": "sandbox-user",
+        "side": entry.side.value,
+        "retail_portfolio_id": "sandbox-portfolio",
+    }
+
+
+def error(code: str, message: str) -> dict[str, Any]:
+    return {"error": code, "error_details": message, "message": message}

@@ -1,0 +1,460 @@
+"""The sandbox's HTTP API: the Advanced Trade paths under /api/v3/brokerage, plus a local admin API.
+
+Private paths need a Coinbase-style JWT (see auth.py). Public paths (`/time`, `/market/...`) do not,
+but accept one, as Coinbase does. Order rejects are HTTP 200 with `success: false`.
+"""
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from gpttrader.domain import Side
+from gpttrader.sandbox import payloads
+from gpttrader.sandbox.auth import AuthenticationFailed, verify_bearer
+from gpttrader.sandbox.exchange import Exchange, NotFoundError, OrderRejectedError
+from gpttrader.sandbox.keys import SandboxKey
+
+API = "/api/v3/brokerage"
+GRANULARITIES = {
+    "ONE_MINUTE": 60,
+    "FIVE_MINUTE": 300,
+    "FIFTEEN_MINUTE": 900,
+    "THIRTY_MINUTE": 1800,
+    "ONE_HOUR": 3600,
+    "TWO_HOUR": 7200,
+    "FOUR_HOUR": 14400,
+    "SIX_HOUR": 21600,
+    "ONE_DAY": 86400,
+}
+MAX_CANDLES = 350
+_PUBLIC = (f"{API}/time", f"{API}/market/")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+API_KEY = web.RequestKey("api_key", SandboxKey)
+
+
+def json_response(body: dict[str, Any], status: int = 200) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+def fail(status: int, code: str, message: str) -> web.HTTPException:
+    cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound}[status]
+    return cls(text=web.json_response(payloads.error(code, message)).text, content_type="application/json")
+
+
+class SandboxApi:
+    def __init__(self, exchange: Exchange, keys: dict[str, SandboxKey]) -> None:
+        self.exchange = exchange
+        self.keys = keys
+
+    def application(self) -> web.Application:
+        app = web.Application(middlewares=[self._authenticate])
+        r = app.router
+        r.add_get(f"{API}/time", self.server_time)
+        for prefix in (API, f"{API}/market"):
+            r.add_get(f"{prefix}/products", self.list_products)
+            r.add_get(f"{prefix}/products/{{product_id}}", self.get_product)
+            r.add_get(f"{prefix}/products/{{product_id}}/candles", self.candles)
+            r.add_get(f"{prefix}/products/{{product_id}}/ticker", self.market_trades)
+            r.add_get(f"{prefix}/product_book", self.product_book)
+        r.add_get(f"{API}/best_bid_ask", self.best_bid_ask)
+        r.add_get(f"{API}/accounts", self.list_accounts)
+        r.add_get(f"{API}/accounts/{{account_id}}", self.get_account)
+        r.add_post(f"{API}/orders", self.create_order)
+        r.add_post(f"{API}/orders/preview", self.preview_order)
+        r.add_post(f"{API}/orders/batch_cancel", self.cancel_orders)
+        r.add_get(f"{API}/orders/historical/batch", self.list_orders)
+        r.add_get(f"{API}/orders/historical/fills", self.list_fills)
+        r.add_get(f"{API}/orders/historical/{{order_id}}", self.get_order)
+        r.add_get(f"{API}/transaction_summary", self.transaction_summary)
+        r.add_get(f"{API}/key_permissions", self.key_permissions)
+        r.add_post("/sandbox/admin/clock", self.admin_clock)
+        return app
+
+    @web.middleware
+    async def _authenticate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/sandbox/admin/"):
+            if request.remote not in ("127.0.0.1", "::1"):
+                raise fail(403, "PERMISSION_DENIED", "the admin API answers loopback only")
+        elif not request.path.startswith(_PUBLIC):
+            try:
+                request[API_KEY] = verify_bearer(
+                    request.headers.get("Authorization"),
+                    method=request.method,
+                    host=request.host,
+                    path=request.path,
+                    keys=self.keys,
+                )
+            except AuthenticationFailed as exc:
+                raise fail(401, "UNAUTHENTICATED", str(exc)) from None
+        try:
+            return await handler(request)
+        except NotFoundError as exc:
+            raise fail(404, "NOT_FOUND", str(exc)) from None
+
+    # -- market data ----------------------------------------------------------------------------------
+    async def server_time(self, request: web.Request) -> web.Response:
+        now = time.time()
+        return json_response(
+            {
+                "iso": payloads.rfc3339(datetime.fromtimestamp(now, UTC)),
+                "epochSeconds": str(int(now)),
+                "epochMillis": str(int(now * 1000)),
+            }
+        )
+
+    def _product_body(self, product_id: str) -> dict[str, Any]:
+        exchange = self.exchange
+        listing = exchange.listing(product_id)
+        clock, path = exchange.clock, exchange.paths[product_id]
+        now = time.time()
+        first, _, _, last, volume = path.span(clock.position(now - 86400), clock.position(now))
+        change = (Decimal(repr(last)) / Decimal(repr(first)) - 1) * 100 if first else Decimal(0)
+        return payloads.product(
+            listing,
+            exchange.mid(product_id),
+            change.quantize(Decimal("0.0001")),
+            Decimal(repr(volume)).quantize(listing.product.base_increment),
+        )
+
+    async def list_products(self, request: web.Request) -> web.Response:
+        wanted = request.query.getall("product_ids", [])
+        product_type = request.query.get("product_type")
+        bodies = []
+        for product_id in self.exchange.listings:
+            if not self.exchange.visible(product_id) or (wanted and product_id not in wanted):
+                continue
+            if product_type and self.exchange.listings[product_id].product.product_type.value != product_type:
+                continue
+            bodies.append(self._product_body(product_id))
+        return json_response({"products": bodies, "num_products": len(bodies)})
+
+    async def get_product(self, request: web.Request) -> web.Response:
+        return json_response(self._product_body(request.match_info["product_id"]))
+
+    async def candles(self, request: web.Request) -> web.Response:
+        product_id = request.match_info["product_id"]
+        self.exchange.listing(product_id)
+        query = request.query
+        granularity = GRANULARITIES.get(query.get("granularity", ""))
+        if granularity is None:
+            raise fail(400, "INVALID_ARGUMENT", f"granularity must be one of {', '.join(GRANULARITIES)}")
+        try:
+            start, end = int(query["start"]), int(query["end"])
+        except (KeyError, ValueError):
+            raise fail(400, "INVALID_ARGUMENT", "start and end must be UNIX seconds") from None
+        now = int(time.time())
+        end = min(end, now)
+        first = start - start % granularity
+        buckets = list(range(first, end, granularity))
+        limit = int(query.get("limit", MAX_CANDLES))
+        if len(buckets) > min(limit, MAX_CANDLES):
+            raise fail(
+                400, "INVALID_ARGUMENT", f"number of candles requested should be less than or equal to {MAX_CANDLES}"
+            )
+        clock, path = self.exchange.clock, self.exchange.paths[product_id]
+        quantum = self.exchange.listings[product_id].product.quote_increment
+        rows = []
+        for bucket in reversed(buckets):
+            o, h, low, c, v = path.span(clock.position(bucket), clock.position(min(bucket + granularity, now)))
+            rows.append(
+                {
+                    "start": str(bucket),
+                    "low": _px(low, quantum),
+                    "high": _px(h, quantum),
+                    "open": _px(o, quantum),
+                    "close": _px(c, quantum),
+                    "volume": f"{v:.8f}",
+                }
+            )
+        return json_response({"candles": rows})
+
+    async def market_trades(self, request: web.Request) -> web.Response:
+        product_id = request.match_info["product_id"]
+        listing = self.exchange.listing(product_id)
+        limit = max(1, min(int(request.query.get("limit", "10")), 1000))
+        clock, path = self.exchange.clock, self.exchange.paths[product_id]
+        now = time.time()
+        trades = []
+        for i in range(limit):
+            moment = now - i * 5
+            position = clock.position(moment)
+            size = Decimal(repr(path.minute_volume(position) / 12)).quantize(listing.product.base_increment)
+            trades.append(
+                {
+                    "trade_id": str(int(position * 720)),
+                    "product_id": product_id,
+                    "price": _px(path.price(position), listing.product.quote_increment),
+                    "size": str(max(size, listing.product.base_increment)),
+                    "time": payloads.rfc3339(datetime.fromtimestamp(moment, UTC)),
+                    "side": "BUY" if i % 2 else "SELL",
+                    "bid": "",
+                    "ask": "",
+                    "exchange": "coinbase",
+                }
+            )
+        bid, ask = self._touch(product_id)
+        return json_response({"trades": trades, "best_bid": str(bid), "best_ask": str(ask)})
+
+    def _touch(self, product_id: str) -> tuple[Decimal, Decimal]:
+        return self.exchange.book(product_id, Side.BUY, 1)[0][0], self.exchange.book(product_id, Side.SELL, 1)[0][0]
+
+    async def product_book(self, request: web.Request) -> web.Response:
+        product_id = request.query.get("product_id", "")
+        self.exchange.listing(product_id)
+        levels = max(1, min(int(request.query.get("limit", "20")), 200))
+        bids = self.exchange.book(product_id, Side.BUY, levels)
+        asks = self.exchange.book(product_id, Side.SELL, levels)
+        mid = (bids[0][0] + asks[0][0]) / 2
+        book = {
+            "product_id": product_id,
+            "bids": [{"price": str(p), "size": str(s)} for p, s in bids],
+            "asks": [{"price": str(p), "size": str(s)} for p, s in asks],
+            "time": payloads.rfc3339(datetime.now(UTC)),
+        }
+        return json_response(
+            {
+                "pricebook": book,
+                "last": str(mid),
+                "mid_market": str(mid),
+                "spread_bps": payloads.money((asks[0][0] - bids[0][0]) / mid * 10000),
+                "spread_absolute": str(asks[0][0] - bids[0][0]),
+            }
+        )
+
+    async def best_bid_ask(self, request: web.Request) -> web.Response:
+        wanted = request.query.getall("product_ids", []) or [
+            p for p in self.exchange.listings if self.exchange.visible(p)
+        ]
+        books = []
+        for product_id in wanted:
+            self.exchange.listing(product_id)
+            (bid, bid_size), (ask, ask_size) = (
+                self.exchange.book(product_id, Side.BUY, 1)[0],
+                self.exchange.book(product_id, Side.SELL, 1)[0],
+            )
+            books.append(
+                {
+                    "product_id": product_id,
+                    "bids": [{"price": str(bid), "size": str(bid_size)}],
+                    "asks": [{"price": str(ask), "size": str(ask_size)}],
+                    "time": payloads.rfc3339(datetime.now(UTC)),
+                }
+            )
+        return json_response({"pricebooks": books})
+
+    # -- accounts -------------------------------------------------------------------------------------
+    async def list_accounts(self, request: web.Request) -> web.Response:
+        with self.exchange.lock:
+            self.exchange.advance()
+            accounts = [payloads.account(a) for a in self.exchange.accounts.values()]
+        return json_response({"accounts": accounts, "has_next": False, "cursor": "", "size": len(accounts)})
+
+    async def get_account(self, request: web.Request) -> web.Response:
+        with self.exchange.lock:
+            self.exchange.advance()
+            for entry in self.exchange.accounts.values():
+                if entry.uuid == request.match_info["account_id"]:
+                    return json_response({"account": payloads.account(entry)})
+        raise NotFoundError(f"account {request.match_info['account_id']} not found")
+
+    async def transaction_summary(self, request: web.Request) -> web.Response:
+        fees = self.exchange.fees
+        volume = sum((f.price * f.size for f in self.exchange.fills), Decimal(0))
+        total_fees = sum((f.commission for f in self.exchange.fills), Decimal(0))
+        return json_response(
+            {
+                "total_volume": float(volume),
+                "total_fees": float(total_fees),
+                "fee_tier": {
+                    "pricing_tier": fees.tier_name,
+                    "usd_from": "0",
+                    "usd_to": "10000",
+                    "taker_fee_rate": str(fees.taker),
+                    "maker_fee_rate": str(fees.maker),
+                    "aop_from": "",
+                    "aop_to": "",
+                },
+                "margin_rate": None,
+                "goods_and_services_tax": None,
+                "advanced_trade_only_volume": float(volume),
+                "advanced_trade_only_fees": float(total_fees),
+                "coinbase_pro_volume": 0,
+                "coinbase_pro_fees": 0,
+            }
+        )
+
+    async def key_permissions(self, request: web.Request) -> web.Response:
+        key = request[API_KEY]
+        return json_response(
+            {
+                "can_view": key.can_view,
+                "can_trade": key.can_trade,
+                "can_transfer": False,
+                "portfolio_uuid": "sandbox-portfolio",
+                "portfolio_type": "DEFAULT",
+            }
+        )
+
+    # -- orders ---------------------------------------------------------------------------------------
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise fail(400, "INVALID_ARGUMENT", "the body must be JSON") from None
+        if not isinstance(body, dict):
+            raise fail(400, "INVALID_ARGUMENT", "the body must be a JSON object")
+        return body
+
+    def _require_trade(self, request: web.Request) -> None:
+        if not request[API_KEY].can_trade:
+            raise fail(403, "PERMISSION_DENIED", "Missing required scopes")
+
+    async def create_order(self, request: web.Request) -> web.Response:
+        self._require_trade(request)
+        body = await self._body(request)
+        client_order_id = str(body.get("client_order_id") or "")
+        if not client_order_id:
+            raise fail(400, "INVALID_ARGUMENT", "client_order_id is required")
+        configuration = body.get("order_configuration", {})
+        try:
+            order, _ = self.exchange.create(client_order_id, self.exchange.parse(body))
+        except OrderRejectedError as exc:
+            return json_response(
+                {
+                    "success": False,
+                    "failure_reason": "UNKNOWN_FAILURE_REASON",
+                    "order_id": "",
+                    "error_response": {
+                        "error": exc.error,
+                        "message": exc.message,
+                        "error_details": exc.message,
+                        "preview_failure_reason": exc.preview_failure_reason,
+                    },
+                    "order_configuration": configuration,
+                }
+            )
+        return json_response(
+            {
+                "success": True,
+                "failure_reason": "UNKNOWN_FAILURE_REASON",
+                "order_id": order.order_id,
+                "success_response": {
+                    "order_id": order.order_id,
+                    "product_id": order.product_id,
+                    "side": order.side.value,
+                    "client_order_id": order.client_order_id,
+                },
+                "order_configuration": order.configuration,
+            }
+        )
+
+    async def preview_order(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        try:
+            figures = self.exchange.preview(self.exchange.parse(body))
+        except OrderRejectedError as exc:
+            return json_response(
+                {
+                    "errs": [exc.preview_failure_reason],
+                    "warning": [],
+                    "quote_size": "0",
+                    "base_size": "0",
+                    "best_bid": "",
+                    "best_ask": "",
+                    "is_max": False,
+                    "order_total": "0",
+                    "commission_total": "0",
+                    "slippage": "0",
+                    "preview_id": "",
+                }
+            )
+        total = figures["quote_size"] + figures["commission_total"]
+        return json_response(
+            {
+                "order_total": payloads.money(total),
+                "commission_total": payloads.money(figures["commission_total"]),
+                "errs": [],
+                "warning": [],
+                "quote_size": payloads.money(figures["quote_size"]),
+                "base_size": payloads.money(figures["base_size"]),
+                "best_bid": str(figures["best_bid"]),
+                "best_ask": str(figures["best_ask"]),
+                "is_max": False,
+                "slippage": payloads.money(figures["slippage"].quantize(Decimal("0.000001"))),
+                "preview_id": f"preview-{int(time.time() * 1000)}",
+            }
+        )
+
+    async def cancel_orders(self, request: web.Request) -> web.Response:
+        self._require_trade(request)
+        body = await self._body(request)
+        results = []
+        for order_id in body.get("order_ids", []):
+            success, reason = self.exchange.cancel(str(order_id))
+            results.append(
+                {
+                    "success": success,
+                    "failure_reason": reason or "UNKNOWN_CANCEL_FAILURE_REASON",
+                    "order_id": str(order_id),
+                }
+            )
+        return json_response({"results": results})
+
+    async def get_order(self, request: web.Request) -> web.Response:
+        with self.exchange.lock:
+            self.exchange.advance()
+            entry = self.exchange.orders.get(request.match_info["order_id"])
+            if entry is None:
+                raise NotFoundError(f"order {request.match_info['order_id']} not found")
+            return json_response({"order": payloads.order(entry)})
+
+    async def list_orders(self, request: web.Request) -> web.Response:
+        query = request.query
+        ids, products = set(query.getall("order_ids", [])), set(query.getall("product_ids", []))
+        statuses = set(query.getall("order_status", []))
+        with self.exchange.lock:
+            self.exchange.advance()
+            rows = [
+                payloads.order(o)
+                for o in sorted(self.exchange.orders.values(), key=lambda o: o.created_time, reverse=True)
+                if (not ids or o.order_id in ids)
+                and (not products or o.product_id in products)
+                and (not statuses or o.status in statuses)
+            ]
+        limit = int(query.get("limit", "1000"))
+        return json_response({"orders": rows[:limit], "sequence": "0", "has_next": len(rows) > limit, "cursor": ""})
+
+    async def list_fills(self, request: web.Request) -> web.Response:
+        query = request.query
+        ids, products = set(query.getall("order_ids", [])), set(query.getall("product_ids", []))
+        trades = set(query.getall("trade_ids", []))
+        with self.exchange.lock:
+            self.exchange.advance()
+            rows = [
+                payloads.fill(f)
+                for f in reversed(self.exchange.fills)
+                if (not ids or f.order_id in ids)
+                and (not products or f.product_id in products)
+                and (not trades or f.trade_id in trades)
+            ]
+        limit = int(query.get("limit", "1000"))
+        return json_response({"fills": rows[:limit], "cursor": ""})
+
+    # -- admin ----------------------------------------------------------------------------------------
+    async def admin_clock(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        if "advance_minutes" in body:
+            self.exchange.clock.advance(float(body["advance_minutes"]))
+        if "freeze" in body:
+            self.exchange.clock.freeze(bool(body["freeze"]))
+        with self.exchange.lock:
+            self.exchange.advance()
+        return json_response({"position": self.exchange.clock.position()})
+
+
+def _px(value: float, quantum: Decimal) -> str:
+    return str(Decimal(repr(value)).quantize(quantum))

@@ -1,0 +1,64 @@
+"""A sandbox exchange on a free port, and the official SDK's RESTClient pointed at it."""
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from coinbase.rest import RESTClient
+
+from gpttrader.brokers.coinbase.transport import trust_certificate
+from gpttrader.sandbox import RunningSandbox, SandboxSettings, generate_key_file
+
+SandboxFactory = Callable[..., RunningSandbox]
+
+
+@pytest.fixture
+def start_sandbox(tmp_path: Path) -> Iterator[SandboxFactory]:
+    started: list[RunningSandbox] = []
+
+    def start(**overrides: Any) -> RunningSandbox:
+        key_file = tmp_path / f"key-{len(started)}.json"
+        generate_key_file(key_file, overrides.pop("algorithm", "ES256"))
+        settings = SandboxSettings(
+            state_dir=tmp_path / f"sandbox-{len(started)}", key_files=(key_file,), speed=0.0, **overrides
+        )
+        sandbox = RunningSandbox(settings)
+        started.append(sandbox)
+        return sandbox
+
+    yield start
+    for sandbox in started:
+        sandbox.stop()
+
+
+@pytest.fixture
+def sandbox(start_sandbox: SandboxFactory) -> RunningSandbox:
+    """A sandbox whose price path stands still unless a test moves it (speed 0)."""
+    return start_sandbox()
+
+
+def sdk_client(sandbox: RunningSandbox, key_index: int = 0) -> RESTClient:
+    key = json.loads(sandbox.settings.key_files[key_index].read_text())
+    client = RESTClient(api_key=key["name"], api_secret=key["privateKey"], base_url=sandbox.base_url, timeout=10)
+    assert sandbox.cert_path is not None
+    trust_certificate(client.session, sandbox.base_url, sandbox.cert_path)
+    return client
+
+
+@pytest.fixture
+def client(sandbox: RunningSandbox) -> RESTClient:
+    return sdk_client(sandbox)
+
+
+def admin(sandbox: RunningSandbox, **body: Any) -> dict[str, Any]:
+    """Call the sandbox's admin API (loopback only, no JWT)."""
+    session = requests.Session()
+    assert sandbox.cert_path is not None
+    trust_certificate(session, sandbox.base_url, sandbox.cert_path)
+    response = session.post(f"https://{sandbox.base_url}/sandbox/admin/clock", json=body, timeout=10)
+    response.raise_for_status()
+    result: dict[str, Any] = response.json()
+    return result
