@@ -7,15 +7,19 @@ a failure while doing the work.
 import argparse
 import json
 import sys
+import uuid
 from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import yaml
 
 from gpttrader import __version__
 from gpttrader.app.container import ApplicationContainer
+from gpttrader.brokers.errors import BrokerError
 from gpttrader.config import PROFILE_NAMES, ConfigError, load_config
 from gpttrader.config.redaction import configure_logging
+from gpttrader.domain import Order, OrderRejected, OrderRequest, OrderType, Side, TimeInForce
 from gpttrader.sandbox import SandboxSettings, generate_key_file
 from gpttrader.sandbox.runner import serve_forever
 from gpttrader.store import DATABASE_FILE, Event
@@ -58,6 +62,31 @@ def _parser() -> argparse.ArgumentParser:
     tail.add_argument("--json", action="store_true", help="one JSON object per line")
     tail.set_defaults(run=_events_tail)
 
+    order = commands.add_parser("order", help="place, list and cancel orders through the Coinbase broker")
+    order_commands = order.add_subparsers(title="order commands", metavar="COMMAND")
+    place = order_commands.add_parser("place", help="place an order (written to the orders store first)")
+    _profile_option(place)
+    place.add_argument("--product", required=True, metavar="ID", help="product id, e.g. BTC-USD")
+    place.add_argument("--side", required=True, type=str.upper, choices=[s.value for s in Side])
+    place.add_argument("--size", required=True, type=_decimal_arg, help="size in base units")
+    place.add_argument("--limit-price", type=_decimal_arg, help="a limit order at this price (else market)")
+    place.add_argument(
+        "--tif",
+        type=str.upper,
+        choices=[t.value for t in TimeInForce if t is not TimeInForce.GTD],
+        help="time in force (default GTC for limit, IOC for market)",
+    )
+    place.add_argument("--post-only", action="store_true")
+    place.set_defaults(run=_order_place)
+    listing = order_commands.add_parser("list", help="orders in the orders store, refreshed from the venue")
+    _profile_option(listing)
+    listing.add_argument("--open", action="store_true", help="only orders not in a final state")
+    listing.set_defaults(run=_order_list)
+    cancel = order_commands.add_parser("cancel", help="cancel an order by its client order id")
+    _profile_option(cancel)
+    cancel.add_argument("client_order_id")
+    cancel.set_defaults(run=_order_cancel)
+
     sandbox = commands.add_parser("sandbox", help="serve a local Coinbase-compatible exchange")
     sandbox.add_argument("--port", type=_port, default=8443, help="port to listen on (default 8443; 0 picks one)")
     sandbox.add_argument(
@@ -94,6 +123,16 @@ def _profile_option(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help=f"one of {', '.join(PROFILE_NAMES)} (default: $GPTTRADER_PROFILE, paper if PERPS_PAPER=1, else dev)",
     )
+
+
+def _decimal_arg(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a decimal number") from None
+    if not value.is_finite() or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
+    return value
 
 
 def _port(text: str) -> int:
@@ -134,6 +173,75 @@ def _events_tail(args: argparse.Namespace) -> int:
         events = container.event_store.tail(args.lines, types=args.types)
     for event in events:
         print(_format_event(event, as_json=args.json))
+    return 0
+
+
+def _order_container(args: argparse.Namespace) -> ApplicationContainer:
+    config = load_config(args.profile)
+    configure_logging(config.log_level)
+    if config.broker != "coinbase":
+        raise ConfigError(
+            f"profile {config.profile} trades through the {config.broker} broker; order commands "
+            "need a Coinbase profile (canary, prod, or dev with SPOT_FORCE_LIVE=1)"
+        )
+    if config.coinbase.sandbox_url is None:
+        # Real orders from the command line wait for preflight and the live opt-in (the live runtime).
+        raise ConfigError(
+            "order commands run against a sandbox exchange only: set COINBASE_SANDBOX_URL "
+            "(and COINBASE_SANDBOX_CERT) from `gpttrader sandbox`"
+        )
+    return ApplicationContainer(config)
+
+
+def _print_order(order: Order) -> None:
+    price = order.request.limit_price or "market"
+    average = order.average_filled_price or "-"
+    print(
+        f"{order.client_order_id} {order.status.value:<16} {order.side.value:<4} {order.request.size} "
+        f"{order.product_id} @ {price} filled {order.filled_size} avg {average} fees {order.fees} "
+        f"order_id={order.order_id or '-'}"
+    )
+
+
+def _order_place(args: argparse.Namespace) -> int:
+    request = OrderRequest(
+        client_order_id=f"cli-{uuid.uuid4()}",
+        product_id=args.product,
+        side=Side(args.side),
+        order_type=OrderType.LIMIT if args.limit_price is not None else OrderType.MARKET,
+        size=args.size,
+        limit_price=args.limit_price,
+        time_in_force=TimeInForce(args.tif) if args.tif else None,
+        post_only=args.post_only,
+    )
+    with _order_container(args) as container:
+        try:
+            order = container.order_executor.submit(request)
+        except (BrokerError, OrderRejected) as exc:
+            print(f"gpttrader: order {request.client_order_id} not placed: {exc}", file=sys.stderr)
+            return 1
+        _print_order(order)
+    return 0
+
+
+def _order_list(args: argparse.Namespace) -> int:
+    with _order_container(args) as container:
+        for order in container.orders_store.open_orders() if args.open else container.orders_store.all_orders():
+            if order.order_id is not None and not order.is_terminal:
+                order = container.order_executor.refresh(order.client_order_id)
+            _print_order(order)
+    return 0
+
+
+def _order_cancel(args: argparse.Namespace) -> int:
+    with _order_container(args) as container:
+        if container.orders_store.get(args.client_order_id) is None:
+            print(
+                f"gpttrader: error: no order {args.client_order_id} in the {container.config.profile} orders store",
+                file=sys.stderr,
+            )
+            return 2
+        _print_order(container.order_executor.cancel(args.client_order_id))
     return 0
 
 

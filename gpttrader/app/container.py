@@ -7,7 +7,9 @@ never opens a broker connection, and two parts of the bot asking for the orders 
 from functools import cached_property
 from types import TracebackType
 
+from gpttrader.brokers.coinbase import CoinbaseBroker, create_coinbase_broker
 from gpttrader.config import BotConfig
+from gpttrader.engine import OrderExecutor
 from gpttrader.store import Database, EventStore, OrdersStore
 
 
@@ -27,12 +29,20 @@ class ApplicationContainer:
     def orders_store(self) -> OrdersStore:
         return OrdersStore(self.database)
 
+    @cached_property
+    def coinbase_broker(self) -> CoinbaseBroker:
+        return create_coinbase_broker(self.config)
+
+    @cached_property
+    def order_executor(self) -> OrderExecutor:
+        return OrderExecutor(self.coinbase_broker, self.orders_store, self.event_store)
+
     def close(self) -> None:
         if "database" in self.__dict__:
             self.database.close()
             del self.__dict__["database"]
-            self.__dict__.pop("event_store", None)
-            self.__dict__.pop("orders_store", None)
+            for name in ("event_store", "orders_store", "order_executor"):
+                self.__dict__.pop(name, None)
 
     def __enter__(self) -> "ApplicationContainer":
         return self

@@ -7,6 +7,7 @@
 | SPOT_FORCE_LIVE=1             | points the dev profile at Coinbase (dev only)                 |
 | COINBASE_ENABLE_DERIVATIVES=1 | opens INTX perpetuals                                         |
 | COINBASE_SANDBOX_URL          | points the Coinbase broker at a sandbox exchange              |
+| COINBASE_SANDBOX_CERT         | the sandbox's self-signed certificate, trusted for it alone   |
 | GPTTRADER_LOG_LEVEL           | DEBUG, INFO, WARNING or ERROR                                 |
 | GPTTRADER_DATA_DIR            | where data/ lives (state goes to <data>/state/<profile>)      |
 """
@@ -58,8 +59,13 @@ def environment_overrides(profile: ProfileName, env: Mapping[str, str]) -> dict[
         overrides.update(broker="coinbase", market_data="coinbase")
     if "COINBASE_ENABLE_DERIVATIVES" in env:
         overrides["derivatives_enabled"] = env_flag(env, "COINBASE_ENABLE_DERIVATIVES")
-    if env.get("COINBASE_SANDBOX_URL"):
-        overrides["coinbase"] = {"sandbox_url": env["COINBASE_SANDBOX_URL"]}
+    coinbase = {
+        key: env[name]
+        for name, key in (("COINBASE_SANDBOX_URL", "sandbox_url"), ("COINBASE_SANDBOX_CERT", "sandbox_certificate"))
+        if env.get(name)
+    }
+    if coinbase:
+        overrides["coinbase"] = coinbase
     if env.get("GPTTRADER_LOG_LEVEL"):
         overrides["log_level"] = env["GPTTRADER_LOG_LEVEL"].upper()
     if env.get("GPTTRADER_DATA_DIR"):

@@ -71,6 +71,7 @@ class TradingWindow(Section):
 
 class CoinbaseSettings(Section):
     sandbox_url: str | None = None
+    sandbox_certificate: Path | None = None
 
     @field_validator("sandbox_url")
     @classmethod

@@ -42,7 +42,8 @@ def product(listing: Listing, price: Decimal, change_24h: Decimal, volume_24h: D
         "post_only": False,
         "trading_disabled": False,
         "auction_mode": False,
-        "product_type": p.product_type.value,
+        # Coinbase lists INTX perpetuals as FUTURE with contract_expiry_type PERPETUAL.
+        "product_type": "SPOT" if p.product_type is ProductType.SPOT else "FUTURE",
         "quote_currency_id": p.quote_currency,
         "base_currency_id": p.base_currency if p.product_type is ProductType.SPOT else "",
         "fcm_trading_session_details": None,

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gpttrader.domain import Side
+from gpttrader.domain import ProductType, Side
 from gpttrader.sandbox import payloads
 from gpttrader.sandbox.auth import AuthenticationFailed, verify_bearer
 from gpttrader.sandbox.exchange import Exchange, NotFoundError, OrderRejectedError
@@ -121,13 +121,18 @@ class SandboxApi:
         )
 
     async def list_products(self, request: web.Request) -> web.Response:
-        wanted = request.query.getall("product_ids", [])
-        product_type = request.query.get("product_type")
+        query = request.query
+        wanted = query.getall("product_ids", [])
+        product_type = query.get("product_type")
+        expiry_type = query.get("contract_expiry_type")
         bodies = []
         for product_id in self.exchange.listings:
             if not self.exchange.visible(product_id) or (wanted and product_id not in wanted):
                 continue
-            if product_type and self.exchange.listings[product_id].product.product_type.value != product_type:
+            kind = self.exchange.listings[product_id].product.product_type
+            if product_type and ("SPOT" if kind is ProductType.SPOT else "FUTURE") != product_type:
+                continue
+            if expiry_type and ("PERPETUAL" if kind is ProductType.PERPETUAL else "EXPIRING") != expiry_type:
                 continue
             bodies.append(self._product_body(product_id))
         return json_response({"products": bodies, "num_products": len(bodies)})
@@ -148,7 +153,7 @@ class SandboxApi:
             raise fail(400, "INVALID_ARGUMENT", "start and end must be UNIX seconds") from None
         now = int(time.time())
         end = min(end, now)
-        first = start - start % granularity
+        first = -(-start // granularity) * granularity  # the first bucket starting at or after start
         buckets = list(range(first, end, granularity))
         limit = int(query.get("limit", MAX_CANDLES))
         if len(buckets) > min(limit, MAX_CANDLES):

@@ -177,6 +177,11 @@ class OrdersStore:
             ).fetchall()
         return [_order(row) for row in rows]
 
+    def all_orders(self) -> list[Order]:
+        with self._db.reading() as conn:
+            rows = conn.execute(f"SELECT {_ORDER_COLUMNS} FROM orders ORDER BY created_at, client_order_id").fetchall()
+        return [_order(row) for row in rows]
+
     def fills(self, client_order_id: str | None = None) -> list[Fill]:
         query = (
             "SELECT trade_id, client_order_id, order_id, product_id, side, price, size, fee, liquidity, time FROM fills"

@@ -19,6 +19,9 @@ def test_products_spot_and_futures_without_perpetuals(client: RESTClient) -> Non
     ids = {p.product_id for p in products}
     assert ids >= SPOT
     futures = [p for p in products if p.product_type == "FUTURE"]
+    assert {p.product_id for p in client.get_products(product_type="FUTURE").products} == {
+        p.product_id for p in futures
+    }
     assert len(futures) == 4
     assert all(p.future_product_details["contract_expiry_type"] == "EXPIRING" for p in futures)
     assert not any(i.endswith("-PERP-INTX") for i in ids)
@@ -29,12 +32,10 @@ def test_products_spot_and_futures_without_perpetuals(client: RESTClient) -> Non
 def test_perpetuals_only_with_derivatives(start_sandbox: SandboxFactory) -> None:
     client = sdk_client(start_sandbox(derivatives_enabled=True))
     perp = client.get_product("BTC-PERP-INTX")
-    assert perp.product_type == "PERPETUAL"
+    assert perp.product_type == "FUTURE"
     assert perp.future_product_details["contract_expiry_type"] == "PERPETUAL"
-    assert {p.product_id for p in client.get_products(product_type="PERPETUAL").products} == {
-        "BTC-PERP-INTX",
-        "ETH-PERP-INTX",
-    }
+    perpetuals = client.get_products(product_type="FUTURE", contract_expiry_type="PERPETUAL").products
+    assert {p.product_id for p in perpetuals} == {"BTC-PERP-INTX", "ETH-PERP-INTX"}
 
 
 def test_product_fields_are_strings_on_the_grid(client: RESTClient) -> None:

@@ -1,0 +1,256 @@
+"""The Coinbase Advanced Trade broker over the official SDK's RESTClient.
+
+Every call goes through the rate limiter and the retry policy, every failure comes out as a BrokerError,
+and every order is quantized to its product and checked against the product's minimums before it is
+sent. Perpetuals are refused unless derivatives are enabled.
+"""
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+from typing import Any, TypeVar
+
+from coinbase.rest import RESTClient
+
+from gpttrader.brokers.coinbase import failures, mapping
+from gpttrader.brokers.coinbase.encoding import order_configuration
+from gpttrader.brokers.coinbase.ratelimit import TokenBucket
+from gpttrader.brokers.coinbase.retry import RetryPolicy
+from gpttrader.brokers.errors import BrokerError, InvalidOrderError, NotFoundError
+from gpttrader.brokers.protocol import OrderPreview
+from gpttrader.domain import (
+    Balance,
+    Candle,
+    Fill,
+    Order,
+    OrderRejected,
+    OrderRequest,
+    Product,
+    ProductType,
+    Quote,
+    prepare_order,
+)
+
+T = TypeVar("T")
+GRANULARITIES = {
+    60: "ONE_MINUTE",
+    300: "FIVE_MINUTE",
+    900: "FIFTEEN_MINUTE",
+    1800: "THIRTY_MINUTE",
+    3600: "ONE_HOUR",
+    7200: "TWO_HOUR",
+    14400: "FOUR_HOUR",
+    21600: "SIX_HOUR",
+    86400: "ONE_DAY",
+}
+MAX_CANDLES = 350
+
+
+class CoinbaseBroker:
+    def __init__(
+        self,
+        client: RESTClient,
+        *,
+        derivatives_enabled: bool = False,
+        retry: RetryPolicy | None = None,
+        private_limit: TokenBucket | None = None,
+        public_limit: TokenBucket | None = None,
+    ) -> None:
+        self._client = client
+        self.derivatives_enabled = derivatives_enabled
+        self.retry = retry or RetryPolicy()
+        self._private = private_limit or TokenBucket(30)
+        self._public = public_limit or TokenBucket(10)
+        self._catalog: dict[str, Product] = {}
+        self._client_ids: dict[str, str] = {}  # exchange order id -> client order id, for fills
+        self._lock = threading.Lock()
+
+    # -- plumbing -------------------------------------------------------------------------------------
+    def _call(self, what: str, call: Callable[[], T], *, public: bool = False, safe_to_retry: bool = True) -> T:
+        bucket = self._public if public else self._private
+
+        def attempt() -> T:
+            bucket.acquire()
+            try:
+                return call()
+            except BrokerError:
+                raise
+            except Exception as exc:  # the SDK raises requests' errors and bare Exceptions
+                raise failures.from_exception(exc) from exc
+
+        return self.retry.run(attempt, safe_to_retry=safe_to_retry, what=what)
+
+    def _check_derivatives(self, product_id: str) -> None:
+        if "-PERP" in product_id and not self.derivatives_enabled:
+            raise InvalidOrderError(
+                f"{product_id} is an INTX perpetual: set COINBASE_ENABLE_DERIVATIVES=1 to trade perpetuals",
+                "DERIVATIVES_DISABLED",
+            )
+
+    # -- catalog and market data ----------------------------------------------------------------------
+    def products(self) -> list[Product]:
+        data = mapping.as_dict(self._call("list products", self._client.get_products))
+        products = [mapping.product(p) for p in data.get("products", [])]
+        products = [p for p in products if p.product_type is not ProductType.PERPETUAL or self.derivatives_enabled]
+        with self._lock:
+            self._catalog = {p.product_id: p for p in products}
+        return products
+
+    def product(self, product_id: str) -> Product:
+        self._check_derivatives(product_id)
+        with self._lock:
+            cached = self._catalog.get(product_id)
+        if cached is not None:
+            return cached
+        data = mapping.as_dict(self._call(f"get product {product_id}", lambda: self._client.get_product(product_id)))
+        found = mapping.product(data)
+        with self._lock:
+            self._catalog[product_id] = found
+        return found
+
+    def quote(self, product_id: str) -> Quote:
+        self._check_derivatives(product_id)
+        data = mapping.as_dict(
+            self._call(f"best bid/ask {product_id}", lambda: self._client.get_best_bid_ask(product_ids=[product_id]))
+        )
+        books = data.get("pricebooks") or []
+        if not books or not books[0].get("bids") or not books[0].get("asks"):
+            raise NotFoundError(f"no quote for {product_id}")
+        book = books[0]
+        where = f"{product_id} quote"
+        bid = mapping.dec(book["bids"][0], "price", where)
+        ask = mapping.dec(book["asks"][0], "price", where)
+        return Quote(
+            product_id, bid, ask, (bid + ask) / 2, mapping.timestamp(mapping.field(book, "time", where), where)
+        )
+
+    def candles(self, product_id: str, granularity: int, start: datetime, end: datetime) -> list[Candle]:
+        """One window of candles (at most 350), oldest first, from the public endpoint."""
+        if granularity not in GRANULARITIES:
+            raise ValueError(f"granularity {granularity}s is not one of {sorted(GRANULARITIES)}")
+        count = int((end - start).total_seconds() // granularity)
+        if count > MAX_CANDLES:
+            raise ValueError(f"{count} candles asked for; Coinbase answers at most {MAX_CANDLES} a request")
+        response = self._call(
+            f"candles {product_id}",
+            lambda: self._client.get_public_candles(
+                product_id,
+                start=str(int(start.timestamp())),
+                end=str(int(end.timestamp())),
+                granularity=GRANULARITIES[granularity],
+            ),
+            public=True,
+        )
+        rows = [mapping.candle(product_id, c) for c in mapping.as_dict(response).get("candles", [])]
+        return sorted(rows, key=lambda c: c.time)
+
+    # -- account --------------------------------------------------------------------------------------
+    def balances(self) -> list[Balance]:
+        result: list[Balance] = []
+        cursor: str | None = None
+        while True:
+            page = mapping.as_dict(
+                self._call("list accounts", partial(self._client.get_accounts, limit=250, cursor=cursor))
+            )
+            result.extend(mapping.balance(a) for a in page.get("accounts", []))
+            cursor = page.get("cursor") or None
+            if not page.get("has_next") or cursor is None:
+                return result
+
+    # -- orders ---------------------------------------------------------------------------------------
+    def prepare(self, request: OrderRequest) -> OrderRequest:
+        """Quantize to the product's grid and check its minimums; refusals raise InvalidOrderError."""
+        self._check_derivatives(request.product_id)
+        try:
+            return prepare_order(request, self.product(request.product_id))
+        except OrderRejected as exc:
+            raise InvalidOrderError(str(exc), exc.reason) from None
+
+    def place_order(self, request: OrderRequest) -> Order:
+        prepared = self.prepare(request)
+        configuration = order_configuration(prepared)
+        # Safe to retry: Coinbase answers a repeated client order id with the order it already made.
+        response = mapping.as_dict(
+            self._call(
+                f"create order {prepared.client_order_id}",
+                lambda: self._client.create_order(
+                    client_order_id=prepared.client_order_id,
+                    product_id=prepared.product_id,
+                    side=prepared.side.value,
+                    order_configuration=configuration,
+                ),
+            )
+        )
+        if not response.get("success"):
+            raise failures.order_rejection(response.get("error_response") or {})
+        order_id = str(mapping.field(response.get("success_response") or {}, "order_id", "create order"))
+        return self.get_order(order_id)
+
+    def preview_order(self, request: OrderRequest) -> OrderPreview:
+        prepared = self.prepare(request)
+        data = mapping.as_dict(
+            self._call(
+                f"preview order {prepared.client_order_id}",
+                lambda: self._client.preview_order(
+                    product_id=prepared.product_id,
+                    side=prepared.side.value,
+                    order_configuration=order_configuration(prepared),
+                ),
+            )
+        )
+        where = "order preview"
+        return OrderPreview(
+            product_id=prepared.product_id,
+            quote_size=mapping.dec(data, "quote_size", where, Decimal(0)),
+            base_size=mapping.dec(data, "base_size", where, Decimal(0)),
+            commission=mapping.dec(data, "commission_total", where, Decimal(0)),
+            slippage=mapping.dec(data, "slippage", where, Decimal(0)),
+            errors=tuple(data.get("errs") or ()),
+        )
+
+    def cancel_orders(self, order_ids: list[str]) -> dict[str, bool]:
+        if not order_ids:
+            return {}
+        data = mapping.as_dict(self._call("cancel orders", lambda: self._client.cancel_orders(order_ids=order_ids)))
+        return {str(r.get("order_id")): bool(r.get("success")) for r in data.get("results", [])}
+
+    def get_order(self, order_id: str) -> Order:
+        data = mapping.as_dict(self._call(f"get order {order_id}", lambda: self._client.get_order(order_id)))
+        found = mapping.order(mapping.field(data, "order", f"order {order_id}"))
+        self._remember(found)
+        return found
+
+    def list_orders(self, product_id: str | None = None, *, open_only: bool = False) -> list[Order]:
+        kwargs: dict[str, Any] = {}
+        if product_id is not None:
+            kwargs["product_ids"] = [product_id]
+        if open_only:
+            kwargs["order_status"] = ["OPEN"]
+        data = mapping.as_dict(self._call("list orders", lambda: self._client.list_orders(**kwargs)))
+        orders = [mapping.order(o) for o in data.get("orders", [])]
+        for found in orders:
+            self._remember(found)
+        return orders
+
+    def fills(self, *, order_id: str | None = None, product_id: str | None = None) -> list[Fill]:
+        kwargs: dict[str, Any] = {}
+        if order_id is not None:
+            kwargs["order_ids"] = [order_id]
+        if product_id is not None:
+            kwargs["product_ids"] = [product_id]
+        data = mapping.as_dict(self._call("list fills", lambda: self._client.get_fills(**kwargs)))
+        result = [mapping.fill(f, self._client_order_id(str(f.get("order_id")))) for f in data.get("fills", [])]
+        return sorted(result, key=lambda f: (f.time, f.trade_id))
+
+    def _remember(self, order: Order) -> None:
+        if order.order_id is not None:
+            with self._lock:
+                self._client_ids[order.order_id] = order.client_order_id
+
+    def _client_order_id(self, order_id: str) -> str:
+        """Coinbase's fills carry no client order id; find it from the order, once per order."""
+        with self._lock:
+            known = self._client_ids.get(order_id)
+        return known if known is not None else self.get_order(order_id).client_order_id

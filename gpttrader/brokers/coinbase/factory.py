@@ -1,0 +1,38 @@
+"""Build a CoinbaseBroker from a BotConfig: keys passed explicitly, sandbox or production endpoint."""
+
+from urllib.parse import urlsplit
+
+from coinbase.rest import RESTClient
+
+from gpttrader.brokers.coinbase.broker import CoinbaseBroker
+from gpttrader.brokers.coinbase.transport import trust_certificate
+from gpttrader.brokers.errors import AuthenticationError
+from gpttrader.config import BotConfig
+
+PRODUCTION_HOST = "api.coinbase.com"
+
+
+def rest_host(config: BotConfig) -> str:
+    """host[:port] for the SDK, which adds https:// itself."""
+    url = config.coinbase.sandbox_url
+    return urlsplit(url).netloc if url else PRODUCTION_HOST
+
+
+def create_rest_client(config: BotConfig, *, timeout: int = 10) -> RESTClient:
+    credentials = config.credentials
+    if credentials is None:
+        raise AuthenticationError(
+            "no Coinbase credentials: set COINBASE_API_KEY and COINBASE_API_SECRET, or COINBASE_KEY_FILE"
+        )
+    host = rest_host(config)
+    # Keys are passed explicitly: the SDK reads its own env-var defaults at import time, not at call time.
+    client = RESTClient(
+        api_key=credentials.api_key.reveal(), api_secret=credentials.api_secret.reveal(), base_url=host, timeout=timeout
+    )
+    if config.coinbase.sandbox_certificate is not None:
+        trust_certificate(client.session, host, config.coinbase.sandbox_certificate)
+    return client
+
+
+def create_coinbase_broker(config: BotConfig) -> CoinbaseBroker:
+    return CoinbaseBroker(create_rest_client(config), derivatives_enabled=config.derivatives_enabled)

@@ -1,0 +1,196 @@
+"""Read the SDK's loose typed responses into domain values.
+
+The SDK's response classes require no field, keep numbers as strings and expose a missing field as a
+missing attribute, so every read goes through `field()` on the response's dict form and every number
+through `dec()`, which names the field when a value is absent or malformed.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from gpttrader.brokers.errors import BrokerError
+from gpttrader.domain import (
+    Balance,
+    Candle,
+    Fill,
+    Liquidity,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Product,
+    ProductType,
+    Side,
+    TimeInForce,
+)
+
+# order_configuration key -> (our order type, time in force)
+CONFIGURATION_TYPES: dict[str, tuple[OrderType, TimeInForce]] = {
+    "market_market_ioc": (OrderType.MARKET, TimeInForce.IOC),
+    "market_market_fok": (OrderType.MARKET, TimeInForce.FOK),
+    "limit_limit_gtc": (OrderType.LIMIT, TimeInForce.GTC),
+    "limit_limit_gtd": (OrderType.LIMIT, TimeInForce.GTD),
+    "limit_limit_fok": (OrderType.LIMIT, TimeInForce.FOK),
+    "sor_limit_ioc": (OrderType.LIMIT, TimeInForce.IOC),
+    "stop_limit_stop_limit_gtc": (OrderType.STOP_LIMIT, TimeInForce.GTC),
+    "stop_limit_stop_limit_gtd": (OrderType.STOP_LIMIT, TimeInForce.GTD),
+    "trigger_bracket_gtc": (OrderType.BRACKET, TimeInForce.GTC),
+    "trigger_bracket_gtd": (OrderType.BRACKET, TimeInForce.GTD),
+}
+_STATUS = {
+    "PENDING": OrderStatus.OPEN,  # acknowledged by the venue, not yet on the book
+    "QUEUED": OrderStatus.OPEN,
+    "OPEN": OrderStatus.OPEN,
+    "CANCEL_QUEUED": OrderStatus.OPEN,
+    "FILLED": OrderStatus.FILLED,
+    "CANCELLED": OrderStatus.CANCELLED,
+    "EXPIRED": OrderStatus.EXPIRED,
+    "FAILED": OrderStatus.FAILED,
+}
+
+
+def as_dict(response: Any) -> dict[str, Any]:
+    if isinstance(response, dict):
+        return response
+    to_dict = getattr(response, "to_dict", None)
+    if callable(to_dict):
+        result = to_dict()
+        if isinstance(result, dict):
+            return result
+    raise BrokerError(f"unexpected response type {type(response).__name__}")
+
+
+def field(data: dict[str, Any], name: str, where: str) -> Any:
+    value = data.get(name)
+    if value is None or value == "":
+        raise BrokerError(f"{where}: field {name!r} is missing from Coinbase's answer")
+    return value
+
+
+def dec(data: dict[str, Any], name: str, where: str, default: Decimal | None = None) -> Decimal:
+    value = data.get(name)
+    if (value is None or value == "") and default is not None:
+        return default
+    try:
+        return Decimal(str(field(data, name, where)))
+    except InvalidOperation:
+        raise BrokerError(f"{where}: field {name!r} is not a number: {value!r}") from None
+
+
+def timestamp(value: Any, where: str) -> datetime:
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+        return datetime.fromtimestamp(int(value), UTC)
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        raise BrokerError(f"{where}: {value!r} is not a time") from None
+
+
+def product(data: dict[str, Any]) -> Product:
+    where = f"product {data.get('product_id')}"
+    kind = ProductType.SPOT
+    contract_size = expiry = None
+    details = data.get("future_product_details") or {}
+    if data.get("product_type") == "FUTURE":
+        kind = ProductType.PERPETUAL if details.get("contract_expiry_type") == "PERPETUAL" else ProductType.FUTURE
+        contract_size = dec(details, "contract_size", where)
+        if kind is ProductType.FUTURE:
+            expiry = timestamp(field(details, "contract_expiry", where), where)
+    product_id = str(field(data, "product_id", where))
+    base, _, quote = product_id.partition("-")
+    return Product(
+        product_id=product_id,
+        base_currency=str(data.get("base_currency_id") or details.get("contract_root_unit") or base),
+        quote_currency=str(data.get("quote_currency_id") or quote),
+        base_increment=dec(data, "base_increment", where),
+        quote_increment=dec(data, "price_increment", where, dec(data, "quote_increment", where)),
+        base_min_size=dec(data, "base_min_size", where),
+        base_max_size=dec(data, "base_max_size", where),
+        quote_min_size=dec(data, "quote_min_size", where, Decimal(0)),
+        product_type=kind,
+        contract_size=contract_size,
+        expiry=expiry,
+    )
+
+
+def balance(data: dict[str, Any]) -> Balance:
+    where = f"account {data.get('uuid')}"
+    return Balance(
+        currency=str(field(data, "currency", where)),
+        available=dec(field(data, "available_balance", where), "value", where),
+        hold=dec(data.get("hold") or {}, "value", where, Decimal(0)),
+    )
+
+
+def candle(product_id: str, data: dict[str, Any]) -> Candle:
+    where = f"{product_id} candle"
+    return Candle(
+        product_id=product_id,
+        time=timestamp(field(data, "start", where), where),
+        open=dec(data, "open", where),
+        high=dec(data, "high", where),
+        low=dec(data, "low", where),
+        close=dec(data, "close", where),
+        volume=dec(data, "volume", where),
+    )
+
+
+def order(data: dict[str, Any]) -> Order:
+    where = f"order {data.get('order_id')}"
+    configuration = field(data, "order_configuration", where)
+    ((key, params),) = configuration.items()
+    if key not in CONFIGURATION_TYPES:
+        raise BrokerError(f"{where}: unsupported order configuration {key}")
+    order_type, tif = CONFIGURATION_TYPES[key]
+    end_time = params.get("end_time")
+    request = OrderRequest(
+        client_order_id=str(field(data, "client_order_id", where)),
+        product_id=str(field(data, "product_id", where)),
+        side=Side(str(field(data, "side", where))),
+        order_type=order_type,
+        size=dec(params, "base_size", where),
+        limit_price=dec(params, "limit_price", where) if "limit_price" in params else None,
+        stop_price=dec(params, "stop_price" if "stop_price" in params else "stop_trigger_price", where)
+        if order_type in (OrderType.STOP_LIMIT, OrderType.BRACKET)
+        else None,
+        time_in_force=tif,
+        end_time=timestamp(end_time, where) if end_time else None,
+        post_only=bool(params.get("post_only", False)),
+    )
+    venue_status = str(field(data, "status", where))
+    if venue_status not in _STATUS:
+        raise BrokerError(f"{where}: unknown order status {venue_status}")
+    status = _STATUS[venue_status]
+    filled = dec(data, "filled_size", where, Decimal(0))
+    if status is OrderStatus.OPEN and filled > 0:
+        status = OrderStatus.PARTIALLY_FILLED
+    created = timestamp(field(data, "created_time", where), where)
+    last_fill = data.get("last_fill_time")
+    return Order(
+        request=request,
+        status=status,
+        order_id=str(field(data, "order_id", where)),
+        created_at=created,
+        updated_at=timestamp(last_fill, where) if last_fill else created,
+        filled_size=filled,
+        average_filled_price=dec(data, "average_filled_price", where) if filled > 0 else None,
+        fees=dec(data, "total_fees", where, Decimal(0)),
+        reject_reason=str(data.get("reject_message") or data.get("cancel_message") or "") or None,
+    )
+
+
+def fill(data: dict[str, Any], client_order_id: str) -> Fill:
+    where = f"fill {data.get('trade_id')}"
+    return Fill(
+        trade_id=str(field(data, "trade_id", where)),
+        client_order_id=client_order_id,
+        product_id=str(field(data, "product_id", where)),
+        side=Side(str(field(data, "side", where))),
+        price=dec(data, "price", where),
+        size=dec(data, "size", where),
+        fee=dec(data, "commission", where, Decimal(0)),
+        liquidity=Liquidity.MAKER if data.get("liquidity_indicator") == "MAKER" else Liquidity.TAKER,
+        time=timestamp(field(data, "trade_time", where), where),
+        order_id=str(field(data, "order_id", where)),
+    )

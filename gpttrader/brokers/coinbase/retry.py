@@ -1,0 +1,59 @@
+"""Retries with backoff, only where a retry cannot duplicate an effect.
+
+Reads are always safe to retry. A create is safe because Coinbase answers a repeated client order id
+with the order it already made; a cancel is safe because cancelling twice changes nothing. Other writes
+(an edit) are not retried after a failure that may have been processed. A 429 means the request was not
+processed at all, so it is waited out and retried whatever its kind.
+"""
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from gpttrader.brokers.errors import ExchangeUnavailableError, RateLimitedError
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RetryPolicy:
+    max_attempts: int = 4
+    base_delay: float = 0.2
+    max_delay: float = 5.0
+    max_rate_limit_wait: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+    retries: int = field(default=0, init=False)
+
+    def run(self, call: Callable[[], T], *, safe_to_retry: bool, what: str) -> T:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return call()
+            except RateLimitedError as exc:
+                if attempt >= self.max_attempts:
+                    raise
+                wait = self._rate_limit_wait(exc, attempt)
+                log.warning("%s rate limited; waiting %.2fs (attempt %d)", what, wait, attempt)
+            except ExchangeUnavailableError:
+                if not safe_to_retry or attempt >= self.max_attempts:
+                    raise
+                wait = self._backoff(attempt)
+                log.warning("%s failed (exchange unavailable); retrying in %.2fs (attempt %d)", what, wait, attempt)
+            self.retries += 1
+            self.sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        delay: float = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return delay * (0.5 + random.random() / 2)  # jitter, so that many clients do not retry in step
+
+    def _rate_limit_wait(self, exc: RateLimitedError, attempt: int) -> float:
+        if exc.reset_at is not None:
+            wait = (exc.reset_at - datetime.now(UTC)).total_seconds()
+            return min(max(wait, 0.05), self.max_rate_limit_wait)
+        return self._backoff(attempt)

@@ -1,0 +1,52 @@
+"""The interface every broker offers the engine: the Coinbase adapter, the paper and deterministic brokers."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from gpttrader.domain import Balance, Candle, Fill, Order, OrderRequest, Product, Quote
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPreview:
+    """What the venue says an order would cost now, for the risk layer's last check."""
+
+    product_id: str
+    quote_size: Decimal
+    base_size: Decimal
+    commission: Decimal
+    slippage: Decimal
+    errors: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class CandleSource(Protocol):
+    """What market data needs from a broker to fetch history."""
+
+    def candles(self, product_id: str, granularity: int, start: datetime, end: datetime) -> list[Candle]: ...
+
+
+class Broker(CandleSource, Protocol):
+    def products(self) -> list[Product]: ...
+
+    def product(self, product_id: str) -> Product: ...
+
+    def quote(self, product_id: str) -> Quote: ...
+
+    def balances(self) -> list[Balance]: ...
+
+    def place_order(self, request: OrderRequest) -> Order: ...
+
+    def preview_order(self, request: OrderRequest) -> OrderPreview: ...
+
+    def cancel_orders(self, order_ids: list[str]) -> dict[str, bool]: ...
+
+    def get_order(self, order_id: str) -> Order: ...
+
+    def list_orders(self, product_id: str | None = None, *, open_only: bool = False) -> list[Order]: ...
+
+    def fills(self, *, order_id: str | None = None, product_id: str | None = None) -> list[Fill]: ...
