@@ -4,6 +4,7 @@ Private paths need a Coinbase-style JWT (see auth.py). Public paths (`/time`, `/
 but accept one, as Coinbase does. Order rejects are HTTP 200 with `success: false`.
 """
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from gpttrader.domain import ProductType, Side
 from gpttrader.sandbox import payloads
 from gpttrader.sandbox.auth import AuthenticationFailed, verify_bearer
 from gpttrader.sandbox.exchange import Exchange, NotFoundError, OrderRejectedError
+from gpttrader.sandbox.faults import Faults, parse_plan
 from gpttrader.sandbox.keys import SandboxKey
 
 API = "/api/v3/brokerage"
@@ -49,9 +51,10 @@ class SandboxApi:
     def __init__(self, exchange: Exchange, keys: dict[str, SandboxKey]) -> None:
         self.exchange = exchange
         self.keys = keys
+        self.faults = Faults()
 
     def application(self) -> web.Application:
-        app = web.Application(middlewares=[self._authenticate])
+        app = web.Application(middlewares=[self._inject_faults, self._authenticate])
         r = app.router
         r.add_get(f"{API}/time", self.server_time)
         for prefix in (API, f"{API}/market"):
@@ -72,7 +75,33 @@ class SandboxApi:
         r.add_get(f"{API}/transaction_summary", self.transaction_summary)
         r.add_get(f"{API}/key_permissions", self.key_permissions)
         r.add_post("/sandbox/admin/clock", self.admin_clock)
+        r.add_post("/sandbox/admin/faults", self.admin_add_fault)
+        r.add_delete("/sandbox/admin/faults", self.admin_clear_faults)
         return app
+
+    @web.middleware
+    async def _inject_faults(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        plan = None if request.path.startswith("/sandbox/") else self.faults.take(request.method, request.path)
+        if plan is None:
+            return await handler(request)
+        if plan.kind == "latency":
+            await asyncio.sleep(plan.latency_ms / 1000)
+            return await handler(request)
+        if plan.kind == "rate_limit":
+            reset = time.time() + plan.retry_after
+            return web.json_response(
+                payloads.error("RATE_LIMIT_EXCEEDED", "Too many requests"),
+                status=429,
+                headers={
+                    "x-ratelimit-limit": "30",
+                    "x-ratelimit-remaining": "0",
+                    "x-ratelimit-reset": f"{reset:.3f}",
+                    "Retry-After": f"{plan.retry_after:g}",
+                },
+            )
+        if plan.kind == "error_after":
+            await handler(request)  # the work is done; only its answer is lost
+        return web.json_response(payloads.error("INTERNAL", "injected fault"), status=plan.status)
 
     @web.middleware
     async def _authenticate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -459,6 +488,18 @@ class SandboxApi:
         with self.exchange.lock:
             self.exchange.advance()
         return json_response({"position": self.exchange.clock.position()})
+
+    async def admin_add_fault(self, request: web.Request) -> web.Response:
+        try:
+            plan = parse_plan(await self._body(request))
+        except ValueError as exc:
+            raise fail(400, "INVALID_ARGUMENT", str(exc)) from None
+        self.faults.add(plan)
+        return json_response({"added": plan.kind, "count": plan.remaining})
+
+    async def admin_clear_faults(self, request: web.Request) -> web.Response:
+        self.faults.clear()
+        return json_response({"cleared": True, "injected": self.faults.injected})
 
 
 def _px(value: float, quantum: Decimal) -> str:

@@ -53,12 +53,24 @@ def client(sandbox: RunningSandbox) -> RESTClient:
     return sdk_client(sandbox)
 
 
-def admin(sandbox: RunningSandbox, **body: Any) -> dict[str, Any]:
+def admin_call(
+    sandbox: RunningSandbox, method: str, what: str, body: dict[str, Any] | None = None
+) -> requests.Response:
     """Call the sandbox's admin API (loopback only, no JWT)."""
     session = requests.Session()
     assert sandbox.cert_path is not None
     trust_certificate(session, sandbox.base_url, sandbox.cert_path)
-    response = session.post(f"https://{sandbox.base_url}/sandbox/admin/clock", json=body, timeout=10)
+    return session.request(method, f"https://{sandbox.base_url}/sandbox/admin/{what}", json=body, timeout=10)
+
+
+def admin(sandbox: RunningSandbox, **body: Any) -> dict[str, Any]:
+    """Move the sandbox's market clock."""
+    response = admin_call(sandbox, "POST", "clock", body)
     response.raise_for_status()
     result: dict[str, Any] = response.json()
     return result
+
+
+def inject(sandbox: RunningSandbox, **plan: Any) -> None:
+    response = admin_call(sandbox, "POST", "faults", plan)
+    assert response.status_code == 200, response.text
