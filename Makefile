@@ -12,10 +12,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+# The demo: a sandbox exchange on a free port, an order placed and listed through the CLI (written to the
+# orders store before it is sent), and the events it left. Offline, no credentials of yours, all temporary.
 demo: $(STAMP)
-	$(BIN)/gpttrader config show --profile dev
-	$(BIN)/gpttrader config show --profile canary --format json
-	$(BIN)/gpttrader events tail --profile dev
+	@set -e; demo=$$(mktemp -d); export GPTTRADER_DATA_DIR=$$demo; \
+	$(BIN)/gpttrader sandbox --port 0 > $$demo/sandbox.log 2>&1 & sandbox=$$!; \
+	trap 'kill $$sandbox 2>/dev/null; rm -rf $$demo' EXIT; \
+	for i in $$(seq 100); do grep -q "^certificate:" $$demo/sandbox.log && break; sleep 0.1; done; \
+	export COINBASE_SANDBOX_URL=$$(sed -n 's/^sandbox listening on //p' $$demo/sandbox.log); \
+	export COINBASE_SANDBOX_CERT=$$(sed -n 's/^certificate: //p' $$demo/sandbox.log); \
+	export COINBASE_KEY_FILE=$$demo/state/sandbox/key.json; \
+	echo "== sandbox exchange at $$COINBASE_SANDBOX_URL"; \
+	echo "== gpttrader order place --profile canary --product BTC-USD --side BUY --size 0.001"; \
+	$(BIN)/gpttrader order place --profile canary --product BTC-USD --side BUY --size 0.001; \
+	echo "== gpttrader order place --profile canary --product BTC-USD --side SELL --size 0.001 --limit-price 999999"; \
+	$(BIN)/gpttrader order place --profile canary --product BTC-USD --side SELL --size 0.001 --limit-price 999999; \
+	echo "== gpttrader order list --profile canary"; \
+	$(BIN)/gpttrader order list --profile canary; \
+	echo "== gpttrader events tail --profile canary"; \
+	$(BIN)/gpttrader events tail --profile canary
 
 lint: $(STAMP)
 	$(BIN)/ruff check gpttrader tests benchmarks

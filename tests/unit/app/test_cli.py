@@ -100,7 +100,7 @@ def test_bad_arguments_exit_2(clean_env: dict[str, str]) -> None:
 def test_help_lists_only_working_commands(clean_env: dict[str, str]) -> None:
     result = run_cli("--help", env=dict(os.environ))
     commands = result.stdout.split("commands:")[1]
-    assert {line.split()[0] for line in commands.strip().splitlines()[1:]} == {"config", "events", "sandbox"}
+    assert {line.split()[0] for line in commands.strip().splitlines()[1:]} == {"config", "events", "order", "sandbox"}
 
 
 def test_sandbox_keys_writes_a_private_key_file_once(clean_env: dict[str, str], tmp_path: Path) -> None:
