@@ -25,9 +25,17 @@ def verify_bearer(
     keys: Mapping[str, SandboxKey],
     now: float | None = None,
 ) -> SandboxKey:
+    """A REST request's token: it must also be bound to this method, host and path by its `uri` claim."""
     if not authorization or not authorization.startswith("Bearer "):
         raise AuthenticationFailed("missing bearer token")
-    token = authorization.removeprefix("Bearer ").strip()
+    return verify_token(authorization.removeprefix("Bearer ").strip(), keys, uri=f"{method} {host}{path}", now=now)
+
+
+def verify_token(
+    token: str, keys: Mapping[str, SandboxKey], *, uri: str | None, now: float | None = None
+) -> SandboxKey:
+    """A token signed by a trusted key, issued by cdp, not expired; with `uri`, bound to it. WebSocket
+    subscriptions carry tokens without a `uri` claim, as the SDK makes them."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -54,7 +62,6 @@ def verify_bearer(
         raise AuthenticationFailed("token not yet valid")
     if claims["sub"] != key.name:
         raise AuthenticationFailed("subject does not match the key id")
-    expected = f"{method} {host}{path}"
-    if claims.get("uri") != expected:
-        raise AuthenticationFailed(f"uri claim {claims.get('uri')!r} does not match the request {expected!r}")
+    if uri is not None and claims.get("uri") != uri:
+        raise AuthenticationFailed(f"uri claim {claims.get('uri')!r} does not match the request {uri!r}")
     return key

@@ -6,6 +6,8 @@ number of requests, latency is capped, and the admin API that sets them answers 
   its answer was lost, which only an idempotent client order id makes safe to retry.
 - `rate_limit`: answer 429 with Coinbase's x-ratelimit-* headers and Retry-After.
 - `latency`: delay the answer by `latency_ms`.
+- `drop_websocket` (an event, not a plan): cut every open feed connection without a close frame.
+A frozen price feed is the clock's `freeze` (admin `clock` call).
 """
 
 import threading

@@ -15,6 +15,7 @@ from gpttrader.brokers.simulated import FeeSchedule
 from gpttrader.marketdata import SyntheticSpec, synthetic_candles
 from gpttrader.sandbox.catalog import build_catalog
 from gpttrader.sandbox.exchange import Exchange
+from gpttrader.sandbox.feed import FeedTiming
 from gpttrader.sandbox.keys import SandboxKey, trusted_key_from_file
 from gpttrader.sandbox.prices import MarketClock, PricePath
 from gpttrader.sandbox.server import SandboxApi
@@ -42,6 +43,7 @@ class SandboxSettings:
     history_minutes: int = 2 * 1440
     horizon_minutes: int = 7 * 1440
     fees: FeeSchedule = field(default_factory=FeeSchedule)
+    feed_timing: FeedTiming = field(default_factory=FeedTiming)
     starting_balances: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_BALANCES))
 
 
@@ -94,7 +96,7 @@ class RunningSandbox:
     def __init__(self, settings: SandboxSettings) -> None:
         self.settings = settings
         self.exchange = build_exchange(settings, time.time())
-        self._api = SandboxApi(self.exchange, load_keys(settings))
+        self._api = SandboxApi(self.exchange, load_keys(settings), settings.feed_timing)
         self._context, self.cert_path = _ssl_context(settings)
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -113,6 +115,15 @@ class RunningSandbox:
     def base_url(self) -> str:
         """Host and port as the SDK takes them (it adds https:// itself)."""
         return f"{self.settings.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"{'wss' if self.settings.tls else 'ws'}://{self.base_url}/ws"
+
+    def drop_websockets(self) -> None:
+        """Cut every feed connection abnormally (the admin API's drop_websocket, for in-process tests)."""
+        for session in list(self._api.sessions):
+            self._loop.call_soon_threadsafe(session.abort)
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)

@@ -18,6 +18,7 @@ from gpttrader.sandbox import payloads
 from gpttrader.sandbox.auth import AuthenticationFailed, verify_bearer
 from gpttrader.sandbox.exchange import Exchange, NotFoundError, OrderRejectedError
 from gpttrader.sandbox.faults import Faults, parse_plan
+from gpttrader.sandbox.feed import FeedSession, FeedTiming
 from gpttrader.sandbox.keys import SandboxKey
 
 API = "/api/v3/brokerage"
@@ -48,14 +49,17 @@ def fail(status: int, code: str, message: str) -> web.HTTPException:
 
 
 class SandboxApi:
-    def __init__(self, exchange: Exchange, keys: dict[str, SandboxKey]) -> None:
+    def __init__(self, exchange: Exchange, keys: dict[str, SandboxKey], feed_timing: FeedTiming | None = None) -> None:
         self.exchange = exchange
         self.keys = keys
         self.faults = Faults()
+        self.feed_timing = feed_timing or FeedTiming()
+        self.sessions: set[FeedSession] = set()
 
     def application(self) -> web.Application:
         app = web.Application(middlewares=[self._inject_faults, self._authenticate])
         r = app.router
+        r.add_get("/ws", self.websocket)
         r.add_get(f"{API}/time", self.server_time)
         for prefix in (API, f"{API}/market"):
             r.add_get(f"{prefix}/products", self.list_products)
@@ -81,7 +85,7 @@ class SandboxApi:
 
     @web.middleware
     async def _inject_faults(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        plan = None if request.path.startswith("/sandbox/") else self.faults.take(request.method, request.path)
+        plan = None if request.path.startswith(("/sandbox/", "/ws")) else self.faults.take(request.method, request.path)
         if plan is None:
             return await handler(request)
         if plan.kind == "latency":
@@ -108,7 +112,7 @@ class SandboxApi:
         if request.path.startswith("/sandbox/admin/"):
             if request.remote not in ("127.0.0.1", "::1"):
                 raise fail(403, "PERMISSION_DENIED", "the admin API answers loopback only")
-        elif not request.path.startswith(_PUBLIC):
+        elif request.path != "/ws" and not request.path.startswith(_PUBLIC):
             try:
                 request[API_KEY] = verify_bearer(
                     request.headers.get("Authorization"),
@@ -489,9 +493,27 @@ class SandboxApi:
             self.exchange.advance()
         return json_response({"position": self.exchange.clock.position()})
 
-    async def admin_add_fault(self, request: web.Request) -> web.Response:
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=None)
+        await ws.prepare(request)
+        session = FeedSession(ws, request, self.exchange, self.keys, self.feed_timing)
+        self.sessions.add(session)
         try:
-            plan = parse_plan(await self._body(request))
+            await session.run()
+        finally:
+            self.sessions.discard(session)
+        return ws
+
+    async def admin_add_fault(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        if body.get("kind") == "drop_websocket":
+            # Not a plan but an event: every open feed connection is cut without a close frame.
+            dropped = len(self.sessions)
+            for session in list(self.sessions):
+                session.abort()
+            return json_response({"dropped": dropped})
+        try:
+            plan = parse_plan(body)
         except ValueError as exc:
             raise fail(400, "INVALID_ARGUMENT", str(exc)) from None
         self.faults.add(plan)

@@ -1,21 +1,52 @@
 """Build a CoinbaseBroker from a BotConfig: keys passed explicitly, sandbox or production endpoint."""
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from coinbase.rest import RESTClient
 
 from gpttrader.brokers.coinbase.broker import CoinbaseBroker
+from gpttrader.brokers.coinbase.streams import CoinbaseStream
 from gpttrader.brokers.coinbase.transport import trust_certificate
 from gpttrader.brokers.errors import AuthenticationError
 from gpttrader.config import BotConfig
 
 PRODUCTION_HOST = "api.coinbase.com"
+PRODUCTION_WS = "wss://advanced-trade-ws.coinbase.com"
 
 
 def rest_host(config: BotConfig) -> str:
     """host[:port] for the SDK, which adds https:// itself."""
     url = config.coinbase.sandbox_url
     return urlsplit(url).netloc if url else PRODUCTION_HOST
+
+
+def ws_url(config: BotConfig) -> str:
+    """The feed's URL: the sandbox's /ws path, or Coinbase's Advanced Trade feed."""
+    url = config.coinbase.sandbox_url
+    if not url:
+        return PRODUCTION_WS
+    parts = urlsplit(url)
+    scheme = "wss" if parts.scheme in ("https", "wss") else "ws"
+    return f"{scheme}://{parts.netloc}/ws"
+
+
+def create_stream(
+    config: BotConfig,
+    *,
+    on_message: Callable[[dict[str, Any]], None],
+    on_resync: Callable[[str], None],
+    heartbeat_timeout: float = 10.0,
+) -> CoinbaseStream:
+    return CoinbaseStream(
+        ws_url(config),
+        config.credentials,
+        on_message=on_message,
+        on_resync=on_resync,
+        certificate=config.coinbase.sandbox_certificate,
+        heartbeat_timeout=heartbeat_timeout,
+    )
 
 
 def create_rest_client(config: BotConfig, *, timeout: int = 10) -> RESTClient:

@@ -21,6 +21,7 @@ from gpttrader.domain import (
     OrderType,
     Product,
     ProductType,
+    Quote,
     Side,
     TimeInForce,
 )
@@ -85,6 +86,18 @@ def timestamp(value: Any, where: str) -> datetime:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:
         raise BrokerError(f"{where}: {value!r} is not a time") from None
+
+
+def ticker_quote(ticker: dict[str, Any], time: datetime) -> Quote:
+    """A feed ticker as a Quote stamped with the message's time."""
+    where = f"{ticker.get('product_id')} ticker"
+    return Quote(
+        str(field(ticker, "product_id", where)),
+        dec(ticker, "best_bid", where),
+        dec(ticker, "best_ask", where),
+        dec(ticker, "price", where),
+        time,
+    )
 
 
 def product(data: dict[str, Any]) -> Product:
