@@ -4,7 +4,12 @@ Orders match in two phases. On entry, the marketable part walks a synthetic book
 price (taker fills, level by level, so size moves the price). What is left rests (GTC, GTD) or is
 cancelled (IOC, market); FOK fills whole or not at all. A resting order fills as maker when the price
 path trades through its limit, at most a share of the volume traded meanwhile, so large orders fill in
-parts. Balances carry holds for resting orders, released as the order fills or ends.
+parts. A stop-limit waits for the path to cross its stop, then behaves as a limit order. A bracket is
+an exit with two legs: its limit takes profit as maker; if the path reaches its stop trigger first, the
+limit leg is cancelled and the rest executes at market.
+
+Spot fills move wallet balances, with holds for resting orders. Futures and perpetual fills move
+positions against a margin account (margin.py), with the order's initial margin held while it rests.
 """
 
 import threading
@@ -16,11 +21,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gpttrader.brokers.simulated import FeeSchedule, synthetic_book
-from gpttrader.domain import Liquidity, ProductType, Side
+from gpttrader.domain import Liquidity, Product, ProductType, Side
 from gpttrader.sandbox.catalog import Listing
+from gpttrader.sandbox.margin import FUNDING_RATE, MarginAccount
 from gpttrader.sandbox.prices import MarketClock, PricePath
 
-# Coinbase's order_configuration keys for what the matching engine executes, with their time in force.
+# Coinbase's order_configuration keys the engine executes: (order type, time in force).
 CONFIGURATIONS: dict[str, tuple[str, str]] = {
     "market_market_ioc": ("MARKET", "IMMEDIATE_OR_CANCEL"),
     "market_market_fok": ("MARKET", "FILL_OR_KILL"),
@@ -28,8 +34,15 @@ CONFIGURATIONS: dict[str, tuple[str, str]] = {
     "limit_limit_gtd": ("LIMIT", "GOOD_UNTIL_DATE_TIME"),
     "limit_limit_fok": ("LIMIT", "FILL_OR_KILL"),
     "sor_limit_ioc": ("LIMIT", "IMMEDIATE_OR_CANCEL"),
+    "stop_limit_stop_limit_gtc": ("STOP_LIMIT", "GOOD_UNTIL_CANCELLED"),
+    "stop_limit_stop_limit_gtd": ("STOP_LIMIT", "GOOD_UNTIL_DATE_TIME"),
+    "trigger_bracket_gtc": ("BRACKET", "GOOD_UNTIL_CANCELLED"),
+    "trigger_bracket_gtd": ("BRACKET", "GOOD_UNTIL_DATE_TIME"),
 }
+RESTING = frozenset({"GOOD_UNTIL_CANCELLED", "GOOD_UNTIL_DATE_TIME"})
 TERMINAL = frozenset({"FILLED", "CANCELLED", "EXPIRED", "FAILED"})
+# A bracket buy (closing a short) may execute above its trigger; hold a margin over it.
+BRACKET_HOLD_BUFFER = Decimal("1.05")
 
 
 class OrderRejectedError(Exception):
@@ -70,41 +83,6 @@ class SandboxFill:
     trade_time: datetime
 
 
-@dataclass
-class SandboxOrder:
-    order_id: str
-    client_order_id: str
-    product_id: str
-    side: Side
-    configuration_key: str
-    configuration: dict[str, Any]
-    order_type: str
-    time_in_force: str
-    base_size: Decimal
-    limit_price: Decimal | None
-    post_only: bool
-    end_time: datetime | None
-    created_time: datetime
-    status: str = "OPEN"
-    filled_size: Decimal = Decimal(0)
-    filled_value: Decimal = Decimal(0)
-    total_fees: Decimal = Decimal(0)
-    hold: Decimal = Decimal(0)
-    hold_currency: str = ""
-    last_fill_time: datetime | None = None
-    fill_count: int = 0
-    cancel_message: str = ""
-    checked_position: float = 0.0
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.base_size - self.filled_size
-
-    @property
-    def average_price(self) -> Decimal:
-        return self.filled_value / self.filled_size if self.filled_size else Decimal(0)
-
-
 @dataclass(frozen=True, slots=True)
 class OrderTicket:
     """A parsed create-order request, before it touches any state."""
@@ -115,8 +93,79 @@ class OrderTicket:
     configuration: dict[str, Any]
     base_size: Decimal
     limit_price: Decimal | None
+    stop_price: Decimal | None
+    stop_direction: str | None
     post_only: bool
     end_time: datetime | None
+
+    @property
+    def order_type(self) -> str:
+        return CONFIGURATIONS[self.configuration_key][0]
+
+    @property
+    def time_in_force(self) -> str:
+        return CONFIGURATIONS[self.configuration_key][1]
+
+
+@dataclass
+class SandboxOrder:
+    order_id: str
+    client_order_id: str
+    ticket: OrderTicket
+    created_time: datetime
+    product_type: ProductType
+    status: str = "OPEN"
+    base_size: Decimal = Decimal(0)
+    limit_price: Decimal | None = None
+    filled_size: Decimal = Decimal(0)
+    filled_value: Decimal = Decimal(0)
+    total_fees: Decimal = Decimal(0)
+    hold: Decimal = Decimal(0)
+    triggered: bool = False
+    last_fill_time: datetime | None = None
+    fill_count: int = 0
+    cancel_message: str = ""
+    checked_position: float = 0.0
+
+    @property
+    def product_id(self) -> str:
+        return self.ticket.product_id
+
+    @property
+    def side(self) -> Side:
+        return self.ticket.side
+
+    @property
+    def order_type(self) -> str:
+        return self.ticket.order_type
+
+    @property
+    def time_in_force(self) -> str:
+        return self.ticket.time_in_force
+
+    @property
+    def configuration(self) -> dict[str, Any]:
+        """The configuration as it stands now (an edit changes size and price)."""
+        ((key, params),) = self.ticket.configuration.items()
+        current = dict(params)
+        current["base_size"] = str(self.base_size)
+        if self.limit_price is not None:
+            current["limit_price"] = str(self.limit_price)
+        return {key: current}
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.base_size - self.filled_size
+
+    @property
+    def average_price(self) -> Decimal:
+        return self.filled_value / self.filled_size if self.filled_size else Decimal(0)
+
+    @property
+    def trigger_status(self) -> str:
+        if self.order_type not in ("STOP_LIMIT", "BRACKET"):
+            return "INVALID_ORDER_TYPE"
+        return "STOP_TRIGGERED" if self.triggered else "STOP_PENDING"
 
 
 class Exchange:
@@ -129,6 +178,8 @@ class Exchange:
         derivatives_enabled: bool,
         fees: FeeSchedule,
         starting_balances: dict[str, Decimal],
+        cfm_balance: Decimal = Decimal(10_000),
+        intx_balance: Decimal = Decimal(10_000),
         maker_participation: Decimal = Decimal("0.25"),
         on_fill: Callable[[SandboxOrder, SandboxFill], None] | None = None,
     ) -> None:
@@ -139,13 +190,13 @@ class Exchange:
         self.fees = fees
         self.maker_participation = maker_participation
         self.on_fill = on_fill
-        self.accounts = {
-            c: Account(str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox/{c}")), c, amount)
-            for c, amount in starting_balances.items()
-        }
+        self.accounts = {c: Account(_account_uuid(c), c, amount) for c, amount in starting_balances.items()}
+        self.cfm = MarginAccount("CFM", "USD", cfm_balance)
+        self.intx = MarginAccount("INTX", "USDC", intx_balance)
         self.orders: dict[str, SandboxOrder] = {}
         self.by_client_id: dict[str, str] = {}
         self.fills: list[SandboxFill] = []
+        self.sweeps: list[dict[str, Any]] = []
         self.lock = threading.RLock()
 
     # -- market ---------------------------------------------------------------------------------------
@@ -163,8 +214,7 @@ class Exchange:
     def mid(self, product_id: str, position: float | None = None) -> Decimal:
         path = self.paths[product_id]
         price = path.price(self.clock.position() if position is None else position)
-        listing = self.listings[product_id]
-        return Decimal(repr(price)).quantize(listing.product.quote_increment)
+        return Decimal(repr(price)).quantize(self.listings[product_id].product.quote_increment)
 
     def book(self, product_id: str, side: Side, levels: int = 20) -> list[tuple[Decimal, Decimal]]:
         listing = self.listing(product_id)
@@ -172,16 +222,18 @@ class Exchange:
             (lv.price, lv.size) for lv in synthetic_book(listing.product, self.mid(product_id), side, levels=levels)
         ]
 
-    # -- orders ---------------------------------------------------------------------------------------
+    def marks(self) -> dict[str, Decimal]:
+        return {pid: self.mid(pid) for pid, listing in self.listings.items() if listing.product.is_derivative}
+
+    def margin_account(self, product: Product) -> MarginAccount:
+        return self.intx if product.product_type is ProductType.PERPETUAL else self.cfm
+
+    # -- parsing --------------------------------------------------------------------------------------
     def parse(self, body: dict[str, Any]) -> OrderTicket:
         product_id = str(body.get("product_id", ""))
         if not self.visible(product_id):
             raise OrderRejectedError("INVALID_PRODUCT_ID", f"product {product_id!r} is not available")
-        listing = self.listings[product_id]
-        if listing.product.product_type is not ProductType.SPOT:
-            raise OrderRejectedError(
-                "UNSUPPORTED_ORDER_CONFIGURATION", "the sandbox matches spot orders only in this version"
-            )
+        product = self.listings[product_id].product
         try:
             side = Side(str(body.get("side", "")))
         except ValueError:
@@ -192,8 +244,49 @@ class Exchange:
         ((key, params),) = configuration.items()
         if key not in CONFIGURATIONS or not isinstance(params, dict):
             raise OrderRejectedError("UNSUPPORTED_ORDER_CONFIGURATION", f"unsupported order configuration {key}")
-        product = listing.product
-        size = _decimal(params.get("base_size"), "base_size")
+        order_type = CONFIGURATIONS[key][0]
+        size = self._check_size(product, _decimal(params.get("base_size"), "base_size"))
+        limit = stop = None
+        direction = None
+        if order_type != "MARKET":
+            limit = self._check_price(product, _decimal(params.get("limit_price"), "limit_price"), "limit_price")
+            if limit * size * product.multiplier < product.quote_min_size:
+                raise OrderRejectedError(
+                    "INVALID_SIZE_TOO_SMALL",
+                    f"notional {limit * size} is below the minimum {product.quote_min_size}",
+                    "PREVIEW_INVALID_QUOTE_SIZE_TOO_SMALL",
+                )
+        if order_type == "STOP_LIMIT":
+            stop = self._check_price(product, _decimal(params.get("stop_price"), "stop_price"), "stop_price")
+            direction = str(params.get("stop_direction", ""))
+            if direction not in ("STOP_DIRECTION_STOP_UP", "STOP_DIRECTION_STOP_DOWN"):
+                raise OrderRejectedError(
+                    "INVALID_STOP_DIRECTION",
+                    "stop_direction must be STOP_DIRECTION_STOP_UP or STOP_DIRECTION_STOP_DOWN",
+                )
+        if order_type == "BRACKET":
+            stop = self._check_price(
+                product, _decimal(params.get("stop_trigger_price"), "stop_trigger_price"), "stop_trigger_price"
+            )
+            assert limit is not None
+            if (side is Side.SELL and stop >= limit) or (side is Side.BUY and stop <= limit):
+                raise OrderRejectedError(
+                    "INVALID_LIMIT_PRICE",
+                    f"a {side} bracket needs its stop trigger {'below' if side is Side.SELL else 'above'} "
+                    f"its limit price",
+                )
+        end_time = None
+        if CONFIGURATIONS[key][1] == "GOOD_UNTIL_DATE_TIME":
+            try:
+                end_time = datetime.fromisoformat(str(params.get("end_time", "")).replace("Z", "+00:00"))
+            except ValueError:
+                raise OrderRejectedError("INVALID_END_TIME", "end_time must be an RFC 3339 time") from None
+        return OrderTicket(
+            product_id, side, key, configuration, size, limit, stop, direction, bool(params.get("post_only")), end_time
+        )
+
+    @staticmethod
+    def _check_size(product: Product, size: Decimal) -> Decimal:
         if size <= 0 or size % product.base_increment:
             raise OrderRejectedError(
                 "INVALID_SIZE_PRECISION", f"base_size {size} is not a multiple of {product.base_increment}"
@@ -210,46 +303,34 @@ class Exchange:
                 f"base_size {size} is above the maximum {product.base_max_size}",
                 "PREVIEW_INVALID_BASE_SIZE_TOO_LARGE",
             )
-        limit = None
-        if CONFIGURATIONS[key][0] == "LIMIT":
-            limit = _decimal(params.get("limit_price"), "limit_price")
-            if limit <= 0 or limit % product.quote_increment:
-                raise OrderRejectedError(
-                    "INVALID_PRICE_PRECISION", f"limit_price {limit} is not a multiple of {product.quote_increment}"
-                )
-            if limit * size < product.quote_min_size:
-                raise OrderRejectedError(
-                    "INVALID_SIZE_TOO_SMALL",
-                    f"notional {limit * size} is below the minimum {product.quote_min_size}",
-                    "PREVIEW_INVALID_QUOTE_SIZE_TOO_SMALL",
-                )
-        end_time = None
-        if key == "limit_limit_gtd":
-            try:
-                end_time = datetime.fromisoformat(str(params.get("end_time", "")).replace("Z", "+00:00"))
-            except ValueError:
-                raise OrderRejectedError("INVALID_END_TIME", "end_time must be an RFC 3339 time") from None
-        return OrderTicket(product_id, side, key, configuration, size, limit, bool(params.get("post_only")), end_time)
+        return size
 
+    @staticmethod
+    def _check_price(product: Product, price: Decimal, name: str) -> Decimal:
+        if price <= 0 or price % product.quote_increment:
+            raise OrderRejectedError(
+                "INVALID_PRICE_PRECISION", f"{name} {price} is not a multiple of {product.quote_increment}"
+            )
+        return price
+
+    # -- orders ---------------------------------------------------------------------------------------
     def preview(self, ticket: OrderTicket) -> dict[str, Decimal]:
-        """What the order would cost now, without placing it: quote size, base size, fees, and the slippage."""
+        """What the order would cost now, without placing it."""
         with self.lock:
-            fills = self._walk(ticket.product_id, ticket.side, ticket.base_size, ticket.limit_price)
-            if ticket.post_only and fills:
-                raise OrderRejectedError("INVALID_LIMIT_PRICE_POST_ONLY", "a post-only order would take liquidity")
+            fills = self._entry_fills(ticket, ticket.base_size)
             size = sum((s for _, s in fills), Decimal(0))
             value = sum((p * s for p, s in fills), Decimal(0))
-            resting = ticket.base_size - size if ticket.limit_price is not None else Decimal(0)
-            notional = value + resting * (ticket.limit_price or Decimal(0))
+            multiplier = self.listings[ticket.product_id].product.multiplier
+            resting = ticket.base_size - size if ticket.time_in_force in RESTING else Decimal(0)
+            notional = (value + resting * (ticket.limit_price or Decimal(0))) * multiplier
             fee = self.fees.fee(notional, Liquidity.TAKER)
-            self._check_funds(ticket, notional + fee, ticket.base_size)
+            self._check_funds(ticket, fills, resting)
             mid = self.mid(ticket.product_id)
-            slippage = abs(value / size - mid) / mid if size else Decimal(0)
             return {
                 "quote_size": notional,
                 "base_size": ticket.base_size,
                 "commission_total": fee,
-                "slippage": slippage,
+                "slippage": abs(value / size - mid) / mid if size else Decimal(0),
                 "best_bid": self.book(ticket.product_id, Side.BUY, 1)[0][0],
                 "best_ask": self.book(ticket.product_id, Side.SELL, 1)[0][0],
             }
@@ -261,58 +342,84 @@ class Exchange:
             if existing is not None:
                 return self.orders[existing], False
             self.advance()
-            order_type, tif = CONFIGURATIONS[ticket.configuration_key]
-            fills = self._walk(ticket.product_id, ticket.side, ticket.base_size, ticket.limit_price)
-            if ticket.post_only and fills:
-                raise OrderRejectedError("INVALID_LIMIT_PRICE_POST_ONLY", "a post-only order would take liquidity")
-            fill_size = sum((s for _, s in fills), Decimal(0))
-            if tif == "FILL_OR_KILL" and fill_size < ticket.base_size:
-                fills = []  # checked below as a cancelled order with nothing filled
-            listing = self.listings[ticket.product_id]
-            taker_cost = sum((p * s for p, s in fills), Decimal(0))
-            rests = tif in ("GOOD_UNTIL_CANCELLED", "GOOD_UNTIL_DATE_TIME")
+            fills = self._entry_fills(ticket, ticket.base_size)
+            rests = ticket.time_in_force in RESTING
             resting = ticket.base_size - sum((s for _, s in fills), Decimal(0)) if rests else Decimal(0)
-            quote_needed = taker_cost * (1 + self.fees.taker)
-            if rests and ticket.limit_price is not None:
-                quote_needed += resting * ticket.limit_price * (1 + self.fees.taker)
-            self._check_funds(ticket, quote_needed, ticket.base_size)
+            self._check_funds(ticket, fills, resting)
+            product = self.listings[ticket.product_id].product
             now = datetime.now(UTC)
             order = SandboxOrder(
                 order_id=str(uuid.uuid4()),
                 client_order_id=client_order_id,
-                product_id=ticket.product_id,
-                side=ticket.side,
-                configuration_key=ticket.configuration_key,
-                configuration=ticket.configuration,
-                order_type=order_type,
-                time_in_force=tif,
+                ticket=ticket,
+                created_time=now,
+                product_type=product.product_type,
                 base_size=ticket.base_size,
                 limit_price=ticket.limit_price,
-                post_only=ticket.post_only,
-                end_time=ticket.end_time,
-                created_time=now,
                 checked_position=self.clock.position(),
+                triggered=ticket.order_type == "STOP_LIMIT" and self._stop_reached(ticket),
             )
             self.orders[order.order_id] = order
             self.by_client_id[client_order_id] = order.order_id
             for price, size in fills:
                 self._execute(order, price, size, Liquidity.TAKER, now)
-            if rests and order.remaining > 0:
-                # Hold what the resting part may cost (buys, in quote, with the taker fee as Coinbase does)
-                # or deliver (sells, in base); maker fills release it in proportion.
-                product = listing.product
-                if ticket.side is Side.BUY:
-                    order.hold_currency = product.quote_currency
-                    order.hold = order.remaining * (ticket.limit_price or Decimal(0)) * (1 + self.fees.taker)
-                else:
-                    order.hold_currency, order.hold = product.base_currency, order.remaining
-                self._move_to_hold(order.hold_currency, order.hold)
-            if order.remaining == 0:
-                order.status = "FILLED"
-            elif not rests:
-                order.status = "CANCELLED"
-                order.cancel_message = "IOC/FOK order was not fully filled" if order.order_type == "LIMIT" else ""
+            self._settle_entry(order, rests)
             return order, True
+
+    def edit(self, order_id: str, size: Decimal, price: Decimal, *, dry_run: bool) -> dict[str, Decimal]:
+        """Change a resting GTC limit order's size and price, as Coinbase's edit does (or only check it)."""
+        with self.lock:
+            self.advance()
+            order = self.orders.get(order_id)
+            if order is None:
+                raise OrderRejectedError("ORDER_NOT_FOUND", f"order {order_id} not found")
+            if order.status != "OPEN":
+                raise OrderRejectedError("ONLY_OPEN_ORDERS_CAN_BE_EDITED", f"order {order_id} is {order.status}")
+            if order.ticket.configuration_key != "limit_limit_gtc":
+                raise OrderRejectedError("ONLY_LIMIT_ORDER_EDITS_SUPPORTED", "only GTC limit orders can be edited")
+            product = self.listings[order.product_id].product
+            try:
+                self._check_size(product, size)
+            except OrderRejectedError as exc:
+                raise OrderRejectedError("INVALID_EDITED_SIZE", exc.message) from None
+            if size <= order.filled_size:
+                raise OrderRejectedError(
+                    "CANNOT_EDIT_TO_BELOW_FILLED_SIZE", f"size {size} is not above the filled size {order.filled_size}"
+                )
+            try:
+                self._check_price(product, price, "price")
+            except OrderRejectedError as exc:
+                raise OrderRejectedError("INVALID_EDITED_PRICE", exc.message) from None
+            if size == order.base_size and price == order.limit_price:
+                raise OrderRejectedError("EDIT_REQUEST_EQUAL_TO_ORIGINAL_REQUEST", "nothing would change")
+            edited = OrderTicket(
+                order.product_id,
+                order.side,
+                order.ticket.configuration_key,
+                order.ticket.configuration,
+                size,
+                price,
+                None,
+                None,
+                order.ticket.post_only,
+                None,
+            )
+            fills = self._entry_fills(edited, size - order.filled_size)
+            if dry_run:
+                value = sum((p * s for p, s in fills), Decimal(0))
+                return {
+                    "quote_size": value + (size - order.filled_size - sum((s for _, s in fills), Decimal(0))) * price,
+                    "base_size": size,
+                    "commission_total": self.fees.fee(value, Liquidity.TAKER),
+                }
+            self._release(order, order.hold)
+            order.base_size, order.limit_price = size, price
+            order.ticket = edited
+            now = datetime.now(UTC)
+            for fill_price, fill_size in fills:
+                self._execute(order, fill_price, fill_size, Liquidity.TAKER, now)
+            self._settle_entry(order, True)
+            return {}
 
     def cancel(self, order_id: str) -> tuple[bool, str]:
         with self.lock:
@@ -327,106 +434,223 @@ class Exchange:
             self._finish(order, "CANCELLED", "User requested cancel")
             return True, ""
 
+    def close_position(self, client_order_id: str, product_id: str, size: Decimal | None) -> SandboxOrder:
+        """A market order that takes a futures or perpetual position (or `size` of it) back to flat."""
+        with self.lock:
+            listing = self.listing(product_id)
+            if not listing.product.is_derivative:
+                raise OrderRejectedError("INVALID_PRODUCT_ID", f"{product_id} has no position to close")
+            position = self.margin_account(listing.product).position(listing.product)
+            if position.contracts == 0:
+                raise OrderRejectedError("NO_OPEN_POSITION", f"no open position in {product_id}")
+            amount = abs(position.contracts) if size is None else size
+            if amount > abs(position.contracts):
+                raise OrderRejectedError(
+                    "INVALID_SIZE_TOO_LARGE", f"size {amount} exceeds the position of {abs(position.contracts)}"
+                )
+            side = Side.SELL if position.contracts > 0 else Side.BUY
+            config = {"market_market_ioc": {"base_size": str(amount)}}
+            ticket = self.parse({"product_id": product_id, "side": side.value, "order_configuration": config})
+            return self.create(client_order_id, ticket)[0]
+
+    # -- the market moves ------------------------------------------------------------------------------
     def advance(self) -> None:
-        """Bring resting orders up to the current market position: maker fills and GTD expiries."""
+        """Bring resting orders and positions up to the current market position."""
         with self.lock:
             position = self.clock.position()
             now = datetime.now(UTC)
+            self._accrue_funding(position)
             for order in list(self.orders.values()):
                 if order.status != "OPEN":
                     continue
-                if order.end_time is not None and now >= order.end_time:
+                if order.ticket.end_time is not None and now >= order.ticket.end_time:
                     self._finish(order, "EXPIRED", "")
                     continue
                 if position <= order.checked_position:
                     continue
-                path = self.paths[order.product_id]
-                _, high, low, _, volume = path.span(order.checked_position, position)
+                _, high, low, _, volume = self.paths[order.product_id].span(order.checked_position, position)
                 order.checked_position = position
-                assert order.limit_price is not None
-                crossed = (
-                    low <= float(order.limit_price) if order.side is Side.BUY else high >= float(order.limit_price)
-                )
-                if not crossed:
-                    continue
-                product = self.listings[order.product_id].product
-                available = Decimal(repr(volume)) * self.maker_participation
-                size = min(order.remaining, (available // product.base_increment) * product.base_increment)
-                if size > 0:
-                    self._execute(order, order.limit_price, size, Liquidity.MAKER, now)
-                    if order.remaining == 0:
-                        order.status = "FILLED"
+                self._on_path(order, Decimal(repr(high)), Decimal(repr(low)), Decimal(repr(volume)), now)
+
+    def _on_path(self, order: SandboxOrder, high: Decimal, low: Decimal, volume: Decimal, now: datetime) -> None:
+        ticket = order.ticket
+        if ticket.order_type == "STOP_LIMIT" and not order.triggered:
+            up = ticket.stop_direction == "STOP_DIRECTION_STOP_UP"
+            assert ticket.stop_price is not None
+            if (up and high >= ticket.stop_price) or (not up and low <= ticket.stop_price):
+                order.triggered = True
+                for price, size in self._walk(order.product_id, order.side, order.remaining, order.limit_price):
+                    self._execute(order, price, size, Liquidity.TAKER, now)
+                self._finish_if_filled(order)
+            return
+        if ticket.order_type == "BRACKET":
+            assert ticket.stop_price is not None
+            stopped = low <= ticket.stop_price if order.side is Side.SELL else high >= ticket.stop_price
+            if stopped:  # the stop leg wins a tie: the pessimistic reading of a bar that touched both
+                order.triggered = True
+                for price, size in self._walk(order.product_id, order.side, order.remaining, None):
+                    self._execute(order, price, size, Liquidity.TAKER, now)
+                if order.remaining > 0:
+                    self._finish(order, "CANCELLED", "stop leg found no liquidity for the rest")
+                else:
+                    self._finish_if_filled(order)
+                return
+        assert order.limit_price is not None
+        crossed = low <= order.limit_price if order.side is Side.BUY else high >= order.limit_price
+        if not crossed:
+            return
+        increment = self.listings[order.product_id].product.base_increment
+        size = min(order.remaining, (volume * self.maker_participation // increment) * increment)
+        if size > 0:
+            self._execute(order, order.limit_price, size, Liquidity.MAKER, now)
+            self._finish_if_filled(order)
+
+    def _accrue_funding(self, position: float) -> None:
+        hour = int(position // 60)
+        marks: dict[str, Decimal] | None = None
+        for held in self.intx.positions.values():
+            if held.funded_through_hour < 0:
+                held.funded_through_hour = hour
+            if not held.contracts or hour <= held.funded_through_hour:
+                continue
+            marks = marks or self.marks()
+            payment = held.notional(marks[held.product.product_id]) * FUNDING_RATE * (hour - held.funded_through_hour)
+            signed = payment if held.contracts > 0 else -payment
+            held.funding += signed
+            self.intx.balance -= signed
+            held.funded_through_hour = hour
 
     # -- internals ------------------------------------------------------------------------------------
+    def _stop_reached(self, ticket: OrderTicket) -> bool:
+        assert ticket.stop_price is not None
+        mid = self.mid(ticket.product_id)
+        return (
+            mid >= ticket.stop_price if ticket.stop_direction == "STOP_DIRECTION_STOP_UP" else mid <= ticket.stop_price
+        )
+
+    def _entry_fills(self, ticket: OrderTicket, size: Decimal) -> list[tuple[Decimal, Decimal]]:
+        """Taker fills at entry: none for an untriggered stop, all-or-nothing for FOK."""
+        if ticket.order_type == "STOP_LIMIT" and not self._stop_reached(ticket):
+            return []
+        fills = self._walk(ticket.product_id, ticket.side, size, ticket.limit_price)
+        if ticket.post_only and fills:
+            raise OrderRejectedError("INVALID_LIMIT_PRICE_POST_ONLY", "a post-only order would take liquidity")
+        if ticket.time_in_force == "FILL_OR_KILL" and sum((s for _, s in fills), Decimal(0)) < size:
+            return []
+        return fills
+
     def _walk(self, product_id: str, side: Side, size: Decimal, limit: Decimal | None) -> list[tuple[Decimal, Decimal]]:
-        """Taker fills for `size` against the opposite side of the book, not beyond `limit`."""
-        levels = self.book(product_id, side.opposite)
         fills: list[tuple[Decimal, Decimal]] = []
         remaining = size
-        for price, level_size in levels:
-            if remaining <= 0:
-                break
-            if limit is not None and (price > limit if side is Side.BUY else price < limit):
+        for price, level_size in self.book(product_id, side.opposite):
+            if remaining <= 0 or (limit is not None and (price > limit if side is Side.BUY else price < limit)):
                 break
             take = min(remaining, level_size)
             fills.append((price, take))
             remaining -= take
         return fills
 
-    def _check_funds(self, ticket: OrderTicket, quote_needed: Decimal, base_needed: Decimal) -> None:
+    def _hold_price(self, ticket: OrderTicket) -> Decimal:
+        assert ticket.limit_price is not None
+        if ticket.order_type == "BRACKET" and ticket.side is Side.BUY:
+            assert ticket.stop_price is not None
+            return ticket.stop_price * BRACKET_HOLD_BUFFER
+        return ticket.limit_price
+
+    def _needed(
+        self, ticket: OrderTicket, fills: list[tuple[Decimal, Decimal]], resting: Decimal
+    ) -> tuple[str, Decimal]:
+        """(what funds it, how much): a wallet currency for spot, a margin venue for derivatives."""
         product = self.listings[ticket.product_id].product
+        taker_value = sum((p * s for p, s in fills), Decimal(0))
+        if product.is_derivative:
+            account = self.margin_account(product)
+            signed = ticket.base_size if ticket.side is Side.BUY else -ticket.base_size
+            exposure = account.added_exposure(product, signed)
+            price = self._hold_price(ticket) if ticket.limit_price is not None else self.mid(ticket.product_id)
+            notional = exposure * price * product.multiplier
+            fee = self.fees.fee(ticket.base_size * price * product.multiplier, Liquidity.TAKER)
+            return account.venue, notional * account.margin_rate(product) + fee
         if ticket.side is Side.BUY:
-            account = self.accounts.get(product.quote_currency)
-            if account is None or account.available < quote_needed:
-                have = account.available if account else Decimal(0)
-                raise OrderRejectedError(
-                    "INSUFFICIENT_FUND", f"needs {quote_needed:.2f} {product.quote_currency}, available {have}"
-                )
+            rest = resting * self._hold_price(ticket) if resting else Decimal(0)
+            return product.quote_currency, (taker_value + rest) * (1 + self.fees.taker)
+        return product.base_currency, ticket.base_size
+
+    def _check_funds(self, ticket: OrderTicket, fills: list[tuple[Decimal, Decimal]], resting: Decimal) -> None:
+        source, amount = self._needed(ticket, fills, resting)
+        if source in ("CFM", "INTX"):
+            account = self.cfm if source == "CFM" else self.intx
+            available = account.available_margin(self.marks())
+            currency = account.currency
         else:
-            account = self.accounts.get(product.base_currency)
-            if account is None or account.available < base_needed:
-                have = account.available if account else Decimal(0)
-                raise OrderRejectedError(
-                    "INSUFFICIENT_FUND", f"needs {base_needed} {product.base_currency}, available {have}"
-                )
+            wallet = self.accounts.get(source)
+            available, currency = (wallet.available if wallet else Decimal(0)), source
+        if available < amount:
+            raise OrderRejectedError("INSUFFICIENT_FUND", f"needs {amount:.8f} {currency}, available {available:.8f}")
 
-    def _account(self, currency: str) -> Account:
-        if currency not in self.accounts:
-            self.accounts[currency] = Account(
-                str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox/{currency}")), currency, Decimal(0)
-            )
-        return self.accounts[currency]
+    def _settle_entry(self, order: SandboxOrder, rests: bool) -> None:
+        """After the taker phase: hold for what rests, or end the order."""
+        if order.remaining == 0:
+            order.status = "FILLED"
+            return
+        if not rests:
+            order.status = "CANCELLED"
+            order.cancel_message = "IOC/FOK order was not fully filled" if order.order_type == "LIMIT" else ""
+            return
+        product = self.listings[order.product_id].product
+        price = self._hold_price(order.ticket) if order.limit_price is not None else Decimal(0)
+        if product.is_derivative:
+            account = self.margin_account(product)
+            signed = order.remaining if order.side is Side.BUY else -order.remaining
+            exposure = account.added_exposure(product, signed)
+            amount = exposure * price * product.multiplier * account.margin_rate(product)
+            account.hold += amount
+        elif order.side is Side.BUY:
+            amount = order.remaining * price * (1 + self.fees.taker)
+            self.wallet(product.quote_currency).available -= amount
+            self.wallet(product.quote_currency).hold += amount
+        else:
+            amount = order.remaining
+            self.wallet(product.base_currency).available -= amount
+            self.wallet(product.base_currency).hold += amount
+        order.hold = amount
 
-    def _move_to_hold(self, currency: str, amount: Decimal) -> None:
-        account = self._account(currency)
-        account.available -= amount
-        account.hold += amount
-
-    def _release_hold(self, order: SandboxOrder, amount: Decimal) -> None:
+    def _release(self, order: SandboxOrder, amount: Decimal) -> None:
         amount = min(amount, order.hold)
         if amount <= 0:
             return
-        account = self._account(order.hold_currency)
-        account.hold -= amount
-        account.available += amount
+        product = self.listings[order.product_id].product
+        if product.is_derivative:
+            self.margin_account(product).hold -= amount
+        else:
+            wallet = self.wallet(product.quote_currency if order.side is Side.BUY else product.base_currency)
+            wallet.hold -= amount
+            wallet.available += amount
         order.hold -= amount
+
+    def wallet(self, currency: str) -> Account:
+        if currency not in self.accounts:
+            self.accounts[currency] = Account(_account_uuid(currency), currency, Decimal(0))
+        return self.accounts[currency]
 
     def _execute(self, order: SandboxOrder, price: Decimal, size: Decimal, liquidity: Liquidity, now: datetime) -> None:
         product = self.listings[order.product_id].product
-        notional = price * size
+        notional = price * size * product.multiplier
         fee = self.fees.fee(notional, liquidity)
         if order.hold > 0:
-            share = order.hold * size / order.remaining
-            self._release_hold(order, share)
-        quote, base = self._account(product.quote_currency), self._account(product.base_currency)
-        if order.side is Side.BUY:
-            quote.available -= notional + fee
-            base.available += size
+            self._release(order, order.hold * size / order.remaining)
+        if product.is_derivative:
+            account = self.margin_account(product)
+            realized = account.position(product).apply(size if order.side is Side.BUY else -size, price)
+            account.balance += realized - fee
+        elif order.side is Side.BUY:
+            self.wallet(product.quote_currency).available -= notional + fee
+            self.wallet(product.base_currency).available += size
         else:
-            base.available -= size
-            quote.available += notional - fee
+            self.wallet(product.base_currency).available -= size
+            self.wallet(product.quote_currency).available += notional - fee
         order.filled_size += size
-        order.filled_value += notional
+        order.filled_value += price * size
         order.total_fees += fee
         order.last_fill_time = now
         order.fill_count += 1
@@ -447,10 +671,18 @@ class Exchange:
         if self.on_fill is not None:
             self.on_fill(order, fill)
 
+    def _finish_if_filled(self, order: SandboxOrder) -> None:
+        if order.remaining == 0:
+            self._finish(order, "FILLED", "")
+
     def _finish(self, order: SandboxOrder, status: str, message: str) -> None:
-        self._release_hold(order, order.hold)
+        self._release(order, order.hold)
         order.status = status
         order.cancel_message = message
+
+
+def _account_uuid(currency: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox/{currency}"))
 
 
 def _decimal(value: object, name: str) -> Decimal:

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from gpttrader.domain import Side
+from gpttrader.domain import ProductType, Side
 from gpttrader.sandbox import payloads
 from gpttrader.sandbox.auth import AuthenticationFailed, verify_token
 from gpttrader.sandbox.exchange import Exchange, SandboxOrder
@@ -424,10 +424,10 @@ def _user_order(order: SandboxOrder) -> dict[str, Any]:
         "reject_reason": "",
         "total_value_after_fees": payloads.money(order.filled_value + order.total_fees),
         "contract_expiry_type": "UNKNOWN_CONTRACT_EXPIRY_TYPE",
-        "product_type": "SPOT",
+        "product_type": "SPOT" if order.product_type is ProductType.SPOT else "FUTURE",
         "risk_managed_by": "UNKNOWN_RISK_MANAGEMENT_TYPE",
         "time_in_force": order.time_in_force,
-        "trigger_status": "INVALID_ORDER_TYPE",
+        "trigger_status": order.trigger_status,
         "number_of_fills": str(order.fill_count),
         "filled_value": payloads.money(order.filled_value),
     }

@@ -138,11 +138,11 @@ def order(entry: SandboxOrder) -> dict[str, Any]:
         "total_value_after_fees": money(
             entry.filled_value + entry.total_fees if entry.side is Side.BUY else entry.filled_value - entry.total_fees
         ),
-        "trigger_status": "INVALID_ORDER_TYPE",
+        "trigger_status": entry.trigger_status,
         "order_type": entry.order_type,
         "reject_reason": "REJECT_REASON_UNSPECIFIED",
         "settled": entry.status in ("FILLED", "CANCELLED", "EXPIRED"),
-        "product_type": "SPOT",
+        "product_type": "SPOT" if entry.product_type is ProductType.SPOT else "FUTURE",
         "reject_message": "",
         "cancel_message": entry.cancel_message,
         "order_placement_source": "RETAIL_ADVANCED",

@@ -16,6 +16,7 @@ from aiohttp import web
 from gpttrader.domain import ProductType, Side
 from gpttrader.sandbox import payloads
 from gpttrader.sandbox.auth import AuthenticationFailed, verify_bearer
+from gpttrader.sandbox.derivatives_api import DerivativesRoutes
 from gpttrader.sandbox.exchange import Exchange, NotFoundError, OrderRejectedError
 from gpttrader.sandbox.faults import Faults, parse_plan
 from gpttrader.sandbox.feed import FeedSession, FeedTiming
@@ -78,6 +79,10 @@ class SandboxApi:
         r.add_get(f"{API}/orders/historical/{{order_id}}", self.get_order)
         r.add_get(f"{API}/transaction_summary", self.transaction_summary)
         r.add_get(f"{API}/key_permissions", self.key_permissions)
+        r.add_post(f"{API}/orders/edit", self.edit_order)
+        r.add_post(f"{API}/orders/edit_preview", self.preview_edit_order)
+        r.add_post(f"{API}/orders/close_position", self.close_position)
+        DerivativesRoutes(self.exchange).register(r)
         r.add_post("/sandbox/admin/clock", self.admin_clock)
         r.add_post("/sandbox/admin/faults", self.admin_add_fault)
         r.add_delete("/sandbox/admin/faults", self.admin_clear_faults)
@@ -424,6 +429,81 @@ class SandboxApi:
                 "is_max": False,
                 "slippage": payloads.money(figures["slippage"].quantize(Decimal("0.000001"))),
                 "preview_id": f"preview-{int(time.time() * 1000)}",
+            }
+        )
+
+    def _edit_arguments(self, body: dict[str, Any]) -> tuple[str, Decimal, Decimal]:
+        try:
+            return str(body["order_id"]), Decimal(str(body["size"])), Decimal(str(body["price"]))
+        except (KeyError, ArithmeticError):
+            raise fail(400, "INVALID_ARGUMENT", "order_id, size and price are required") from None
+
+    async def edit_order(self, request: web.Request) -> web.Response:
+        self._require_trade(request)
+        order_id, size, price = self._edit_arguments(await self._body(request))
+        try:
+            self.exchange.edit(order_id, size, price, dry_run=False)
+        except OrderRejectedError as exc:
+            return json_response(
+                {
+                    "success": False,
+                    "errors": [
+                        {"edit_failure_reason": exc.error, "preview_failure_reason": exc.preview_failure_reason}
+                    ],
+                }
+            )
+        return json_response({"success": True, "errors": []})
+
+    async def preview_edit_order(self, request: web.Request) -> web.Response:
+        order_id, size, price = self._edit_arguments(await self._body(request))
+        try:
+            figures = self.exchange.edit(order_id, size, price, dry_run=True)
+        except OrderRejectedError as exc:
+            return json_response(
+                {"errors": [{"edit_failure_reason": exc.error, "preview_failure_reason": exc.preview_failure_reason}]}
+            )
+        bid, ask = self._touch(self.exchange.orders[order_id].product_id)
+        total = figures["quote_size"] + figures["commission_total"]
+        return json_response(
+            {
+                "errors": [],
+                "slippage": "0",
+                "order_total": payloads.money(total),
+                "commission_total": payloads.money(figures["commission_total"]),
+                "quote_size": payloads.money(figures["quote_size"]),
+                "base_size": payloads.money(figures["base_size"]),
+                "best_bid": str(bid),
+                "best_ask": str(ask),
+                "average_filled_price": "0",
+            }
+        )
+
+    async def close_position(self, request: web.Request) -> web.Response:
+        self._require_trade(request)
+        body = await self._body(request)
+        client_order_id, product_id = str(body.get("client_order_id") or ""), str(body.get("product_id") or "")
+        if not client_order_id or not product_id:
+            raise fail(400, "INVALID_ARGUMENT", "client_order_id and product_id are required")
+        size = Decimal(str(body["size"])) if body.get("size") is not None else None
+        try:
+            order = self.exchange.close_position(client_order_id, product_id, size)
+        except OrderRejectedError as exc:
+            return json_response(
+                {
+                    "success": False,
+                    "error_response": {"error": exc.error, "message": exc.message, "error_details": exc.message},
+                }
+            )
+        return json_response(
+            {
+                "success": True,
+                "success_response": {
+                    "order_id": order.order_id,
+                    "product_id": order.product_id,
+                    "side": order.side.value,
+                    "client_order_id": order.client_order_id,
+                },
+                "order_configuration": order.configuration,
             }
         )
 

@@ -1,0 +1,103 @@
+"""Margin accounts and positions for the sandbox's futures (CFM, in USD) and perpetuals (INTX, in USDC).
+
+A position is a signed number of contracts with an average entry price. Reducing it realizes PnL into
+the margin account; fees come out of the same account. Initial margin is a fraction of the notional:
+the overnight rate, or the lower intraday rate when the account opted in to intraday margin. Perpetual
+positions pay (longs) or receive (shorts) funding every hour of the price path.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from gpttrader.domain import Product, ProductType
+
+OVERNIGHT_MARGIN = Decimal("0.20")
+INTRADAY_MARGIN = Decimal("0.10")
+PERPETUAL_MARGIN = Decimal("0.05")
+FUNDING_RATE = Decimal("0.0001")  # per hour, of notional
+INTRADAY_SETTING = "INTRADAY_MARGIN_SETTING_INTRADAY"
+STANDARD_SETTING = "INTRADAY_MARGIN_SETTING_STANDARD"
+INTRADAY_HOURS_UTC = range(13, 21)  # 08:00-16:00 New York, when intraday margin rates apply
+
+
+def intraday_window(moment: datetime) -> bool:
+    return moment.hour in INTRADAY_HOURS_UTC
+
+
+@dataclass
+class DerivativePosition:
+    product: Product
+    contracts: Decimal = Decimal(0)
+    entry_price: Decimal = Decimal(0)
+    realized_pnl: Decimal = Decimal(0)
+    funding: Decimal = Decimal(0)
+    funded_through_hour: int = -1
+
+    @property
+    def multiplier(self) -> Decimal:
+        return self.product.multiplier
+
+    def notional(self, mark: Decimal) -> Decimal:
+        return abs(self.contracts) * mark * self.multiplier
+
+    def unrealized(self, mark: Decimal) -> Decimal:
+        return (mark - self.entry_price) * self.contracts * self.multiplier
+
+    def apply(self, signed_contracts: Decimal, price: Decimal) -> Decimal:
+        """Add a fill; returns the PnL it realized (on the part that reduced the position)."""
+        realized = Decimal(0)
+        if self.contracts and (self.contracts > 0) != (signed_contracts > 0):
+            closing = min(abs(signed_contracts), abs(self.contracts))
+            direction = 1 if self.contracts > 0 else -1
+            realized = (price - self.entry_price) * closing * direction * self.multiplier
+            self.contracts += closing * -direction
+            signed_contracts += closing * direction
+            if self.contracts == 0:
+                self.entry_price = Decimal(0)
+        if signed_contracts:
+            total = self.contracts + signed_contracts
+            self.entry_price = (self.entry_price * abs(self.contracts) + price * abs(signed_contracts)) / abs(total)
+            self.contracts = total
+        self.realized_pnl += realized
+        return realized
+
+
+@dataclass
+class MarginAccount:
+    """One margin venue: CFM (futures, USD) or INTX (perpetuals, USDC)."""
+
+    venue: str
+    currency: str
+    balance: Decimal
+    hold: Decimal = Decimal(0)
+    intraday_setting: str = STANDARD_SETTING
+    positions: dict[str, DerivativePosition] = field(default_factory=dict)
+
+    def margin_rate(self, product: Product) -> Decimal:
+        if product.product_type is ProductType.PERPETUAL:
+            return PERPETUAL_MARGIN
+        opted_in = self.intraday_setting == INTRADAY_SETTING
+        return INTRADAY_MARGIN if opted_in and intraday_window(datetime.now(UTC)) else OVERNIGHT_MARGIN
+
+    def position(self, product: Product) -> DerivativePosition:
+        if product.product_id not in self.positions:
+            self.positions[product.product_id] = DerivativePosition(product)
+        return self.positions[product.product_id]
+
+    def initial_margin(self, marks: dict[str, Decimal]) -> Decimal:
+        return sum(
+            (p.notional(marks[pid]) * self.margin_rate(p.product) for pid, p in self.positions.items() if p.contracts),
+            Decimal(0),
+        )
+
+    def unrealized(self, marks: dict[str, Decimal]) -> Decimal:
+        return sum((p.unrealized(marks[pid]) for pid, p in self.positions.items() if p.contracts), Decimal(0))
+
+    def available_margin(self, marks: dict[str, Decimal]) -> Decimal:
+        return self.balance + self.unrealized(marks) - self.initial_margin(marks) - self.hold
+
+    def added_exposure(self, product: Product, signed_contracts: Decimal) -> Decimal:
+        """Contracts by which an order would grow the position (zero for a reducing order)."""
+        current = self.position(product).contracts
+        return max(abs(current + signed_contracts) - abs(current), Decimal(0))
