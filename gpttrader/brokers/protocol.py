@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from gpttrader.domain import Balance, Candle, Fill, Order, OrderRequest, Product, Quote
+from gpttrader.domain import Balance, Candle, Fill, Order, OrderRequest, Position, Product, Quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,18 @@ class OrderPreview:
         return not self.errors
 
 
+@dataclass(frozen=True, slots=True)
+class MarginSummary:
+    """A futures account's margin, for the risk layer's margin check (Coinbase: the CFM balance summary)."""
+
+    total_balance: Decimal
+    buying_power: Decimal
+    initial_margin: Decimal
+    available_margin: Decimal
+    unrealized_pnl: Decimal
+    liquidation_buffer: Decimal
+
+
 class CandleSource(Protocol):
     """What market data needs from a broker to fetch history."""
 
@@ -39,7 +51,11 @@ class Broker(CandleSource, Protocol):
 
     def balances(self) -> list[Balance]: ...
 
+    def positions(self) -> list[Position]: ...
+
     def place_order(self, request: OrderRequest) -> Order: ...
+
+    def edit_order(self, order_id: str, *, size: Decimal, limit_price: Decimal) -> Order: ...
 
     def preview_order(self, request: OrderRequest) -> OrderPreview: ...
 

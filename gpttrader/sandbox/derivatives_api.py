@@ -142,7 +142,19 @@ class DerivativesRoutes:
             "im_contribution": amount(held.notional(mark) * rate),
             "mm_contribution": amount(held.notional(mark) * rate / 2),
             "position_notional": amount(held.notional(mark)),
+            "total_fees": amount(held.fees),
+            "liquidation_price": amount(self._liquidation_price(held)),
         }
+
+    def _liquidation_price(self, held: DerivativePosition) -> Decimal:
+        """Where the account's equity would fall to maintenance margin if only this position moved."""
+        marks = self.exchange.marks()
+        cfm = self.exchange.cfm
+        slack = cfm.balance + cfm.unrealized(marks) - cfm.initial_margin(marks) / 2
+        per_unit = abs(held.contracts) * held.multiplier
+        move = slack / per_unit if per_unit else Decimal(0)
+        price = marks[held.product.product_id] - move if held.contracts > 0 else marks[held.product.product_id] + move
+        return max(price, Decimal(0)).quantize(held.product.quote_increment)
 
     def _open(self, account: MarginAccount) -> list[DerivativePosition]:
         return [p for p in account.positions.values() if p.contracts]

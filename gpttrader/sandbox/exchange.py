@@ -216,11 +216,13 @@ class Exchange:
         price = path.price(self.clock.position() if position is None else position)
         return Decimal(repr(price)).quantize(self.listings[product_id].product.quote_increment)
 
-    def book(self, product_id: str, side: Side, levels: int = 20) -> list[tuple[Decimal, Decimal]]:
+    def book(
+        self, product_id: str, side: Side, levels: int = 20, mid: Decimal | None = None
+    ) -> list[tuple[Decimal, Decimal]]:
+        """One side of the book around the current mid, or around `mid` (the price at a stop's trigger)."""
         listing = self.listing(product_id)
-        return [
-            (lv.price, lv.size) for lv in synthetic_book(listing.product, self.mid(product_id), side, levels=levels)
-        ]
+        centre = self.mid(product_id) if mid is None else mid
+        return [(lv.price, lv.size) for lv in synthetic_book(listing.product, centre, side, levels=levels)]
 
     def marks(self) -> dict[str, Decimal]:
         return {pid: self.mid(pid) for pid, listing in self.listings.items() if listing.product.is_derivative}
@@ -479,7 +481,11 @@ class Exchange:
             assert ticket.stop_price is not None
             if (up and high >= ticket.stop_price) or (not up and low <= ticket.stop_price):
                 order.triggered = True
-                for price, size in self._walk(order.product_id, order.side, order.remaining, order.limit_price):
+                # The path is continuous, so it traded at the stop price: execute against that book.
+                stop_book = self._walk(
+                    order.product_id, order.side, order.remaining, order.limit_price, ticket.stop_price
+                )
+                for price, size in stop_book:
                     self._execute(order, price, size, Liquidity.TAKER, now)
                 self._finish_if_filled(order)
             return
@@ -488,7 +494,7 @@ class Exchange:
             stopped = low <= ticket.stop_price if order.side is Side.SELL else high >= ticket.stop_price
             if stopped:  # the stop leg wins a tie: the pessimistic reading of a bar that touched both
                 order.triggered = True
-                for price, size in self._walk(order.product_id, order.side, order.remaining, None):
+                for price, size in self._walk(order.product_id, order.side, order.remaining, None, ticket.stop_price):
                     self._execute(order, price, size, Liquidity.TAKER, now)
                 if order.remaining > 0:
                     self._finish(order, "CANCELLED", "stop leg found no liquidity for the rest")
@@ -539,10 +545,12 @@ class Exchange:
             return []
         return fills
 
-    def _walk(self, product_id: str, side: Side, size: Decimal, limit: Decimal | None) -> list[tuple[Decimal, Decimal]]:
+    def _walk(
+        self, product_id: str, side: Side, size: Decimal, limit: Decimal | None, mid: Decimal | None = None
+    ) -> list[tuple[Decimal, Decimal]]:
         fills: list[tuple[Decimal, Decimal]] = []
         remaining = size
-        for price, level_size in self.book(product_id, side.opposite):
+        for price, level_size in self.book(product_id, side.opposite, mid=mid):
             if remaining <= 0 or (limit is not None and (price > limit if side is Side.BUY else price < limit)):
                 break
             take = min(remaining, level_size)
@@ -641,7 +649,9 @@ class Exchange:
             self._release(order, order.hold * size / order.remaining)
         if product.is_derivative:
             account = self.margin_account(product)
-            realized = account.position(product).apply(size if order.side is Side.BUY else -size, price)
+            held = account.position(product)
+            realized = held.apply(size if order.side is Side.BUY else -size, price)
+            held.fees += fee
             account.balance += realized - fee
         elif order.side is Side.BUY:
             self.wallet(product.quote_currency).available -= notional + fee

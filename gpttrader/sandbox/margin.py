@@ -31,6 +31,7 @@ class DerivativePosition:
     contracts: Decimal = Decimal(0)
     entry_price: Decimal = Decimal(0)
     realized_pnl: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
     funding: Decimal = Decimal(0)
     funded_through_hour: int = -1
 

@@ -58,6 +58,17 @@ def product(listing: Listing, price: Decimal, change_24h: Decimal, volume_24h: D
         "product_venue": listing.venue,
         "approximate_quote_24h_volume": money(volume_24h * price),
         "new_at": None,
+        "market_cap": "",
+        "base_cbrn": "",
+        "quote_cbrn": "",
+        "product_cbrn": "",
+        "icon_color": "",
+        "icon_url": "",
+        "display_name_overwrite": "",
+        "is_alpha_testing": False,
+        "about_description": "",
+        "best_bid_price": "",
+        "best_ask_price": "",
     }
     if p.product_type is not ProductType.SPOT:
         details: dict[str, Any] = {

@@ -7,6 +7,7 @@ sent. Perpetuals are refused unless derivatives are enabled.
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -19,7 +20,7 @@ from gpttrader.brokers.coinbase.encoding import order_configuration
 from gpttrader.brokers.coinbase.ratelimit import TokenBucket
 from gpttrader.brokers.coinbase.retry import RetryPolicy
 from gpttrader.brokers.errors import BrokerError, InvalidOrderError, NotFoundError
-from gpttrader.brokers.protocol import OrderPreview
+from gpttrader.brokers.protocol import MarginSummary, OrderPreview
 from gpttrader.domain import (
     Balance,
     Candle,
@@ -27,6 +28,8 @@ from gpttrader.domain import (
     Order,
     OrderRejected,
     OrderRequest,
+    OrderType,
+    Position,
     Product,
     ProductType,
     Quote,
@@ -160,6 +163,71 @@ class CoinbaseBroker:
                 return result
 
     # -- orders ---------------------------------------------------------------------------------------
+    def positions(self) -> list[Position]:
+        """Open futures positions (CFM) and, with derivatives on, perpetual positions (INTX).
+
+        Spot holdings are balances; their entry prices are the engine's to track from fills."""
+        data = mapping.as_dict(self._call("list futures positions", self._client.list_futures_positions))
+        result = [
+            mapping.futures_position(p, self.product(str(p.get("product_id")))) for p in data.get("positions", [])
+        ]
+        if self.derivatives_enabled:
+            for portfolio in self._intx_portfolios():
+                page = mapping.as_dict(
+                    self._call("list perpetual positions", partial(self._client.list_perps_positions, portfolio))
+                )
+                result.extend(
+                    mapping.perpetual_position(p, self.product(str(p.get("symbol")))) for p in page.get("positions", [])
+                )
+        return result
+
+    def _intx_portfolios(self) -> list[str]:
+        data = mapping.as_dict(
+            self._call("list portfolios", partial(self._client.get_portfolios, portfolio_type="INTX"))
+        )
+        return [str(p["uuid"]) for p in data.get("portfolios", [])]
+
+    def margin_summary(self) -> MarginSummary:
+        data = mapping.as_dict(self._call("futures balance summary", self._client.get_futures_balance_summary))
+        summary = mapping.field(data, "balance_summary", "futures balance summary")
+        where = "futures balance summary"
+        return MarginSummary(
+            total_balance=mapping.amount(summary, "total_usd_balance", where),
+            buying_power=mapping.amount(summary, "futures_buying_power", where),
+            initial_margin=mapping.amount(summary, "initial_margin", where),
+            available_margin=mapping.amount(summary, "available_margin", where),
+            unrealized_pnl=mapping.amount(summary, "unrealized_pnl", where),
+            liquidation_buffer=mapping.amount(summary, "liquidation_buffer_amount", where),
+        )
+
+    def intraday_margin_setting(self) -> str:
+        data = mapping.as_dict(self._call("intraday margin setting", self._client.get_intraday_margin_setting))
+        return str(mapping.field(data, "setting", "intraday margin setting"))
+
+    def set_intraday_margin_setting(self, setting: str) -> None:
+        self._call("set intraday margin setting", partial(self._client.set_intraday_margin_setting, setting))
+
+    def schedule_sweep(self, usd_amount: Decimal) -> bool:
+        """Ask for CFM cash to move back to spot at the next daily sweep."""
+        data = mapping.as_dict(
+            self._call(
+                "schedule sweep", partial(self._client.schedule_futures_sweep, str(usd_amount)), safe_to_retry=False
+            )
+        )
+        return bool(data.get("success"))
+
+    def cancel_sweep(self) -> bool:
+        data = mapping.as_dict(self._call("cancel sweep", self._client.cancel_pending_futures_sweep))
+        return bool(data.get("success"))
+
+    def pending_sweeps(self) -> list[Decimal]:
+        data = mapping.as_dict(self._call("list sweeps", self._client.list_futures_sweeps))
+        return [
+            mapping.amount(s, "requested_amount", "sweep")
+            for s in data.get("sweeps", [])
+            if s.get("status") == "PENDING"
+        ]
+
     def prepare(self, request: OrderRequest) -> OrderRequest:
         """Quantize to the product's grid and check its minimums; refusals raise InvalidOrderError."""
         self._check_derivatives(request.product_id)
@@ -187,6 +255,44 @@ class CoinbaseBroker:
             raise failures.order_rejection(response.get("error_response") or {})
         order_id = str(mapping.field(response.get("success_response") or {}, "order_id", "create order"))
         return self.get_order(order_id)
+
+    def edit_order(self, order_id: str, *, size: Decimal, limit_price: Decimal) -> Order:
+        """Amend a resting GTC limit order. Not retried after a failure that may have been processed:
+        an edit carries no idempotency key."""
+        current = self.get_order(order_id)
+        if current.request.order_type is not OrderType.LIMIT:
+            raise InvalidOrderError(
+                f"order {order_id} is a {current.request.order_type} order; only limit orders can be edited",
+                "ONLY_LIMIT_ORDER_EDITS_SUPPORTED",
+            )
+        prepared = self.prepare(replace(current.request, size=size, limit_price=limit_price))
+        data = mapping.as_dict(
+            self._call(
+                f"edit order {order_id}",
+                partial(
+                    self._client.edit_order, order_id=order_id, size=str(prepared.size), price=str(prepared.limit_price)
+                ),
+                safe_to_retry=False,
+            )
+        )
+        if not data.get("success"):
+            errors = data.get("errors") or [{}]
+            reason = str(errors[0].get("edit_failure_reason") or "UNKNOWN_EDIT_ORDER_FAILURE_REASON")
+            raise InvalidOrderError(f"edit of {order_id} refused: {reason}", reason)
+        return self.get_order(order_id)
+
+    def close_position(self, product_id: str, client_order_id: str, size: Decimal | None = None) -> Order:
+        """Flatten a futures or perpetual position (or `size` contracts of it) with a market order."""
+        self._check_derivatives(product_id)
+        kwargs: dict[str, Any] = {"client_order_id": client_order_id, "product_id": product_id}
+        if size is not None:
+            kwargs["size"] = str(size)
+        data = mapping.as_dict(
+            self._call(f"close position {product_id}", partial(self._client.close_position, **kwargs))
+        )
+        if not data.get("success"):
+            raise failures.order_rejection(data.get("error_response") or {})
+        return self.get_order(str(mapping.field(data.get("success_response") or {}, "order_id", "close position")))
 
     def preview_order(self, request: OrderRequest) -> OrderPreview:
         prepared = self.prepare(request)

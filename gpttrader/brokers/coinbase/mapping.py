@@ -19,6 +19,7 @@ from gpttrader.domain import (
     OrderRequest,
     OrderStatus,
     OrderType,
+    Position,
     Product,
     ProductType,
     Quote,
@@ -86,6 +87,37 @@ def timestamp(value: Any, where: str) -> datetime:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:
         raise BrokerError(f"{where}: {value!r} is not a time") from None
+
+
+def amount(data: dict[str, Any], name: str, where: str) -> Decimal:
+    """A Coinbase money object ({"value": ..., "currency": ...}) as a Decimal."""
+    return dec(field(data, name, where), "value", where)
+
+
+def futures_position(data: dict[str, Any], product: Product) -> Position:
+    where = f"futures position {data.get('product_id')}"
+    contracts = dec(data, "number_of_contracts", where)
+    return Position(
+        product_id=product.product_id,
+        size=contracts if data.get("side") == "LONG" else -contracts,
+        entry_price=amount(data, "avg_entry_price", where),
+        mark_price=amount(data, "current_price", where),
+        realized_pnl=amount(data, "daily_realized_pnl", where),
+        product_type=ProductType.FUTURE,
+        multiplier=product.multiplier,
+    )
+
+
+def perpetual_position(data: dict[str, Any], product: Product) -> Position:
+    where = f"perpetual position {data.get('symbol')}"
+    return Position(
+        product_id=product.product_id,
+        size=dec(data, "net_size", where),
+        entry_price=amount(data, "entry_vwap", where),
+        mark_price=amount(data, "mark_price", where),
+        product_type=ProductType.PERPETUAL,
+        multiplier=product.multiplier,
+    )
 
 
 def ticker_quote(ticker: dict[str, Any], time: datetime) -> Quote:
