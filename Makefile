@@ -12,13 +12,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-# The demo: a sandbox exchange on a free port, an order placed and listed through the CLI (written to the
-# orders store before it is sent), and the events it left. Offline, no credentials of yours, all temporary.
+# The demo: a sandbox exchange on a free port replaying the shipped BTC-USD sample, an order placed and
+# listed through the CLI (written to the orders store before it is sent), and the events it left.
+# Offline, no credentials of yours, all temporary.
 demo: $(STAMP)
 	@set -e; demo=$$(mktemp -d); export GPTTRADER_DATA_DIR=$$demo; \
-	$(BIN)/gpttrader sandbox --port 0 > $$demo/sandbox.log 2>&1 & sandbox=$$!; \
+	$(BIN)/gpttrader sandbox --port 0 --candles BTC-USD=data/sample/BTC-USD_1m.parquet > $$demo/sandbox.log 2>&1 & \
+	sandbox=$$!; \
 	trap 'kill $$sandbox 2>/dev/null; rm -rf $$demo' EXIT; \
-	for i in $$(seq 100); do grep -q "^certificate:" $$demo/sandbox.log && break; sleep 0.1; done; \
+	for i in $$(seq 300); do grep -q "^certificate:" $$demo/sandbox.log && break; sleep 0.1; done; \
 	export COINBASE_SANDBOX_URL=$$(sed -n 's/^sandbox listening on //p' $$demo/sandbox.log); \
 	export COINBASE_SANDBOX_CERT=$$(sed -n 's/^certificate: //p' $$demo/sandbox.log); \
 	export COINBASE_KEY_FILE=$$demo/state/sandbox/key.json; \

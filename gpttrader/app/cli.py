@@ -20,6 +20,8 @@ from gpttrader.brokers.errors import BrokerError
 from gpttrader.config import PROFILE_NAMES, ConfigError, load_config
 from gpttrader.config.redaction import configure_logging
 from gpttrader.domain import Order, OrderRejected, OrderRequest, OrderType, Side, TimeInForce
+from gpttrader.marketdata import CandleFileError
+from gpttrader.marketdata.samples import SAMPLES, sample_file
 from gpttrader.sandbox import SandboxSettings, generate_key_file
 from gpttrader.sandbox.runner import serve_forever
 from gpttrader.store import DATABASE_FILE, Event
@@ -108,6 +110,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--speed", type=float, default=1.0, help="minutes of price path per wall minute")
     sandbox.add_argument("--seed", type=int, default=7, help="seed of the synthetic price paths")
+    sandbox.add_argument(
+        "--candles",
+        action="append",
+        type=_candle_source,
+        default=[],
+        metavar="PRODUCT=PATH",
+        help="replay this parquet/CSV file for a spot product (default: the shipped samples "
+        "in data/sample for BTC, ETH and SOL; a seeded synthetic path for the others)",
+    )
     sandbox.set_defaults(run=_sandbox_serve)
     sandbox_commands = sandbox.add_subparsers(title="sandbox commands", metavar="COMMAND")
     keys = sandbox_commands.add_parser("keys", help="write a new CDP-style key file (mode 0600)")
@@ -133,6 +144,13 @@ def _decimal_arg(text: str) -> Decimal:
     if not value.is_finite() or value <= 0:
         raise argparse.ArgumentTypeError(f"{text} must be a positive number")
     return value
+
+
+def _candle_source(text: str) -> tuple[str, Path]:
+    product_id, sep, path = text.partition("=")
+    if not sep or not product_id or not path:
+        raise argparse.ArgumentTypeError(f"{text!r} is not PRODUCT=PATH, e.g. BTC-USD=btc.parquet")
+    return product_id.upper(), Path(path)
 
 
 def _port(text: str) -> int:
@@ -257,7 +275,13 @@ def _sandbox_serve(args: argparse.Namespace) -> int:
         key_files = (default_key,)
     for path in key_files:
         print(f"trusting key file {path} (use it with COINBASE_KEY_FILE={path})", flush=True)
+    candle_files = {product_id: sample_file(config.data_dir / "sample", product_id) for product_id in SAMPLES}
+    candle_files = {product_id: path for product_id, path in candle_files.items() if path.is_file()}
+    candle_files.update(dict(args.candles))
+    for product_id, path in sorted(candle_files.items()):
+        print(f"replaying {path} for {product_id}", flush=True)
     settings = SandboxSettings(
+        candle_files=candle_files,
         state_dir=state_dir,
         key_files=key_files,
         port=args.port,
@@ -266,7 +290,11 @@ def _sandbox_serve(args: argparse.Namespace) -> int:
         speed=args.speed,
         seed=args.seed,
     )
-    serve_forever(settings)
+    try:
+        serve_forever(settings)
+    except CandleFileError as exc:
+        print(f"gpttrader: error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

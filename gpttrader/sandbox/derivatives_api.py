@@ -31,6 +31,28 @@ def amount(value: Decimal, currency: str = "USD") -> dict[str, str]:
     return {"value": payloads.money(value), "currency": currency}
 
 
+def cfm_figures(exchange: Exchange) -> dict[str, Decimal]:
+    """The CFM account's figures, shared by the REST balance summary and the futures_balance_summary channel."""
+    cfm, marks = exchange.cfm, exchange.marks()
+    initial = cfm.initial_margin(marks)
+    unrealized = cfm.unrealized(marks)
+    maintenance = initial / 2
+    spot_usd = exchange.accounts["USD"].available if "USD" in exchange.accounts else Decimal(0)
+    buffer = cfm.balance + unrealized - maintenance
+    return {
+        "cbi": spot_usd,
+        "cfm": cfm.balance,
+        "unrealized": unrealized,
+        "initial": initial,
+        "available": cfm.available_margin(marks),
+        "hold": cfm.hold,
+        "maintenance": maintenance,
+        "buffer": buffer,
+        "buffer_pct": (buffer / maintenance * 100).quantize(Decimal(1)) if maintenance else Decimal(0),
+        "realized": sum((p.realized_pnl for p in cfm.positions.values()), Decimal(0)),
+    }
+
+
 class DerivativesRoutes:
     def __init__(self, exchange: Exchange) -> None:
         self.exchange = exchange
@@ -62,38 +84,17 @@ class DerivativesRoutes:
                 self.exchange.wallet("USD").available += moved
                 sweep["status"] = "PROCESSED"
 
-    def _cfm_figures(self) -> dict[str, Decimal]:
-        cfm, marks = self.exchange.cfm, self.exchange.marks()
-        initial = cfm.initial_margin(marks)
-        unrealized = cfm.unrealized(marks)
-        equity = cfm.balance + unrealized
-        maintenance = initial / 2
-        spot_usd = self.exchange.accounts["USD"].available if "USD" in self.exchange.accounts else Decimal(0)
-        return {
-            "cbi": spot_usd,
-            "cfm": cfm.balance,
-            "unrealized": unrealized,
-            "initial": initial,
-            "available": cfm.available_margin(marks),
-            "hold": cfm.hold,
-            "maintenance": maintenance,
-            "buffer": equity - maintenance,
-            "equity": equity,
-            "realized": sum((p.realized_pnl for p in cfm.positions.values()), Decimal(0)),
-        }
-
     async def cfm_balance_summary(self, request: web.Request) -> web.Response:
         with self.exchange.lock:
             self.exchange.advance()
             self._process_sweeps()
-            f = self._cfm_figures()
-        buffer_pct = (f["buffer"] / f["maintenance"] * 100) if f["maintenance"] else Decimal(0)
+            f = cfm_figures(self.exchange)
         window = {
             "margin_level": "MARGIN_LEVEL_TYPE_BASE",
             "initial_margin": amount(f["initial"]),
             "maintenance_margin": amount(f["maintenance"]),
             "total_hold": amount(f["hold"]),
-            "liquidation_buffer_percentage": payloads.money(buffer_pct.quantize(Decimal(1))),
+            "liquidation_buffer_percentage": payloads.money(f["buffer_pct"]),
             "futures_buying_power": amount(f["available"] + f["cbi"]),
         }
         return web.json_response(
@@ -110,7 +111,7 @@ class DerivativesRoutes:
                     "available_margin": amount(f["available"]),
                     "liquidation_threshold": amount(f["maintenance"]),
                     "liquidation_buffer_amount": amount(f["buffer"]),
-                    "liquidation_buffer_percentage": payloads.money(buffer_pct.quantize(Decimal(1))),
+                    "liquidation_buffer_percentage": payloads.money(f["buffer_pct"]),
                     "intraday_margin_window_measure": {
                         "margin_window_type": "FCM_MARGIN_WINDOW_TYPE_INTRADAY",
                         **window,

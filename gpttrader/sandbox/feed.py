@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 from gpttrader.domain import ProductType, Side
 from gpttrader.sandbox import payloads
 from gpttrader.sandbox.auth import AuthenticationFailed, verify_token
+from gpttrader.sandbox.derivatives_api import cfm_figures
 from gpttrader.sandbox.exchange import Exchange, SandboxOrder
 from gpttrader.sandbox.keys import SandboxKey
 
@@ -371,21 +372,22 @@ class FeedSession:
         }
 
     def _balance_summary(self) -> dict[str, Any]:
-        usd = self.exchange.accounts.get("USD")
-        total = usd.available + usd.hold if usd else Decimal(0)
+        with self.exchange.lock:
+            f = cfm_figures(self.exchange)
+        money = payloads.money
         return {
-            "futures_buying_power": payloads.money(usd.available if usd else Decimal(0)),
-            "total_usd_balance": payloads.money(total),
-            "cbi_usd_balance": payloads.money(total),
-            "cfm_usd_balance": "0",
-            "total_open_orders_hold_amount": payloads.money(usd.hold if usd else Decimal(0)),
-            "unrealized_pnl": "0",
-            "daily_realized_pnl": "0",
-            "initial_margin": "0",
-            "available_margin": "0",
-            "liquidation_threshold": "0",
-            "liquidation_buffer_amount": "0",
-            "liquidation_buffer_percentage": "0",
+            "futures_buying_power": money(f["available"] + f["cbi"]),
+            "total_usd_balance": money(f["cbi"] + f["cfm"]),
+            "cbi_usd_balance": money(f["cbi"]),
+            "cfm_usd_balance": money(f["cfm"]),
+            "total_open_orders_hold_amount": money(f["hold"]),
+            "unrealized_pnl": money(f["unrealized"]),
+            "daily_realized_pnl": money(f["realized"]),
+            "initial_margin": money(f["initial"]),
+            "available_margin": money(f["available"]),
+            "liquidation_threshold": money(f["maintenance"]),
+            "liquidation_buffer_amount": money(f["buffer"]),
+            "liquidation_buffer_percentage": money(f["buffer_pct"]),
         }
 
 

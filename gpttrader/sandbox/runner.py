@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 from aiohttp import web
 
 from gpttrader.brokers.simulated import FeeSchedule
-from gpttrader.marketdata import SyntheticSpec, synthetic_candles
-from gpttrader.sandbox.catalog import build_catalog
+from gpttrader.marketdata import CandleFileError, SyntheticSpec, read_candle_file, synthetic_candles
+from gpttrader.sandbox.catalog import Listing, build_catalog
 from gpttrader.sandbox.exchange import Exchange
 from gpttrader.sandbox.feed import FeedTiming
 from gpttrader.sandbox.keys import SandboxKey, trusted_key_from_file
@@ -44,6 +45,9 @@ class SandboxSettings:
     horizon_minutes: int = 7 * 1440
     fees: FeeSchedule = field(default_factory=FeeSchedule)
     feed_timing: FeedTiming = field(default_factory=FeedTiming)
+    # Spot product id -> a candles file to replay for that base currency (its futures and perpetuals too);
+    # bases without a file get a seeded synthetic path.
+    candle_files: dict[str, Path] = field(default_factory=dict)
     starting_balances: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_BALANCES))
 
 
@@ -56,12 +60,9 @@ def build_exchange(settings: SandboxSettings, started_at: float) -> Exchange:
     for index, listing in enumerate(listings.values()):
         base = listing.product.base_currency
         if base not in by_base:
-            # About $500k traded a minute, whatever the price level, so maker fills scale sensibly.
-            spec = SyntheticSpec(f"{base}-USD", listing.start_price, base_volume=500_000 / listing.start_price)
-            candles = synthetic_candles(
-                spec, first, settings.history_minutes + settings.horizon_minutes, settings.seed + index
+            by_base[base] = PricePath(
+                _candles_for(settings, f"{base}-USD", listing, first, index), history_minutes=settings.history_minutes
             )
-            by_base[base] = PricePath(candles, history_minutes=settings.history_minutes)
         # Futures and perpetuals track their spot market (no basis), as the sandbox has no funding curve yet.
         paths[listing.product_id] = by_base[base]
     # The clock starts on the minute the history ends at, so that path minute N is wall minute N.
@@ -74,6 +75,23 @@ def build_exchange(settings: SandboxSettings, started_at: float) -> Exchange:
         fees=settings.fees,
         starting_balances=dict(settings.starting_balances),
     )
+
+
+def _candles_for(
+    settings: SandboxSettings, spot_id: str, listing: Listing, first: datetime, index: int
+) -> pd.DataFrame:
+    """Replayed candles: the given file, or a seeded synthetic path with about $500k traded a minute."""
+    path = settings.candle_files.get(spot_id)
+    if path is not None:
+        candles = read_candle_file(path)
+        if len(candles) <= settings.history_minutes:
+            raise CandleFileError(
+                f"{path}: {len(candles)} candles; the sandbox needs more than "
+                f"{settings.history_minutes} (its history) to replay"
+            )
+        return candles
+    spec = SyntheticSpec(spot_id, listing.start_price, base_volume=500_000 / listing.start_price)
+    return synthetic_candles(spec, first, settings.history_minutes + settings.horizon_minutes, settings.seed + index)
 
 
 def load_keys(settings: SandboxSettings) -> dict[str, SandboxKey]:

@@ -23,7 +23,7 @@ def start_sandbox(tmp_path: Path) -> Iterator[SandboxFactory]:
         key_file = tmp_path / f"key-{len(started)}.json"
         generate_key_file(key_file, overrides.pop("algorithm", "ES256"))
         settings = SandboxSettings(
-            state_dir=tmp_path / f"sandbox-{len(started)}", key_files=(key_file,), speed=0.0, **overrides
+            state_dir=tmp_path / f"sandbox-{len(started)}", key_files=(key_file,), **{"speed": 0.0, **overrides}
         )
         sandbox = RunningSandbox(settings)
         started.append(sandbox)

@@ -144,3 +144,14 @@ def test_sandbox_serves_the_sdk_from_the_command_line(clean_env: dict[str, str],
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_sandbox_candles_option_is_checked(clean_env: dict[str, str], tmp_path: Path) -> None:
+    bad_format = run_cli("sandbox", "--port", "0", "--candles", "BTC-USD", env=clean_env)
+    assert bad_format.returncode == 2
+    assert "is not PRODUCT=PATH" in bad_format.stderr
+    broken = tmp_path / "broken.csv"
+    broken.write_text("time,open\n2026-01-01,1\n")
+    bad_file = run_cli("sandbox", "--port", "0", "--candles", f"ETH-USD={broken}", env=clean_env)
+    assert bad_file.returncode == 2
+    assert "missing columns high, low, close, volume" in bad_file.stderr
