@@ -203,6 +203,8 @@ class SandboxApi:
         rows = []
         for bucket in reversed(buckets):
             o, h, low, c, v = path.span(clock.position(bucket), clock.position(min(bucket + granularity, now)))
+            if round(v, 8) == 0:
+                continue  # like Coinbase, no candle for an interval without trades (a frozen path)
             rows.append(
                 {
                     "start": str(bucket),

@@ -61,7 +61,9 @@ def test_candles_newest_first_consistent_and_bounded(client: RESTClient) -> None
     now = int(time.time())
     candles = client.get_candles("BTC-USD", start=str(now - 3600 * 5), end=str(now), granularity="FIFTEEN_MINUTE")
     rows = candles.candles
-    assert 20 <= len(rows) <= 21
+    # Twenty buckets start in the window; the newest, still open, has no trades (and so no candle) when the
+    # path stands still (speed 0) and the test runs just after a minute boundary.
+    assert 19 <= len(rows) <= 20
     starts = [int(c["start"]) for c in rows]
     assert starts == sorted(starts, reverse=True)
     assert all(s % 900 == 0 for s in starts)
