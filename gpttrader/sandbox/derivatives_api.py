@@ -31,25 +31,31 @@ def amount(value: Decimal, currency: str = "USD") -> dict[str, str]:
     return {"value": payloads.money(value), "currency": currency}
 
 
-def cfm_figures(exchange: Exchange) -> dict[str, Decimal]:
-    """The CFM account's figures, shared by the REST balance summary and the futures_balance_summary channel."""
+def cfm_summary(exchange: Exchange) -> dict[str, Decimal]:
+    """The CFM balance summary's figures under Coinbase's field names, shared by the REST summary (which
+    sends them as money objects) and the futures_balance_summary channel (which sends them as strings)."""
     cfm, marks = exchange.cfm, exchange.marks()
     initial = cfm.initial_margin(marks)
     unrealized = cfm.unrealized(marks)
     maintenance = initial / 2
     spot_usd = exchange.accounts["USD"].available if "USD" in exchange.accounts else Decimal(0)
+    available = cfm.available_margin(marks)
     buffer = cfm.balance + unrealized - maintenance
     return {
-        "cbi": spot_usd,
-        "cfm": cfm.balance,
-        "unrealized": unrealized,
-        "initial": initial,
-        "available": cfm.available_margin(marks),
-        "hold": cfm.hold,
-        "maintenance": maintenance,
-        "buffer": buffer,
-        "buffer_pct": (buffer / maintenance * 100).quantize(Decimal(1)) if maintenance else Decimal(0),
-        "realized": sum((p.realized_pnl for p in cfm.positions.values()), Decimal(0)),
+        "futures_buying_power": available + spot_usd,
+        "total_usd_balance": spot_usd + cfm.balance,
+        "cbi_usd_balance": spot_usd,
+        "cfm_usd_balance": cfm.balance,
+        "total_open_orders_hold_amount": cfm.hold,
+        "unrealized_pnl": unrealized,
+        "daily_realized_pnl": sum((p.realized_pnl for p in cfm.positions.values()), Decimal(0)),
+        "initial_margin": initial,
+        "available_margin": available,
+        "liquidation_threshold": maintenance,
+        "liquidation_buffer_amount": buffer,
+        "liquidation_buffer_percentage": (buffer / maintenance * 100).quantize(Decimal(1))
+        if maintenance
+        else Decimal(0),
     }
 
 
@@ -88,41 +94,24 @@ class DerivativesRoutes:
         with self.exchange.lock:
             self.exchange.advance()
             self._process_sweeps()
-            f = cfm_figures(self.exchange)
+            figures = cfm_summary(self.exchange)
+        summary: dict[str, Any] = {name: amount(value) for name, value in figures.items()}
+        percentage = payloads.money(figures["liquidation_buffer_percentage"])
+        summary["liquidation_buffer_percentage"] = percentage
         window = {
             "margin_level": "MARGIN_LEVEL_TYPE_BASE",
-            "initial_margin": amount(f["initial"]),
-            "maintenance_margin": amount(f["maintenance"]),
-            "total_hold": amount(f["hold"]),
-            "liquidation_buffer_percentage": payloads.money(f["buffer_pct"]),
-            "futures_buying_power": amount(f["available"] + f["cbi"]),
+            "initial_margin": summary["initial_margin"],
+            "maintenance_margin": summary["liquidation_threshold"],
+            "total_hold": summary["total_open_orders_hold_amount"],
+            "liquidation_buffer_percentage": percentage,
+            "futures_buying_power": summary["futures_buying_power"],
         }
-        return web.json_response(
-            {
-                "balance_summary": {
-                    "futures_buying_power": amount(f["available"] + f["cbi"]),
-                    "total_usd_balance": amount(f["cbi"] + f["cfm"]),
-                    "cbi_usd_balance": amount(f["cbi"]),
-                    "cfm_usd_balance": amount(f["cfm"]),
-                    "total_open_orders_hold_amount": amount(f["hold"]),
-                    "unrealized_pnl": amount(f["unrealized"]),
-                    "daily_realized_pnl": amount(f["realized"]),
-                    "initial_margin": amount(f["initial"]),
-                    "available_margin": amount(f["available"]),
-                    "liquidation_threshold": amount(f["maintenance"]),
-                    "liquidation_buffer_amount": amount(f["buffer"]),
-                    "liquidation_buffer_percentage": payloads.money(f["buffer_pct"]),
-                    "intraday_margin_window_measure": {
-                        "margin_window_type": "FCM_MARGIN_WINDOW_TYPE_INTRADAY",
-                        **window,
-                    },
-                    "overnight_margin_window_measure": {
-                        "margin_window_type": "FCM_MARGIN_WINDOW_TYPE_OVERNIGHT",
-                        **window,
-                    },
-                }
-            }
-        )
+        summary["intraday_margin_window_measure"] = {"margin_window_type": "FCM_MARGIN_WINDOW_TYPE_INTRADAY", **window}
+        summary["overnight_margin_window_measure"] = {
+            "margin_window_type": "FCM_MARGIN_WINDOW_TYPE_OVERNIGHT",
+            **window,
+        }
+        return web.json_response({"balance_summary": summary})
 
     def _cfm_position(self, held: DerivativePosition, mark: Decimal) -> dict[str, Any]:
         cfm = self.exchange.cfm

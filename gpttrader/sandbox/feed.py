@@ -19,7 +19,7 @@ from aiohttp import WSMsgType, web
 from gpttrader.domain import ProductType, Side
 from gpttrader.sandbox import payloads
 from gpttrader.sandbox.auth import AuthenticationFailed, verify_token
-from gpttrader.sandbox.derivatives_api import cfm_figures
+from gpttrader.sandbox.derivatives_api import cfm_summary
 from gpttrader.sandbox.exchange import Exchange, SandboxOrder
 from gpttrader.sandbox.keys import SandboxKey
 
@@ -373,22 +373,7 @@ class FeedSession:
 
     def _balance_summary(self) -> dict[str, Any]:
         with self.exchange.lock:
-            f = cfm_figures(self.exchange)
-        money = payloads.money
-        return {
-            "futures_buying_power": money(f["available"] + f["cbi"]),
-            "total_usd_balance": money(f["cbi"] + f["cfm"]),
-            "cbi_usd_balance": money(f["cbi"]),
-            "cfm_usd_balance": money(f["cfm"]),
-            "total_open_orders_hold_amount": money(f["hold"]),
-            "unrealized_pnl": money(f["unrealized"]),
-            "daily_realized_pnl": money(f["realized"]),
-            "initial_margin": money(f["initial"]),
-            "available_margin": money(f["available"]),
-            "liquidation_threshold": money(f["maintenance"]),
-            "liquidation_buffer_amount": money(f["buffer"]),
-            "liquidation_buffer_percentage": money(f["buffer_pct"]),
-        }
+            return {name: payloads.money(value) for name, value in cfm_summary(self.exchange).items()}
 
 
 def _book_updates(
