@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from gpttrader.domain import Balance, Candle, Fill, Order, OrderRequest, Position, Product, Quote
+from gpttrader.domain import Balance, Candle, Fill, Granularity, Order, OrderRequest, Position, Product, Quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +36,9 @@ class MarginSummary:
     liquidation_buffer: Decimal
 
 
-class CandleSource(Protocol):
-    """What market data needs from a broker to fetch history."""
+class Broker(Protocol):
+    def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]: ...
 
-    def candles(self, product_id: str, granularity: int, start: datetime, end: datetime) -> list[Candle]: ...
-
-
-class Broker(CandleSource, Protocol):
     def products(self) -> list[Product]: ...
 
     def product(self, product_id: str) -> Product: ...

@@ -1,7 +1,7 @@
 """Frozen value types of the trading domain, with Decimal money and no I/O."""
 
 from gpttrader.domain.account import Balance, Position
-from gpttrader.domain.enums import Liquidity, OrderStatus, OrderType, ProductType, Side, TimeInForce
+from gpttrader.domain.enums import Granularity, Liquidity, OrderStatus, OrderType, ProductType, Side, TimeInForce
 from gpttrader.domain.errors import DomainError, OrderRejected
 from gpttrader.domain.market import Candle, Quote
 from gpttrader.domain.orders import Fill, Order, OrderRequest
@@ -13,6 +13,7 @@ __all__ = [
     "Candle",
     "DomainError",
     "Fill",
+    "Granularity",
     "Liquidity",
     "Order",
     "OrderRejected",

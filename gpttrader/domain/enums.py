@@ -94,3 +94,45 @@ _NEXT: dict[OrderStatus, frozenset[OrderStatus]] = {
 class Liquidity(StrEnum):
     MAKER = "MAKER"
     TAKER = "TAKER"
+
+
+class Granularity(StrEnum):
+    """Candle widths, named as Coinbase names them."""
+
+    ONE_MINUTE = "ONE_MINUTE"
+    FIVE_MINUTE = "FIVE_MINUTE"
+    FIFTEEN_MINUTE = "FIFTEEN_MINUTE"
+    THIRTY_MINUTE = "THIRTY_MINUTE"
+    ONE_HOUR = "ONE_HOUR"
+    TWO_HOUR = "TWO_HOUR"
+    FOUR_HOUR = "FOUR_HOUR"
+    SIX_HOUR = "SIX_HOUR"
+    ONE_DAY = "ONE_DAY"
+
+    @property
+    def seconds(self) -> int:
+        return _SECONDS[self]
+
+    @classmethod
+    def parse(cls, value: "str | int | Granularity") -> "Granularity":
+        """From a name (ONE_MINUTE, 1m style is not accepted) or a width in seconds; errors list the choices."""
+        if isinstance(value, Granularity):
+            return value
+        for granularity in cls:
+            if value in (granularity.value, granularity.seconds):
+                return granularity
+        choices = ", ".join(f"{g.value} ({g.seconds}s)" for g in cls)
+        raise ValueError(f"granularity {value!r} is not one of {choices}")
+
+
+_SECONDS = {
+    Granularity.ONE_MINUTE: 60,
+    Granularity.FIVE_MINUTE: 300,
+    Granularity.FIFTEEN_MINUTE: 900,
+    Granularity.THIRTY_MINUTE: 1800,
+    Granularity.ONE_HOUR: 3600,
+    Granularity.TWO_HOUR: 7200,
+    Granularity.FOUR_HOUR: 14400,
+    Granularity.SIX_HOUR: 21600,
+    Granularity.ONE_DAY: 86400,
+}

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gpttrader.domain import ProductType, Side
+from gpttrader.domain import Granularity, ProductType, Side
 from gpttrader.sandbox import payloads
 from gpttrader.sandbox.auth import AuthenticationFailed, verify_bearer
 from gpttrader.sandbox.derivatives_api import DerivativesRoutes
@@ -23,17 +23,6 @@ from gpttrader.sandbox.feed import FeedSession, FeedTiming
 from gpttrader.sandbox.keys import SandboxKey
 
 API = "/api/v3/brokerage"
-GRANULARITIES = {
-    "ONE_MINUTE": 60,
-    "FIVE_MINUTE": 300,
-    "FIFTEEN_MINUTE": 900,
-    "THIRTY_MINUTE": 1800,
-    "ONE_HOUR": 3600,
-    "TWO_HOUR": 7200,
-    "FOUR_HOUR": 14400,
-    "SIX_HOUR": 21600,
-    "ONE_DAY": 86400,
-}
 MAX_CANDLES = 350
 _PUBLIC = (f"{API}/time", f"{API}/market/")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -182,9 +171,10 @@ class SandboxApi:
         product_id = request.match_info["product_id"]
         self.exchange.listing(product_id)
         query = request.query
-        granularity = GRANULARITIES.get(query.get("granularity", ""))
-        if granularity is None:
-            raise fail(400, "INVALID_ARGUMENT", f"granularity must be one of {', '.join(GRANULARITIES)}")
+        try:
+            granularity = Granularity(query.get("granularity", "")).seconds
+        except ValueError:
+            raise fail(400, "INVALID_ARGUMENT", f"granularity must be one of {', '.join(Granularity)}") from None
         try:
             start, end = int(query["start"]), int(query["end"])
         except (KeyError, ValueError):

@@ -25,6 +25,7 @@ from gpttrader.domain import (
     Balance,
     Candle,
     Fill,
+    Granularity,
     Order,
     OrderRejected,
     OrderRequest,
@@ -37,17 +38,6 @@ from gpttrader.domain import (
 )
 
 T = TypeVar("T")
-GRANULARITIES = {
-    60: "ONE_MINUTE",
-    300: "FIVE_MINUTE",
-    900: "FIFTEEN_MINUTE",
-    1800: "THIRTY_MINUTE",
-    3600: "ONE_HOUR",
-    7200: "TWO_HOUR",
-    14400: "FOUR_HOUR",
-    21600: "SIX_HOUR",
-    86400: "ONE_DAY",
-}
 MAX_CANDLES = 350
 
 
@@ -129,11 +119,9 @@ class CoinbaseBroker:
             product_id, bid, ask, (bid + ask) / 2, mapping.timestamp(mapping.field(book, "time", where), where)
         )
 
-    def candles(self, product_id: str, granularity: int, start: datetime, end: datetime) -> list[Candle]:
+    def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]:
         """One window of candles (at most 350), oldest first, from the public endpoint."""
-        if granularity not in GRANULARITIES:
-            raise ValueError(f"granularity {granularity}s is not one of {sorted(GRANULARITIES)}")
-        count = int((end - start).total_seconds() // granularity)
+        count = int((end - start).total_seconds() // granularity.seconds)
         if count > MAX_CANDLES:
             raise ValueError(f"{count} candles asked for; Coinbase answers at most {MAX_CANDLES} a request")
         response = self._call(
@@ -142,7 +130,7 @@ class CoinbaseBroker:
                 product_id,
                 start=str(int(start.timestamp())),
                 end=str(int(end.timestamp())),
-                granularity=GRANULARITIES[granularity],
+                granularity=granularity.value,
             ),
             public=True,
         )

@@ -8,7 +8,7 @@ import pytest
 from gpttrader.brokers.coinbase import CoinbaseBroker, create_coinbase_broker
 from gpttrader.brokers.errors import AuthenticationError, InsufficientFundsError, InvalidOrderError, NotFoundError
 from gpttrader.config import load_config
-from gpttrader.domain import OrderRequest, OrderStatus, OrderType, ProductType, Side, TimeInForce
+from gpttrader.domain import Granularity, OrderRequest, OrderStatus, OrderType, ProductType, Side, TimeInForce
 from gpttrader.sandbox import RunningSandbox, generate_key_file
 from tests.integration.coinbase.conftest import config_for
 from tests.integration.sandbox.conftest import SandboxFactory
@@ -49,14 +49,12 @@ def test_quote_candles_and_balances(broker: CoinbaseBroker) -> None:
     quote = broker.quote("ETH-USD")
     assert quote.bid < quote.ask
     end = datetime.now(UTC).replace(second=0, microsecond=0)
-    candles = broker.candles("ETH-USD", 300, end - timedelta(hours=2), end)
+    candles = broker.candles("ETH-USD", Granularity.FIVE_MINUTE, end - timedelta(hours=2), end)
     assert len(candles) == 24
     assert [c.time for c in candles] == sorted(c.time for c in candles)
     assert all(c.low <= c.close <= c.high for c in candles)
     with pytest.raises(ValueError, match="at most 350"):
-        broker.candles("ETH-USD", 60, end - timedelta(hours=7), end)
-    with pytest.raises(ValueError, match="granularity 120s"):
-        broker.candles("ETH-USD", 120, end - timedelta(hours=1), end)
+        broker.candles("ETH-USD", Granularity.ONE_MINUTE, end - timedelta(hours=7), end)
     balances = {b.currency: b for b in broker.balances()}
     assert balances["USD"].available == Decimal(100_000)
     assert balances["BTC"].total == Decimal(1)
