@@ -1,5 +1,39 @@
-"""Strategies and what they are built from: indicators, signals, the ensemble and filters."""
+"""Strategies and what they are built from: indicators, signals, the ensemble voter and filters."""
 
+from gpttrader.strategy.base import Bar, Strategy, TargetPosition, bars
+from gpttrader.strategy.builtin import EnsembleStrategy, MACDTrend, MovingAverageCross, RSIMeanReversion
+from gpttrader.strategy.ensemble import Voter
+from gpttrader.strategy.filters import MomentumFilter, TrendFilter, VolumeFilter
 from gpttrader.strategy.indicators import ATR, EMA, MACD, RSI, SMA, Bollinger, atr, bollinger, ema, macd, rsi, sma
+from gpttrader.strategy.signals import BollingerSignal, MACDSignal, MovingAverageCrossSignal, RSISignal
 
-__all__ = ["ATR", "EMA", "MACD", "RSI", "SMA", "Bollinger", "atr", "bollinger", "ema", "macd", "rsi", "sma"]
+__all__ = [
+    "ATR",
+    "EMA",
+    "MACD",
+    "RSI",
+    "SMA",
+    "Bar",
+    "Bollinger",
+    "BollingerSignal",
+    "EnsembleStrategy",
+    "MACDSignal",
+    "MACDTrend",
+    "MomentumFilter",
+    "MovingAverageCross",
+    "MovingAverageCrossSignal",
+    "RSIMeanReversion",
+    "RSISignal",
+    "Strategy",
+    "TargetPosition",
+    "TrendFilter",
+    "VolumeFilter",
+    "Voter",
+    "atr",
+    "bars",
+    "bollinger",
+    "ema",
+    "macd",
+    "rsi",
+    "sma",
+]

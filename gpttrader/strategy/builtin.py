@@ -1,0 +1,158 @@
+"""The built-in strategies. Long-only unless `allow_short` is set; targets are fractions of equity."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gpttrader.strategy.base import Array, Bar, TargetPosition
+from gpttrader.strategy.ensemble import Voter
+from gpttrader.strategy.filters import Filter, FilterStep, apply_filters
+from gpttrader.strategy.indicators import MACD, RSI, SMA, macd, rsi, sma
+from gpttrader.strategy.signals import Signal, Stepper
+
+
+def _clip_short(values: Array, allow_short: bool) -> Array:
+    return values if allow_short else np.maximum(values, 0.0)
+
+
+@dataclass(frozen=True)
+class MovingAverageCross:
+    """Long while the fast simple average of closes is above the slow one; flat (or short) below."""
+
+    fast: int
+    slow: int
+    allow_short: bool = False
+    name: str = "ma_cross"
+
+    def __post_init__(self) -> None:
+        for label, value in (("fast", self.fast), ("slow", self.slow)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{label} must be a whole number >= 1, got {value!r}")
+        if self.fast >= self.slow:
+            raise ValueError(f"fast ({self.fast}) must be below slow ({self.slow})")
+
+    @property
+    def warmup(self) -> int:
+        return self.slow
+
+    def targets(self, candles: pd.DataFrame) -> Array:
+        close = candles["close"].to_numpy(dtype=float)
+        spread = sma(close, self.fast) - sma(close, self.slow)
+        return _clip_short(np.nan_to_num(np.sign(spread)), self.allow_short)
+
+    def new_state(self) -> tuple[SMA, SMA]:
+        return SMA(self.fast), SMA(self.slow)
+
+    def on_bar(self, bar: Bar, state: tuple[SMA, SMA]) -> TargetPosition:
+        fast, slow = state[0].update(bar.close), state[1].update(bar.close)
+        direction = 0.0 if fast is None or slow is None else float(np.sign(fast - slow))
+        target = direction if self.allow_short else max(direction, 0.0)
+        return TargetPosition(bar.product_id, target, 1.0, f"sma{self.fast} vs sma{self.slow}")
+
+
+@dataclass(frozen=True)
+class RSIMeanReversion:
+    """Buy when RSI falls below `oversold`; hold until it rises above `exit_level`."""
+
+    period: int = 14
+    oversold: float = 30.0
+    exit_level: float = 50.0
+    name: str = "rsi_reversion"
+
+    def __post_init__(self) -> None:
+        if not 0 < self.oversold < self.exit_level < 100:
+            raise ValueError(f"need 0 < oversold ({self.oversold}) < exit_level ({self.exit_level}) < 100")
+
+    @property
+    def warmup(self) -> int:
+        return self.period + 1
+
+    def targets(self, candles: pd.DataFrame) -> Array:
+        value = rsi(candles["close"].to_numpy(dtype=float), self.period)
+        decisions = np.where(value < self.oversold, 1.0, np.where(value > self.exit_level, 0.0, np.nan))
+        return np.asarray(pd.Series(decisions).ffill().fillna(0.0), dtype=np.float64)
+
+    def new_state(self) -> dict[str, Any]:
+        return {"rsi": RSI(self.period), "target": 0.0}
+
+    def on_bar(self, bar: Bar, state: dict[str, Any]) -> TargetPosition:
+        value = state["rsi"].update(bar.close)
+        if value is not None and value < self.oversold:
+            state["target"] = 1.0
+        elif value is not None and value > self.exit_level:
+            state["target"] = 0.0
+        return TargetPosition(bar.product_id, state["target"], 1.0, f"rsi{self.period}={value}")
+
+
+@dataclass(frozen=True)
+class MACDTrend:
+    """Long while the MACD histogram is positive (the line above its signal)."""
+
+    fast: int = 12
+    slow: int = 26
+    signal: int = 9
+    allow_short: bool = False
+    name: str = "macd_trend"
+
+    @property
+    def warmup(self) -> int:
+        return self.slow + self.signal - 1
+
+    def targets(self, candles: pd.DataFrame) -> Array:
+        histogram = macd(candles["close"].to_numpy(dtype=float), self.fast, self.slow, self.signal)[2]
+        return _clip_short(np.nan_to_num(np.sign(histogram)), self.allow_short)
+
+    def new_state(self) -> MACD:
+        return MACD(self.fast, self.slow, self.signal)
+
+    def on_bar(self, bar: Bar, state: MACD) -> TargetPosition:
+        value = state.update(bar.close)
+        direction = 0.0 if value is None or value[2] is None else float(np.sign(value[2]))
+        target = direction if self.allow_short else max(direction, 0.0)
+        return TargetPosition(bar.product_id, target, 1.0, "macd histogram")
+
+
+@dataclass(frozen=True)
+class EnsembleStrategy:
+    """Signals voted into a direction, then passed through the enabled filters; the target is the
+    direction (scaled by confidence when `scale_by_confidence`)."""
+
+    signals: tuple[Signal, ...]
+    voter: Voter = field(default_factory=Voter)
+    filters: tuple[Filter, ...] = ()
+    allow_short: bool = False
+    scale_by_confidence: bool = False
+    name: str = "ensemble"
+
+    def __post_init__(self) -> None:
+        if not self.signals:
+            raise ValueError("an ensemble needs at least one signal")
+
+    @property
+    def warmup(self) -> int:
+        return max(s.warmup for s in self.signals)
+
+    def _target(self, direction: Array, confidence: Array) -> Array:
+        direction = _clip_short(direction, self.allow_short)
+        return direction * confidence if self.scale_by_confidence else direction
+
+    def targets(self, candles: pd.DataFrame) -> Array:
+        matrix = np.column_stack([s.compute(candles) for s in self.signals])
+        direction, confidence = self.voter.vote(matrix)
+        direction = apply_filters(direction, [f.allowed(candles) for f in self.filters if f.enabled])
+        return self._target(direction, np.where(direction == 0, 0.0, confidence))
+
+    def new_state(self) -> tuple[list[Stepper], list[FilterStep]]:
+        return [s.stepper() for s in self.signals], [f.stepper() for f in self.filters if f.enabled]
+
+    def on_bar(self, bar: Bar, state: tuple[list[Stepper], list[FilterStep]]) -> TargetPosition:
+        steppers, filter_steps = state
+        values = np.array([[np.nan if (v := s.update(bar)) is None else v for s in steppers]])
+        direction, confidence = self.voter.vote(values)
+        allowed = [np.array([f.update(bar)], dtype=float) for f in filter_steps]
+        direction = apply_filters(direction, allowed)
+        target = float(self._target(direction, np.where(direction == 0, 0.0, confidence))[0])
+        names = ",".join(s.name for s in self.signals)
+        return TargetPosition(bar.product_id, target, float(confidence[0]), f"{self.voter.method} vote of {names}")
