@@ -15,7 +15,7 @@ positions against a margin account (margin.py), with the order's initial margin 
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -407,14 +407,24 @@ class Exchange:
                 None,
             )
             fills = self._entry_fills(edited, size - order.filled_size)
+            taken = sum((s for _, s in fills), Decimal(0))
+            # Funds are checked for what is left to fill, with this order's own hold given back first.
+            self._release(order, order.hold)
+            try:
+                self._check_funds(
+                    replace(edited, base_size=size - order.filled_size), fills, size - order.filled_size - taken
+                )
+            except OrderRejectedError:
+                self._settle_entry(order, True)
+                raise
             if dry_run:
+                self._settle_entry(order, True)
                 value = sum((p * s for p, s in fills), Decimal(0))
                 return {
-                    "quote_size": value + (size - order.filled_size - sum((s for _, s in fills), Decimal(0))) * price,
+                    "quote_size": value + (size - order.filled_size - taken) * price,
                     "base_size": size,
                     "commission_total": self.fees.fee(value, Liquidity.TAKER),
                 }
-            self._release(order, order.hold)
             order.base_size, order.limit_price = size, price
             order.ticket = edited
             now = datetime.now(UTC)

@@ -102,6 +102,11 @@ def test_placed_partially_filled_amended_and_cancelled(start_sandbox: SandboxFac
     too_small = client.edit_order(order_id=order_id, size=str(filled), price=str(limit))
     assert too_small.success is False
     assert too_small.errors[0]["edit_failure_reason"] == "CANNOT_EDIT_TO_BELOW_FILLED_SIZE"
+    held = next(a for a in client.get_accounts().accounts if a.currency == "USD").hold["value"]
+    for call in (client.edit_order, client.preview_edit_order):
+        unaffordable = call(order_id=order_id, size="500", price=str(limit))
+        assert unaffordable.errors[0]["edit_failure_reason"] == "INSUFFICIENT_FUND"
+    assert next(a for a in client.get_accounts().accounts if a.currency == "USD").hold["value"] == held
     new_limit = (limit * Decimal("0.99")).quantize(Decimal("0.01"))
     preview = client.preview_edit_order(order_id=order_id, size="8", price=str(new_limit))
     assert preview.errors == []
