@@ -123,11 +123,20 @@ class OrdersStore:
                 raise StoreError(f"fill {fill.trade_id} does not match order {fill.client_order_id}")
             filled = order.filled_size + fill.size
             average = ((order.average_filled_price or Decimal(0)) * order.filled_size + fill.notional) / filled
-            status = OrderStatus.FILLED if filled >= order.request.size else OrderStatus.PARTIALLY_FILLED
-            if not order.status.can_become(status):
+            if order.status in (OrderStatus.REJECTED, OrderStatus.FAILED):
                 raise InvalidTransitionError(
-                    f"fill {fill.trade_id} arrived for order {fill.client_order_id} in status {order.status}"
+                    f"fill {fill.trade_id} arrived for order {fill.client_order_id}, "
+                    f"which never executed ({order.status})"
                 )
+            # A fill can be reported after the order's end (a cancel racing a fill, REST fills lagging the
+            # status): it is recorded, never lost, and the final status stands.
+            status = (
+                order.status
+                if order.status.is_terminal
+                else OrderStatus.FILLED
+                if filled >= order.request.size
+                else OrderStatus.PARTIALLY_FILLED
+            )
             try:
                 Order(
                     request=order.request,

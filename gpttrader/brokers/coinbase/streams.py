@@ -135,9 +135,18 @@ class CoinbaseStream:
             timeout=10,
             ssl_context=self._ssl_context,
         )
+        try:
+            client.open()
+        except WSClientException:
+            # The SDK starts its event-loop thread before connecting and leaves it running on failure;
+            # stop it, or every retry through an outage would leak a thread.
+            if client.loop is not None and not client.loop.is_closed():
+                client.loop.call_soon_threadsafe(client.loop.stop)
+                client.thread.join(timeout=10)
+                client.loop.close()
+            raise
         with self._lock:
             self._client = client
-        client.open()
         product_ids, channels = self._subscriptions
         # Channels about the connection or the account take no product ids; market channels do.
         account_wide = [c for c in channels if c in ACCOUNT_WIDE]

@@ -83,8 +83,11 @@ def test_a_certificate_that_is_not_trusted_is_refused(
         update={"coinbase": config.coinbase.model_copy(update={"sandbox_certificate": other_cert})}
     )
     feed = stream(untrusted, Recorder())
-    with pytest.raises(WSClientException, match="CERTIFICATE_VERIFY_FAILED"):
-        feed.start(["BTC-USD"], ["ticker"])
+    threads = threading.active_count()
+    for _ in range(3):
+        with pytest.raises(WSClientException, match="CERTIFICATE_VERIFY_FAILED"):
+            feed.start(["BTC-USD"], ["ticker"])
+    assert threading.active_count() == threads, "failed connection attempts left threads behind"
 
 
 def test_a_dropped_socket_reconnects_and_missed_fills_come_back_by_rest(

@@ -107,11 +107,24 @@ def test_transitions_follow_the_state_machine(database: Database) -> None:
     store.transition("c-1", OrderStatus.CANCELLED)
     with pytest.raises(InvalidTransitionError, match="cannot go from CANCELLED to OPEN"):
         store.transition("c-1", OrderStatus.OPEN)
-    with pytest.raises(InvalidTransitionError, match="arrived for order c-1 in status CANCELLED"):
-        store.add_fill(fill("t1", "0.1", "100"))
     same = store.transition("c-1", OrderStatus.CANCELLED)
     assert same.status is OrderStatus.CANCELLED
     assert len(store.history("c-1")) == 2
+
+
+def test_a_late_fill_is_recorded_and_the_final_status_stands(database: Database) -> None:
+    store = OrdersStore(database)
+    store.add(limit())
+    store.transition("c-1", OrderStatus.OPEN, order_id="ex-1")
+    store.transition("c-1", OrderStatus.CANCELLED)
+    assert store.add_fill(fill("t1", "0.3", "100"))
+    order = store.get("c-1")
+    assert order is not None
+    assert (order.status, order.filled_size) == (OrderStatus.CANCELLED, Decimal("0.3"))
+    store.add(limit("c-2"))
+    store.transition("c-2", OrderStatus.REJECTED, reject_reason="INSUFFICIENT_FUND")
+    with pytest.raises(InvalidTransitionError, match="arrived for order c-2, which never executed"):
+        store.add_fill(fill("t2", "0.1", "100", cid="c-2"))
 
 
 def test_reject_reason_is_kept(database: Database) -> None:
