@@ -1,0 +1,6 @@
+"""Backtests on the shared engine: the same strategy, sizing, fill model and portfolio as paper and live."""
+
+from gpttrader.backtest.result import BacktestResult, Trade
+from gpttrader.backtest.runner import run_backtest
+
+__all__ = ["BacktestResult", "Trade", "run_backtest"]

@@ -1,0 +1,250 @@
+"""The backtest: the shared engine parts (strategy, sizing, the simulated fill model, the portfolio) on a
+simulated clock over history.
+
+Two ways through the same rules, with the same results:
+- fast (default): the strategy's vectorized targets give the bars where a decision changes; only there
+  (and while an order is still filling) does Python do per-bar work. The equity curve between trades is
+  computed vectorized, as cash plus positions times closes.
+- step: every bar, in time order, through `on_bar`, as the live loop will drive it. Tests hold the two
+  to identical orders, fills and equity.
+A decision made at a bar's close is executed on the next bar (market orders at its open by default).
+"""
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from gpttrader.backtest.metrics import compute_metrics
+from gpttrader.backtest.result import BacktestResult
+from gpttrader.backtest.trades import round_trips
+from gpttrader.brokers.simulated import FillModel
+from gpttrader.domain import Candle, Fill, OrderRequest, OrderType, Product, Side
+from gpttrader.engine.portfolio import Portfolio
+from gpttrader.engine.sizing import FixedFractionSizer
+from gpttrader.strategy import Strategy, bars
+
+
+def default_product(product_id: str) -> Product:
+    """A spot product with fine increments, for candles given without a product."""
+    base, _, quote = product_id.partition("-")
+    return Product(
+        product_id,
+        base or product_id,
+        quote or "USD",
+        Decimal("0.00000001"),
+        Decimal("0.00000001"),
+        Decimal(0),
+        Decimal("1e12"),
+        Decimal(0),
+    )
+
+
+def run_backtest(
+    strategy: Strategy,
+    candles: pd.DataFrame | Mapping[str, pd.DataFrame],
+    *,
+    product_id: str = "BTC-USD",
+    products: Mapping[str, Product] | None = None,
+    initial_cash: Decimal = Decimal(1_000_000),
+    fill_model: FillModel | None = None,
+    sizer: FixedFractionSizer | None = None,
+    mode: Literal["fast", "step"] = "fast",
+) -> BacktestResult:
+    frames = {product_id: candles} if isinstance(candles, pd.DataFrame) else dict(candles)
+    if not frames:
+        raise ValueError("no candles to backtest")
+    for pid, frame in frames.items():
+        _check_frame(pid, frame)
+    catalog = {pid: (products or {}).get(pid) or default_product(pid) for pid in frames}
+    model = fill_model or FillModel()
+    sizing = sizer or FixedFractionSizer(Decimal(1) / len(frames))
+    if initial_cash <= 0:
+        raise ValueError(f"initial_cash must be positive, got {initial_cash}")
+    # int64 nanoseconds: pandas keeps a file's own resolution (often ms), so the unit is set, not assumed.
+    stamps = {
+        pid: pd.DatetimeIndex(pd.to_datetime(f["time"], utc=True)).as_unit("ns").asi8 for pid, f in frames.items()
+    }
+    union = np.unique(np.concatenate(list(stamps.values())))
+    times = pd.DatetimeIndex(pd.to_datetime(union, utc=True, unit="ns"))
+    position = {pid: np.searchsorted(union, s) for pid, s in stamps.items()}
+    targets = _targets(strategy, frames, mode)
+    portfolio = Portfolio(cash=initial_cash)
+    engine = _Engine(portfolio, catalog, model, sizing, frames, stamps, position)
+    engine.run(targets)
+    result = BacktestResult(
+        equity=engine.equity_curve(initial_cash, times),
+        trades=round_trips(engine.fills, catalog),
+        orders=engine.orders,
+        fills=engine.fills,
+        initial_cash=initial_cash,
+        final_cash=portfolio.cash,
+        fees_paid=portfolio.fees_paid,
+    )
+    result.metrics = compute_metrics(result, exposure=engine.exposure(len(times)))
+    return result
+
+
+def _check_frame(product_id: str, frame: pd.DataFrame) -> None:
+    missing = [c for c in ("time", "open", "high", "low", "close", "volume") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{product_id} candles lack columns {', '.join(missing)}")
+    if frame.empty:
+        raise ValueError(f"{product_id} candles are empty")
+    if not pd.Series(frame["time"]).is_monotonic_increasing or not pd.Series(frame["time"]).is_unique:
+        raise ValueError(f"{product_id} candles are not sorted by time with unique timestamps")
+
+
+def _targets(strategy: Strategy, frames: Mapping[str, pd.DataFrame], mode: str) -> dict[str, np.ndarray]:
+    if mode == "fast":
+        return {pid: strategy.targets(frame) for pid, frame in frames.items()}
+    if mode != "step":
+        raise ValueError(f"mode must be fast or step, got {mode!r}")
+    stepped = {}
+    for pid, frame in frames.items():
+        state = strategy.new_state()
+        stepped[pid] = np.array([strategy.on_bar(bar, state).target for bar in bars(frame, pid)])
+    return stepped
+
+
+class _Engine:
+    def __init__(
+        self,
+        portfolio: Portfolio,
+        catalog: Mapping[str, Product],
+        model: FillModel,
+        sizer: FixedFractionSizer,
+        frames: Mapping[str, pd.DataFrame],
+        stamps: Mapping[str, np.ndarray],
+        position: Mapping[str, np.ndarray],
+    ):
+        self.portfolio, self.catalog, self.model, self.sizer = portfolio, catalog, model, sizer
+        self.position = position
+        self.columns = {
+            pid: {c: f[c].to_numpy() for c in ("open", "high", "low", "close", "volume")} for pid, f in frames.items()
+        }
+        self.stamps = stamps  # bar times as int64 nanoseconds since the epoch, UTC
+        self.orders: list[OrderRequest] = []
+        self.fills: list[Fill] = []
+        # After each fill: (time index, cash) and, per product, (time index, size x multiplier, cost), so that
+        # a position is worth size x multiplier x close - cost (cost is 0 for spot, entry value for derivatives).
+        self.cash_after: list[tuple[int, Decimal]] = []
+        self.holding_after: dict[str, list[tuple[int, float, float]]] = {pid: [] for pid in frames}
+
+    def run(self, targets: Mapping[str, np.ndarray]) -> None:
+        # Bars where something can happen: the bar after a change of target, per product, in time order.
+        events: list[tuple[int, str, int]] = []
+        executions: dict[str, np.ndarray] = {}
+        for pid, target in targets.items():
+            previous = np.r_[0.0, target[:-1]]
+            rows = np.flatnonzero(target != previous) + 1
+            executions[pid] = rows[rows < len(target)]
+            events.extend((int(self.position[pid][row]), pid, int(row)) for row in executions[pid])
+        events.sort()
+        for _, pid, row in events:
+            request = self._decide(pid, row, float(targets[pid][row - 1]))
+            if request is not None:
+                # A working order fills until it is done or the product's next decision takes over.
+                following = executions[pid][np.searchsorted(executions[pid], row, side="right") :]
+                self._work(pid, row, request, until=int(following[0]) if len(following) else len(targets[pid]))
+
+    def _candle(self, pid: str, row: int) -> Candle:
+        c = self.columns[pid]
+        return Candle(
+            pid,
+            pd.Timestamp(int(self.stamps[pid][row]), tz="UTC").to_pydatetime(),
+            *(Decimal(repr(float(c[k][row]))) for k in ("open", "high", "low", "close", "volume")),
+        )
+
+    def _marks(self, pid: str, row: int) -> dict[str, Decimal]:
+        """Prices to value the portfolio at when deciding: this bar's open, others' last close before it."""
+        now = self.stamps[pid][row]
+        marks = {pid: Decimal(repr(float(self.columns[pid]["open"][row])))}
+        for other in self.columns:
+            if other != pid:
+                last = int(np.searchsorted(self.stamps[other], now, side="left")) - 1
+                marks[other] = Decimal(repr(float(self.columns[other]["close"][max(last, 0)])))
+        return marks
+
+    def _decide(self, pid: str, row: int, target: float) -> OrderRequest | None:
+        product = self.catalog[pid]
+        marks = self._marks(pid, row)
+        delta = self.sizer.delta(
+            product=product,
+            target=target,
+            current=self.portfolio.size(pid),
+            equity=self.portfolio.equity(marks),
+            cash=self.portfolio.cash,
+            price=marks[pid],
+            fee_rate=self.model.fees.taker,
+        )
+        if delta == 0 or abs(delta) < product.base_min_size:
+            return None
+        request = OrderRequest(
+            f"bt-{pid}-{row}", pid, Side.BUY if delta > 0 else Side.SELL, OrderType.MARKET, abs(delta)
+        )
+        self.orders.append(request)
+        return request
+
+    def _work(self, pid: str, row: int, request: OrderRequest, until: int) -> None:
+        """Fill the order from `row` on, bar by bar, until it is done or the next decision takes over."""
+        product = self.catalog[pid]
+        remaining = request.size
+        while remaining > 0 and row < min(until, len(self.stamps[pid])):
+            candle = self._candle(pid, row)
+            execution = self.model.fill(request, candle, product, remaining=remaining).execution
+            if execution is not None:
+                fill = Fill(
+                    f"{request.client_order_id}-{len(self.fills)}",
+                    request.client_order_id,
+                    pid,
+                    request.side,
+                    execution.price,
+                    execution.size,
+                    execution.fee,
+                    execution.liquidity,
+                    candle.time,
+                )
+                self.portfolio.apply(fill, product)
+                self.fills.append(fill)
+                remaining -= execution.size
+                at = int(self.position[pid][row])
+                holding = self.portfolio.holding(product)
+                exposure = holding.size * product.multiplier
+                cost = exposure * holding.entry_price if product.is_derivative else Decimal(0)
+                self.cash_after.append((at, self.portfolio.cash))
+                self.holding_after[pid].append((at, float(exposure), float(cost)))
+            row += 1
+
+    def equity_curve(self, initial_cash: Decimal, times: pd.DatetimeIndex) -> pd.Series:
+        """Cash plus every position at its close; both held constant between fills (vectorized)."""
+        cash = _step_series(len(times), [(at, float(value)) for at, value in self.cash_after], float(initial_cash))
+        equity = cash
+        for pid, changes in self.holding_after.items():
+            close = np.full(len(times), np.nan)
+            close[self.position[pid]] = self.columns[pid]["close"]
+            close = pd.Series(close).ffill().to_numpy()
+            exposure = _step_series(len(times), [(at, e) for at, e, _ in changes], 0.0)
+            cost = _step_series(len(times), [(at, c) for at, _, c in changes], 0.0)
+            equity = equity + np.where(exposure != 0, exposure * np.nan_to_num(close) - cost, 0.0)
+        return pd.Series(equity, index=times, name="equity")
+
+    def exposure(self, length: int) -> float:
+        """Share of bars with any position open."""
+        held = np.zeros(length, dtype=bool)
+        for changes in self.holding_after.values():
+            held |= _step_series(length, [(at, e) for at, e, _ in changes], 0.0) != 0
+        return float(held.mean())
+
+
+def _step_series(length: int, changes: list[tuple[int, float]], start: float) -> np.ndarray:
+    """A series that is `start` until the first change and then holds each change's value from its index
+    (of several changes at one index, the last)."""
+    if not changes:
+        return np.full(length, start)
+    at = np.array([c[0] for c in changes])
+    values = np.r_[start, [c[1] for c in changes]]
+    # For every bar, the number of changes at or before it picks the value in force.
+    return np.asarray(values[np.searchsorted(at, np.arange(length), side="right")], dtype=float)
