@@ -9,6 +9,7 @@ import json
 import sys
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -16,15 +17,19 @@ import yaml
 
 from gpttrader import __version__
 from gpttrader.app.container import ApplicationContainer
+from gpttrader.backtest import run_backtest
 from gpttrader.brokers.errors import BrokerError
+from gpttrader.brokers.simulated import FeeSchedule, FillModel
 from gpttrader.config import PROFILE_NAMES, ConfigError, load_config
 from gpttrader.config.redaction import configure_logging
 from gpttrader.domain import Order, OrderRejected, OrderRequest, OrderType, Side, TimeInForce
-from gpttrader.marketdata import CandleFileError
+from gpttrader.marketdata import CandleFileError, load_candles
 from gpttrader.marketdata.samples import SAMPLES, sample_file
+from gpttrader.reports import write_html
 from gpttrader.sandbox import SandboxSettings, generate_key_file
 from gpttrader.sandbox.runner import serve_forever
 from gpttrader.store import DATABASE_FILE, Event
+from gpttrader.strategy import STRATEGIES, build_strategy
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -89,6 +94,36 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument("client_order_id")
     cancel.set_defaults(run=_order_cancel)
 
+    backtest = commands.add_parser("backtest", help="backtest a strategy and write an HTML report")
+    backtest.add_argument("--strategy", required=True, help=f"one of {', '.join(STRATEGIES)}")
+    backtest.add_argument(
+        "--product",
+        action="append",
+        dest="products",
+        required=True,
+        metavar="ID",
+        help="product to trade (repeat for a portfolio on one cash balance)",
+    )
+    backtest.add_argument(
+        "--granularity", default="ONE_HOUR", help="candle width, e.g. FIFTEEN_MINUTE (default ONE_HOUR)"
+    )
+    backtest.add_argument("--start", type=_date, help="first day, YYYY-MM-DD (UTC)")
+    backtest.add_argument("--end", type=_date, help="day after the last, YYYY-MM-DD (UTC)")
+    backtest.add_argument("--source", default="sample", help="sample (default), cache, or a parquet/CSV path")
+    backtest.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        type=_key_value,
+        metavar="NAME=VALUE",
+        help="strategy parameter, e.g. fast=10 (repeatable)",
+    )
+    backtest.add_argument("--fee", type=Decimal, default=Decimal("0.006"), help="fee per side (default 0.006)")
+    backtest.add_argument("--slippage-bps", type=Decimal, default=Decimal(0))
+    backtest.add_argument("--cash", type=_decimal_arg, default=Decimal(1_000_000), help="starting cash")
+    backtest.add_argument("--out", type=Path, help="HTML report path (default data/reports/...)")
+    backtest.set_defaults(run=_backtest)
+
     sandbox = commands.add_parser("sandbox", help="serve a local Coinbase-compatible exchange")
     sandbox.add_argument("--port", type=_port, default=8443, help="port to listen on (default 8443; 0 picks one)")
     sandbox.add_argument(
@@ -151,6 +186,20 @@ def _candle_source(text: str) -> tuple[str, Path]:
     if not sep or not product_id or not path:
         raise argparse.ArgumentTypeError(f"{text!r} is not PRODUCT=PATH, e.g. BTC-USD=btc.parquet")
     return product_id.upper(), Path(path)
+
+
+def _date(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-01-31") from None
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return key, value
 
 
 def _port(text: str) -> int:
@@ -260,6 +309,33 @@ def _order_cancel(args: argparse.Namespace) -> int:
             )
             return 2
         _print_order(container.order_executor.cancel(args.client_order_id))
+    return 0
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    config = load_config(None)
+    configure_logging("WARNING")
+    try:
+        strategy = build_strategy(args.strategy, dict(args.param))
+        fill_model = FillModel(fees=FeeSchedule(maker=args.fee, taker=args.fee), slippage_bps=args.slippage_bps)
+        candles = {
+            product: load_candles(
+                product, args.granularity, source=args.source, start=args.start, end=args.end, data_dir=config.data_dir
+            )
+            for product in args.products
+        }
+        result = run_backtest(strategy, candles, initial_cash=args.cash, fill_model=fill_model)
+    except (ValueError, CandleFileError) as exc:
+        print(f"gpttrader: error: {exc}", file=sys.stderr)
+        return 2
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = args.out or config.data_dir / "reports" / f"{args.strategy}_{'_'.join(args.products)}_{stamp}.html"
+    title = f"{args.strategy} on {', '.join(args.products)} ({args.granularity})"
+    write_html(result, candles, out, title=title)
+    width = max(len(name) for name in result.metrics)
+    for name, value in result.metrics.items():
+        print(f"{name:<{width}}  {value:.6g}")
+    print(f"report: {out}")
     return 0
 
 

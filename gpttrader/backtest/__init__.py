@@ -2,5 +2,6 @@
 
 from gpttrader.backtest.result import BacktestResult, Trade
 from gpttrader.backtest.runner import run_backtest
+from gpttrader.backtest.sweep import parameter_sweep
 
-__all__ = ["BacktestResult", "Trade", "run_backtest"]
+__all__ = ["BacktestResult", "Trade", "parameter_sweep", "run_backtest"]

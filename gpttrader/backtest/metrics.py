@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 YEAR = pd.Timedelta(days=365)
 
 
-def compute_metrics(result: "BacktestResult", *, exposure: float) -> dict[str, float]:
+def compute_metrics(result: "BacktestResult") -> dict[str, float]:
     equity = result.equity.to_numpy(dtype=float)
     initial = float(result.initial_cash)
     times = result.equity.index
@@ -57,7 +57,7 @@ def compute_metrics(result: "BacktestResult", *, exposure: float) -> dict[str, f
         "win_rate": len(wins) / len(pnl) if pnl else 0.0,
         "profit_factor": sum(wins) / abs(sum(losses)) if losses and sum(losses) else float("inf") if wins else 0.0,
         "expectancy": float(np.mean(pnl)) if pnl else 0.0,
-        "exposure": exposure,
+        "exposure": float((result.exposure > 0).mean()),
         "turnover": float(traded) / float(np.mean(equity)) if len(equity) else 0.0,
         "fees_paid": float(result.fees_paid),
     }

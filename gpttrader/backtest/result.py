@@ -27,6 +27,7 @@ class Trade:
 @dataclass
 class BacktestResult:
     equity: pd.Series
+    exposure: pd.Series
     trades: list[Trade]
     orders: list[OrderRequest]
     fills: list[Fill]

@@ -74,8 +74,10 @@ def run_backtest(
     portfolio = Portfolio(cash=initial_cash)
     engine = _Engine(portfolio, catalog, model, sizing, frames, stamps, position)
     engine.run(targets)
+    equity, exposure = engine.curves(initial_cash, times)
     result = BacktestResult(
-        equity=engine.equity_curve(initial_cash, times),
+        equity=equity,
+        exposure=exposure,
         trades=round_trips(engine.fills, catalog),
         orders=engine.orders,
         fills=engine.fills,
@@ -83,7 +85,7 @@ def run_backtest(
         final_cash=portfolio.cash,
         fees_paid=portfolio.fees_paid,
     )
-    result.metrics = compute_metrics(result, exposure=engine.exposure(len(times)))
+    result.metrics = compute_metrics(result)
     return result
 
 
@@ -218,25 +220,22 @@ class _Engine:
                 self.holding_after[pid].append((at, float(exposure), float(cost)))
             row += 1
 
-    def equity_curve(self, initial_cash: Decimal, times: pd.DatetimeIndex) -> pd.Series:
-        """Cash plus every position at its close; both held constant between fills (vectorized)."""
-        cash = _step_series(len(times), [(at, float(value)) for at, value in self.cash_after], float(initial_cash))
-        equity = cash
+    def curves(self, initial_cash: Decimal, times: pd.DatetimeIndex) -> tuple[pd.Series, pd.Series]:
+        """Equity (cash plus every position at its close) and gross exposure (the positions' notional as a
+        share of equity); both hold between fills, so both are computed vectorized."""
+        equity = _step_series(len(times), [(at, float(value)) for at, value in self.cash_after], float(initial_cash))
+        gross = np.zeros(len(times))
         for pid, changes in self.holding_after.items():
             close = np.full(len(times), np.nan)
             close[self.position[pid]] = self.columns[pid]["close"]
-            close = pd.Series(close).ffill().to_numpy()
-            exposure = _step_series(len(times), [(at, e) for at, e, _ in changes], 0.0)
+            close = np.nan_to_num(pd.Series(close).ffill().to_numpy())
+            size = _step_series(len(times), [(at, e) for at, e, _ in changes], 0.0)
             cost = _step_series(len(times), [(at, c) for at, _, c in changes], 0.0)
-            equity = equity + np.where(exposure != 0, exposure * np.nan_to_num(close) - cost, 0.0)
-        return pd.Series(equity, index=times, name="equity")
-
-    def exposure(self, length: int) -> float:
-        """Share of bars with any position open."""
-        held = np.zeros(length, dtype=bool)
-        for changes in self.holding_after.values():
-            held |= _step_series(length, [(at, e) for at, e, _ in changes], 0.0) != 0
-        return float(held.mean())
+            equity = equity + np.where(size != 0, size * close - cost, 0.0)
+            gross += np.abs(size) * close
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(equity > 0, gross / equity, 0.0)
+        return pd.Series(equity, index=times, name="equity"), pd.Series(share, index=times, name="exposure")
 
 
 def _step_series(length: int, changes: list[tuple[int, float]], start: float) -> np.ndarray:

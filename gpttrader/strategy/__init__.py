@@ -5,6 +5,7 @@ from gpttrader.strategy.builtin import EnsembleStrategy, MACDTrend, MovingAverag
 from gpttrader.strategy.ensemble import Voter
 from gpttrader.strategy.filters import MomentumFilter, TrendFilter, VolumeFilter
 from gpttrader.strategy.indicators import ATR, EMA, MACD, RSI, SMA, Bollinger, atr, bollinger, ema, macd, rsi, sma
+from gpttrader.strategy.registry import STRATEGIES, build_strategy
 from gpttrader.strategy.signals import BollingerSignal, MACDSignal, MovingAverageCrossSignal, RSISignal
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "MACD",
     "RSI",
     "SMA",
+    "STRATEGIES",
     "Bar",
     "Bollinger",
     "BollingerSignal",
@@ -32,6 +34,7 @@ __all__ = [
     "atr",
     "bars",
     "bollinger",
+    "build_strategy",
     "ema",
     "macd",
     "rsi",

@@ -39,7 +39,8 @@ class TargetPosition:
 
 
 class Strategy(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     @property
     def warmup(self) -> int:

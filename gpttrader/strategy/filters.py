@@ -21,7 +21,8 @@ class FilterStep(Protocol):
 
 
 class Filter(Protocol):
-    enabled: bool
+    @property
+    def enabled(self) -> bool: ...
 
     def allowed(self, candles: pd.DataFrame) -> Array: ...
 

@@ -19,7 +19,8 @@ class Stepper(Protocol):
 
 
 class Signal(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     @property
     def warmup(self) -> int: ...

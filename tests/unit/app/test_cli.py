@@ -100,7 +100,13 @@ def test_bad_arguments_exit_2(clean_env: dict[str, str]) -> None:
 def test_help_lists_only_working_commands(clean_env: dict[str, str]) -> None:
     result = run_cli("--help", env=dict(os.environ))
     commands = result.stdout.split("commands:")[1]
-    assert {line.split()[0] for line in commands.strip().splitlines()[1:]} == {"config", "events", "order", "sandbox"}
+    assert {line.split()[0] for line in commands.strip().splitlines()[1:]} == {
+        "backtest",
+        "config",
+        "events",
+        "order",
+        "sandbox",
+    }
 
 
 def test_sandbox_keys_writes_a_private_key_file_once(clean_env: dict[str, str], tmp_path: Path) -> None:
@@ -155,3 +161,51 @@ def test_sandbox_candles_option_is_checked(clean_env: dict[str, str], tmp_path: 
     bad_file = run_cli("sandbox", "--port", "0", "--candles", f"ETH-USD={broken}", env=clean_env)
     assert bad_file.returncode == 2
     assert "missing columns high, low, close, volume" in bad_file.stderr
+
+
+def test_backtest_command_writes_the_report(clean_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**clean_env, "GPTTRADER_DATA_DIR": str(Path(__file__).resolve().parents[3] / "data")}
+    out = tmp_path / "report.html"
+    result = run_cli(
+        "backtest",
+        "--strategy",
+        "ma_cross",
+        "--product",
+        "BTC-USD",
+        "--start",
+        "2025-02-01",
+        "--end",
+        "2025-03-01",
+        "--param",
+        "fast=10",
+        "--param",
+        "slow=30",
+        "--out",
+        str(out),
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "sharpe" in result.stdout
+    assert f"report: {out}" in result.stdout
+    assert out.stat().st_size > 100_000
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--strategy", "turtle", "--product", "BTC-USD"], "unknown strategy 'turtle'"),
+        (["--strategy", "ma_cross", "--product", "BTC-USD"], "strategy ma_cross needs parameters fast, slow"),
+        (["--strategy", "macd", "--product", "DOGE-USD"], "no sample data for 'DOGE-USD'"),
+        (
+            ["--strategy", "ma_cross", "--product", "BTC-USD", "--param", "fast=30", "--param", "slow=10"],
+            r"fast (30) must be below slow (10)",
+        ),
+        (["--strategy", "macd", "--product", "BTC-USD", "--fee", "-0.1"], "maker must be >= 0"),
+        (["--strategy", "macd", "--product", "BTC-USD", "--granularity", "WEEKLY"], "granularity 'WEEKLY'"),
+    ],
+)
+def test_backtest_command_bad_input(clean_env: dict[str, str], args: list[str], message: str) -> None:
+    env = {**clean_env, "GPTTRADER_DATA_DIR": str(Path(__file__).resolve().parents[3] / "data")}
+    result = run_cli("backtest", *args, "--start", "2025-02-01", "--end", "2025-02-03", env=env)
+    assert result.returncode == 2
+    assert message in result.stderr

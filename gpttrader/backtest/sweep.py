@@ -1,0 +1,64 @@
+"""Parameter sweeps: every combination of a grid, backtested in parallel processes.
+
+Each worker receives the candles once (at start-up), not once per combination. A combination the
+strategy refuses (fast >= slow, say) is reported in the `error` column rather than stopping the sweep.
+"""
+
+import itertools
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from gpttrader.backtest.runner import run_backtest
+from gpttrader.brokers.simulated import FillModel
+from gpttrader.strategy.registry import build_strategy
+
+_candles: dict[str, pd.DataFrame] = {}
+_settings: dict[str, Any] = {}
+
+
+def _initialize(candles: dict[str, pd.DataFrame], settings: dict[str, Any]) -> None:
+    _candles.update(candles)
+    _settings.update(settings)
+
+
+def _run_one(strategy: str, params: dict[str, Any]) -> dict[str, Any]:
+    try:
+        result = run_backtest(build_strategy(strategy, params), _candles, **_settings)
+    except ValueError as exc:
+        return {**params, "error": str(exc)}
+    return {**params, **result.metrics, "final_equity": result.final_equity, "error": None}
+
+
+def parameter_sweep(
+    strategy: str,
+    grid: Mapping[str, Sequence[Any]],
+    candles: Mapping[str, pd.DataFrame],
+    *,
+    processes: int | None = None,
+    progress: bool = True,
+    initial_cash: Decimal = Decimal(1_000_000),
+    fill_model: FillModel | None = None,
+) -> pd.DataFrame:
+    """One row per combination: its parameters, then the metrics (or the error), best Sharpe first."""
+    if not grid:
+        raise ValueError("the grid is empty: give at least one parameter with its values")
+    names = list(grid)
+    combinations = [dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())]
+    build_strategy(strategy, combinations[0] if combinations else {})  # fail fast on names and types
+    settings = {"initial_cash": initial_cash, "fill_model": fill_model or FillModel()}
+    workers = max(1, min(processes or os.cpu_count() or 1, len(combinations)))
+    rows = []
+    with ProcessPoolExecutor(max_workers=workers, initializer=_initialize, initargs=(dict(candles), settings)) as pool:
+        futures = [pool.submit(_run_one, strategy, params) for params in combinations]
+        for future in tqdm(as_completed(futures), total=len(futures), desc=f"sweep {strategy}", disable=not progress):
+            rows.append(future.result())
+    frame = pd.DataFrame(rows)
+    if "sharpe" in frame:
+        frame = frame.sort_values("sharpe", ascending=False, na_position="last")
+    return frame.reset_index(drop=True)

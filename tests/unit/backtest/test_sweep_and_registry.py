@@ -1,0 +1,47 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from gpttrader.backtest import parameter_sweep
+from gpttrader.marketdata import load_candles
+from gpttrader.strategy import MovingAverageCross, build_strategy
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_registry_builds_and_checks() -> None:
+    assert build_strategy("ma_cross", {"fast": "5", "slow": 20}) == MovingAverageCross(5, 20)
+    assert build_strategy("macd", {"allow_short": "true"}).allow_short is True  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="unknown strategy 'turtle'; strategies: ma_cross, rsi, macd, ensemble"):
+        build_strategy("turtle")
+    with pytest.raises(ValueError, match="strategy ma_cross takes no parameter 'speed'; parameters: fast, slow"):
+        build_strategy("ma_cross", {"speed": 1})
+    with pytest.raises(ValueError, match="strategy ma_cross: fast must be int, got 'ten'"):
+        build_strategy("ma_cross", {"fast": "ten", "slow": 30})
+    with pytest.raises(ValueError, match="strategy ma_cross needs parameters slow"):
+        build_strategy("ma_cross", {"fast": 5})
+    with pytest.raises(ValueError, match="fast must be a whole number, got 2.5"):
+        build_strategy("ma_cross", {"fast": 2.5, "slow": 30})
+
+
+@pytest.mark.slow
+def test_sweep_runs_the_grid_in_processes() -> None:
+    candles = {
+        "ETH-USD": load_candles(
+            "ETH-USD",
+            "ONE_HOUR",
+            start=datetime(2025, 1, 1, tzinfo=UTC),
+            end=datetime(2025, 7, 1, tzinfo=UTC),
+            data_dir=ROOT / "data",
+        )
+    }
+    table = parameter_sweep("ma_cross", {"fast": [5, 10, 40], "slow": [20, 40]}, candles, processes=2, progress=False)
+    assert len(table) == 6
+    refused = table[table["error"].notna()]
+    assert set(zip(refused["fast"], refused["slow"], strict=True)) == {(40, 20), (40, 40)}
+    ok = table[table["error"].isna()]
+    assert list(ok["sharpe"]) == sorted(ok["sharpe"], reverse=True)
+    assert (ok["trades"] > 0).all()
+    with pytest.raises(ValueError, match="takes no parameter 'speed'"):
+        parameter_sweep("ma_cross", {"speed": [1]}, candles, progress=False)
