@@ -21,9 +21,10 @@ from gpttrader.backtest.metrics import compute_metrics
 from gpttrader.backtest.result import BacktestResult
 from gpttrader.backtest.trades import round_trips
 from gpttrader.brokers.simulated import FillModel
-from gpttrader.domain import Candle, Fill, OrderRequest, OrderType, Product, Side
+from gpttrader.domain import Candle, Fill, OrderRequest, Product, ProductType
 from gpttrader.engine.portfolio import Portfolio
 from gpttrader.engine.sizing import FixedFractionSizer
+from gpttrader.engine.targets import order_for_target
 from gpttrader.strategy import Strategy, bars
 
 
@@ -133,6 +134,13 @@ class _Engine:
         # After each fill: (time index, cash) and, per product, (time index, size x multiplier, cost), so that
         # a position is worth size x multiplier x close - cost (cost is 0 for spot, entry value for derivatives).
         self.cash_after: list[tuple[int, Decimal]] = []
+        hour = 3_600_000_000_000
+        self.funding_rows = {
+            pid: np.flatnonzero(stamps[pid] % hour == 0)
+            for pid, p in catalog.items()
+            if p.product_type is ProductType.PERPETUAL
+        }
+        self.funded = dict.fromkeys(self.funding_rows, 0)  # how many funding rows are already paid
         self.holding_after: dict[str, list[tuple[int, float, float]]] = {pid: [] for pid in frames}
 
     def run(self, targets: Mapping[str, np.ndarray]) -> None:
@@ -151,6 +159,7 @@ class _Engine:
                 # A working order fills until it is done or the product's next decision takes over.
                 following = executions[pid][np.searchsorted(executions[pid], row, side="right") :]
                 self._work(pid, row, request, until=int(following[0]) if len(following) else len(targets[pid]))
+        self._accrue_funding(max(int(s[-1]) for s in self.stamps.values()))
 
     def _candle(self, pid: str, row: int) -> Candle:
         c = self.columns[pid]
@@ -170,23 +179,35 @@ class _Engine:
                 marks[other] = Decimal(repr(float(self.columns[other]["close"][max(last, 0)])))
         return marks
 
+    def _accrue_funding(self, now: int) -> None:
+        """Charge every perpetual the funding due at bars up to the time `now` (ns), with the position it
+        held going into each; positions only change at fills, and this runs before every one."""
+        for pid, rows in self.funding_rows.items():
+            due = int(np.searchsorted(self.stamps[pid][rows], now, side="right"))
+            product = self.catalog[pid]
+            size = self.portfolio.size(pid)
+            if due > self.funded[pid] and size:
+                closes = self.columns[pid]["close"][rows[self.funded[pid] : due]]
+                rate = self.model.funding_rate_per_hour
+                for at, close in zip(rows[self.funded[pid] : due], closes, strict=True):
+                    payment = size * Decimal(repr(float(close))) * product.multiplier * rate
+                    self.portfolio.pay_funding(product, payment)
+                    self.cash_after.append((int(self.position[pid][at]), self.portfolio.cash))
+            self.funded[pid] = max(self.funded[pid], due)
+
     def _decide(self, pid: str, row: int, target: float) -> OrderRequest | None:
-        product = self.catalog[pid]
-        marks = self._marks(pid, row)
-        delta = self.sizer.delta(
-            product=product,
+        self._accrue_funding(int(self.stamps[pid][row]) - 1)
+        request = order_for_target(
+            client_order_id=f"bt-{pid}-{row}",
+            product=self.catalog[pid],
             target=target,
-            current=self.portfolio.size(pid),
-            equity=self.portfolio.equity(marks),
-            cash=self.portfolio.cash,
-            price=marks[pid],
+            portfolio=self.portfolio,
+            marks=self._marks(pid, row),
+            sizer=self.sizer,
             fee_rate=self.model.fees.taker,
         )
-        if delta == 0 or abs(delta) < product.base_min_size:
+        if request is None:
             return None
-        request = OrderRequest(
-            f"bt-{pid}-{row}", pid, Side.BUY if delta > 0 else Side.SELL, OrderType.MARKET, abs(delta)
-        )
         self.orders.append(request)
         return request
 
@@ -196,6 +217,7 @@ class _Engine:
         remaining = request.size
         while remaining > 0 and row < min(until, len(self.stamps[pid])):
             candle = self._candle(pid, row)
+            self._accrue_funding(int(self.stamps[pid][row]) - 1)
             execution = self.model.fill(request, candle, product, remaining=remaining).execution
             if execution is not None:
                 fill = Fill(

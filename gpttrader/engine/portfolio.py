@@ -18,6 +18,7 @@ class Holding:
     entry_price: Decimal = Decimal(0)
     realized_pnl: Decimal = Decimal(0)
     fees: Decimal = Decimal(0)
+    funding: Decimal = Decimal(0)
 
     def position(self, mark: Decimal) -> Position:
         return Position(
@@ -73,6 +74,11 @@ class Portfolio:
             notional = fill.price * fill.size
             self.cash += (-notional if fill.side is Side.BUY else notional) - fill.fee
         return realized
+
+    def pay_funding(self, product: Product, amount: Decimal) -> None:
+        """Book a funding payment (negative when received) for a perpetual position."""
+        self.holding(product).funding += amount
+        self.cash -= amount
 
     def equity(self, marks: dict[str, Decimal]) -> Decimal:
         """Cash plus spot holdings at their marks plus derivatives' unrealized PnL."""

@@ -12,6 +12,8 @@ The engine hands each working order the bar after the one it was decided on. The
   the stop (or the open, past a gap) with slippage. A bar that reaches both is read pessimistically: the
   stop fills.
 - Size: all that remains, or at most `max_volume_share` of the bar's volume (partial fills).
+- Funding: a perpetual position held into a bar that opens an hour pays `funding_rate_per_hour` of its
+  notional at that bar's close (a long pays, a short receives).
 Taker prices are moved by `slippage_bps` against the order and rounded to the tick on the worse side.
 """
 
@@ -47,6 +49,8 @@ class FillModel:
     slippage_bps: Decimal = Decimal(0)
     market_price: Literal["open", "close"] = "open"
     max_volume_share: Decimal | None = None
+    # Perpetuals pay funding on the hour: longs pay this share of their notional (shorts receive it).
+    funding_rate_per_hour: Decimal = Decimal("0.0001")
 
     def __post_init__(self) -> None:
         require_decimal("slippage_bps", self.slippage_bps, non_negative=True)

@@ -1,0 +1,89 @@
+"""Backtests of a perpetual (funding on the hour) and of volume-capped partial fills, on flat prices so
+the answers can be worked out by hand."""
+
+from dataclasses import dataclass
+from decimal import Decimal as D
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gpttrader.backtest import run_backtest
+from gpttrader.brokers.simulated import FeeSchedule, FillModel
+from gpttrader.domain import Product, ProductType
+from gpttrader.strategy import Bar, TargetPosition
+
+PERP = Product(
+    "BTC-PERP-INTX",
+    "BTC",
+    "USDC",
+    D("0.0001"),
+    D("0.1"),
+    D("0.0001"),
+    D(1000),
+    D(10),
+    ProductType.PERPETUAL,
+    contract_size=D(1),
+)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Always the same target: the simplest strategy that holds a position."""
+
+    target: float
+    name: str = "hold"
+
+    @property
+    def warmup(self) -> int:
+        return 1
+
+    def targets(self, candles: pd.DataFrame) -> np.ndarray:
+        return np.full(len(candles), self.target)
+
+    def new_state(self) -> None:
+        return None
+
+    def on_bar(self, bar: Bar, state: None) -> TargetPosition:
+        return TargetPosition(bar.product_id, self.target, 1.0, "hold")
+
+
+def flat(minutes: int, volume: float = 1e6) -> pd.DataFrame:
+    times = pd.date_range("2026-01-01", periods=minutes, freq="1min", tz="UTC")
+    return pd.DataFrame({"time": times, "open": 100.0, "high": 100.0, "low": 100.0, "close": 100.0, "volume": volume})
+
+
+@pytest.mark.parametrize("mode", ["fast", "step"])
+@pytest.mark.parametrize(("target", "sign"), [(1.0, 1), (-1.0, -1)])
+def test_perpetual_funding_is_paid_on_the_hour(mode: str, target: float, sign: int) -> None:
+    model = FillModel(fees=FeeSchedule(maker=D("0.001"), taker=D("0.001")), funding_rate_per_hour=D("0.0001"))
+    result = run_backtest(
+        Hold(target),
+        flat(48 * 60),
+        product_id=PERP.product_id,
+        products={PERP.product_id: PERP},
+        initial_cash=D(1000),
+        fill_model=model,
+        mode=mode,
+    )  # type: ignore[arg-type]
+    # In at 00:01 with 10 contracts (1000 / 100), a 1.00 fee; then 47 hourly payments of 10 x 100 x 0.0001.
+    assert [f.size for f in result.fills] == [D(10)]
+    assert result.final_cash == D(1000) - D(1) - sign * D("4.7")
+    assert result.final_equity == pytest.approx(float(result.final_cash))
+    at_half_past_five = result.equity[pd.Timestamp("2026-01-01 05:30", tz="UTC")]
+    assert at_half_past_five == pytest.approx(1000 - 1 - sign * 0.5)
+
+
+def test_partial_fills_follow_the_volume_cap_identically_in_both_modes() -> None:
+    model = FillModel(fees=FeeSchedule(maker=D(0), taker=D(0)), max_volume_share=D("0.1"))
+    runs = {
+        mode: run_backtest(Hold(1.0), flat(300, volume=1.0), initial_cash=D(1000), fill_model=model, mode=mode)
+        for mode in ("fast", "step")
+    }  # type: ignore[arg-type]
+    fast = runs["fast"]
+    assert len(fast.orders) == 1
+    assert fast.orders[0].size == D(10)
+    assert len(fast.fills) == 100  # 0.1 a bar, the volume cap, for 100 bars
+    assert all(f.size == D("0.1") for f in fast.fills)
+    assert fast.fills == runs["step"].fills
+    np.testing.assert_array_equal(fast.equity.to_numpy(), runs["step"].equity.to_numpy())
