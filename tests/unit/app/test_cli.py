@@ -209,3 +209,27 @@ def test_backtest_command_bad_input(clean_env: dict[str, str], args: list[str], 
     result = run_cli("backtest", *args, "--start", "2025-02-01", "--end", "2025-02-03", env=env)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_backtest_command_runs_the_ensemble_on_three_products(clean_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**clean_env, "GPTTRADER_DATA_DIR": str(Path(__file__).resolve().parents[3] / "data")}
+    out = tmp_path / "ensemble.html"
+    products = [arg for p in ("BTC-USD", "ETH-USD", "SOL-USD") for arg in ("--product", p)]
+    result = run_cli(
+        "backtest",
+        "--strategy",
+        "ensemble",
+        *products,
+        "--start",
+        "2025-04-01",
+        "--end",
+        "2025-05-01",
+        "--param",
+        "threshold=0.25",
+        "--out",
+        str(out),
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    page = out.read_text()
+    assert page.count('class="plotly-graph-div"') == 8  # metrics, equity, three prices, monthly, PnL, exposure
