@@ -1,6 +1,6 @@
 """Frozen value types of the trading domain, with Decimal money and no I/O."""
 
-from gpttrader.domain.account import Balance, Position
+from gpttrader.domain.account import Balance, Position, roll_position
 from gpttrader.domain.enums import Granularity, Liquidity, OrderStatus, OrderType, ProductType, Side, TimeInForce
 from gpttrader.domain.errors import DomainError, OrderRejected
 from gpttrader.domain.market import Candle, Quote
@@ -29,4 +29,5 @@ __all__ = [
     "prepare_order",
     "quantize_price",
     "quantize_size",
+    "roll_position",
 ]

@@ -60,3 +60,27 @@ class Position:
     @property
     def unrealized_pnl(self) -> Decimal:
         return (self.mark_price - self.entry_price) * self.size * self.multiplier
+
+
+def roll_position(
+    size: Decimal, entry_price: Decimal, change: Decimal, price: Decimal, multiplier: Decimal = Decimal(1)
+) -> tuple[Decimal, Decimal, Decimal]:
+    """A position after trading `change` (signed) at `price`: (size, average entry, realized PnL).
+
+    Adding keeps a size-weighted average entry; reducing realizes PnL against it; going through zero
+    closes the old position and opens the rest at `price`.
+    """
+    realized = Decimal(0)
+    if size and change and (size > 0) != (change > 0):
+        closing = min(abs(change), abs(size))
+        direction = 1 if size > 0 else -1
+        realized = (price - entry_price) * closing * direction * multiplier
+        size -= closing * direction
+        change += closing * direction
+        if size == 0:
+            entry_price = Decimal(0)
+    if change:
+        total = size + change
+        entry_price = (entry_price * abs(size) + price * abs(change)) / abs(total)
+        size = total
+    return size, entry_price, realized

@@ -8,7 +8,7 @@ PnL when it reduces a position.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from gpttrader.domain import Fill, Position, Product, Side
+from gpttrader.domain import Fill, Position, Product, Side, roll_position
 
 
 @dataclass
@@ -51,20 +51,9 @@ class Portfolio:
         """Book a fill; returns the PnL it realized."""
         holding = self.holding(product)
         signed = fill.size if fill.side is Side.BUY else -fill.size
-        multiplier = product.multiplier
-        realized = Decimal(0)
-        if holding.size and (holding.size > 0) != (signed > 0):
-            closing = min(abs(signed), abs(holding.size))
-            direction = 1 if holding.size > 0 else -1
-            realized = (fill.price - holding.entry_price) * closing * direction * multiplier
-            holding.size -= closing * direction
-            signed += closing * direction
-            if holding.size == 0:
-                holding.entry_price = Decimal(0)
-        if signed:
-            total = holding.size + signed
-            holding.entry_price = (holding.entry_price * abs(holding.size) + fill.price * abs(signed)) / abs(total)
-            holding.size = total
+        holding.size, holding.entry_price, realized = roll_position(
+            holding.size, holding.entry_price, signed, fill.price, product.multiplier
+        )
         holding.realized_pnl += realized
         holding.fees += fill.fee
         self.fees_paid += fill.fee

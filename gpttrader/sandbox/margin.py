@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from gpttrader.domain import Product, ProductType
+from gpttrader.domain import Product, ProductType, roll_position
 
 OVERNIGHT_MARGIN = Decimal("0.20")
 INTRADAY_MARGIN = Decimal("0.10")
@@ -47,19 +47,9 @@ class DerivativePosition:
 
     def apply(self, signed_contracts: Decimal, price: Decimal) -> Decimal:
         """Add a fill; returns the PnL it realized (on the part that reduced the position)."""
-        realized = Decimal(0)
-        if self.contracts and (self.contracts > 0) != (signed_contracts > 0):
-            closing = min(abs(signed_contracts), abs(self.contracts))
-            direction = 1 if self.contracts > 0 else -1
-            realized = (price - self.entry_price) * closing * direction * self.multiplier
-            self.contracts += closing * -direction
-            signed_contracts += closing * direction
-            if self.contracts == 0:
-                self.entry_price = Decimal(0)
-        if signed_contracts:
-            total = self.contracts + signed_contracts
-            self.entry_price = (self.entry_price * abs(self.contracts) + price * abs(signed_contracts)) / abs(total)
-            self.contracts = total
+        self.contracts, self.entry_price, realized = roll_position(
+            self.contracts, self.entry_price, signed_contracts, price, self.multiplier
+        )
         self.realized_pnl += realized
         return realized
 

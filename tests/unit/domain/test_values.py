@@ -180,3 +180,15 @@ def test_quote_rejects_crossed_book_and_computes_spread() -> None:
 def test_candle_must_enclose_open_and_close() -> None:
     with pytest.raises(DomainError, match="do not enclose"):
         Candle("BTC-USD", T0, Decimal(10), Decimal(11), Decimal(9), Decimal(12), Decimal(1))
+
+
+def test_roll_position_adds_reduces_and_flips() -> None:
+    from gpttrader.domain import roll_position
+
+    assert roll_position(Decimal(0), Decimal(0), Decimal(2), Decimal(100)) == (Decimal(2), Decimal(100), Decimal(0))
+    assert roll_position(Decimal(2), Decimal(100), Decimal(2), Decimal(110)) == (Decimal(4), Decimal(105), Decimal(0))
+    assert roll_position(Decimal(4), Decimal(105), Decimal(-1), Decimal(125)) == (Decimal(3), Decimal(105), Decimal(20))
+    # Selling 5 against a long of 3: 3 close at +20 each, 2 open short at 125.
+    size, entry, realized = roll_position(Decimal(3), Decimal(105), Decimal(-5), Decimal(125), Decimal("0.5"))
+    assert (size, entry, realized) == (Decimal(-2), Decimal(125), Decimal(30))
+    assert roll_position(Decimal(-2), Decimal(125), Decimal(2), Decimal(120)) == (Decimal(0), Decimal(0), Decimal(10))
