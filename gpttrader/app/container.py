@@ -6,11 +6,14 @@ never opens a broker connection, and two parts of the bot asking for the orders 
 
 from functools import cached_property
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from gpttrader.brokers.coinbase import CoinbaseBroker, create_coinbase_broker
 from gpttrader.config import BotConfig
-from gpttrader.engine import OrderExecutor
 from gpttrader.store import Database, EventStore, OrdersStore
+
+if TYPE_CHECKING:
+    from gpttrader.brokers.coinbase import CoinbaseBroker
+    from gpttrader.engine import OrderExecutor
 
 
 class ApplicationContainer:
@@ -30,11 +33,16 @@ class ApplicationContainer:
         return OrdersStore(self.database)
 
     @cached_property
-    def coinbase_broker(self) -> CoinbaseBroker:
+    def coinbase_broker(self) -> "CoinbaseBroker":
+        # Imported here so that a container used only for its stores never loads the Coinbase SDK.
+        from gpttrader.brokers.coinbase import create_coinbase_broker
+
         return create_coinbase_broker(self.config)
 
     @cached_property
-    def order_executor(self) -> OrderExecutor:
+    def order_executor(self) -> "OrderExecutor":
+        from gpttrader.engine import OrderExecutor
+
         return OrderExecutor(self.coinbase_broker, self.orders_store, self.event_store)
 
     def close(self) -> None:

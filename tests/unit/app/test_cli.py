@@ -233,3 +233,15 @@ def test_backtest_command_runs_the_ensemble_on_three_products(clean_env: dict[st
     assert result.returncode == 0, result.stderr
     page = out.read_text()
     assert page.count('class="plotly-graph-div"') == 8  # metrics, equity, three prices, monthly, PnL, exposure
+
+
+def test_light_commands_do_not_load_heavy_libraries(clean_env: dict[str, str]) -> None:
+    probe = (
+        "import sys; from gpttrader.app.cli import main; main(['config', 'show', '--profile', 'dev']); "
+        "print(sorted(m for m in ('pandas', 'aiohttp', 'coinbase', 'plotly') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=clean_env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"

@@ -1,0 +1,1 @@
+"""The `gpttrader` command groups, one module each; `app.cli` loads only the one a command line names."""

@@ -1,0 +1,75 @@
+"""`gpttrader backtest`: a strategy on candles, its metrics printed and an HTML report written."""
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from gpttrader.app.arguments import date_arg, decimal_arg, key_value
+from gpttrader.backtest import run_backtest
+from gpttrader.brokers.simulated import FeeSchedule, FillModel
+from gpttrader.config import load_config
+from gpttrader.config.redaction import configure_logging
+from gpttrader.marketdata import CandleFileError, load_candles
+from gpttrader.reports import write_html
+from gpttrader.strategy import STRATEGIES, build_strategy
+
+
+def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    backtest = commands.add_parser("backtest", help="backtest a strategy and write an HTML report")
+    backtest.add_argument("--strategy", required=True, help=f"one of {', '.join(STRATEGIES)}")
+    backtest.add_argument(
+        "--product",
+        action="append",
+        dest="products",
+        required=True,
+        metavar="ID",
+        help="product to trade (repeat for a portfolio on one cash balance)",
+    )
+    backtest.add_argument(
+        "--granularity", default="ONE_HOUR", help="candle width, e.g. FIFTEEN_MINUTE (default ONE_HOUR)"
+    )
+    backtest.add_argument("--start", type=date_arg, help="first day, YYYY-MM-DD (UTC)")
+    backtest.add_argument("--end", type=date_arg, help="day after the last, YYYY-MM-DD (UTC)")
+    backtest.add_argument("--source", default="sample", help="sample (default), cache, or a parquet/CSV path")
+    backtest.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        type=key_value,
+        metavar="NAME=VALUE",
+        help="strategy parameter, e.g. fast=10 (repeatable)",
+    )
+    backtest.add_argument("--fee", type=Decimal, default=Decimal("0.006"), help="fee per side (default 0.006)")
+    backtest.add_argument("--slippage-bps", type=Decimal, default=Decimal(0))
+    backtest.add_argument("--cash", type=decimal_arg, default=Decimal(1_000_000), help="starting cash")
+    backtest.add_argument("--out", type=Path, help="HTML report path (default data/reports/...)")
+    backtest.set_defaults(run=_backtest)
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    config = load_config(None)
+    configure_logging("WARNING")
+    try:
+        strategy = build_strategy(args.strategy, dict(args.param))
+        fill_model = FillModel(fees=FeeSchedule(maker=args.fee, taker=args.fee), slippage_bps=args.slippage_bps)
+        candles = {
+            product: load_candles(
+                product, args.granularity, source=args.source, start=args.start, end=args.end, data_dir=config.data_dir
+            )
+            for product in args.products
+        }
+        result = run_backtest(strategy, candles, initial_cash=args.cash, fill_model=fill_model)
+    except (ValueError, CandleFileError) as exc:
+        print(f"gpttrader: error: {exc}", file=sys.stderr)
+        return 2
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = args.out or config.data_dir / "reports" / f"{args.strategy}_{'_'.join(args.products)}_{stamp}.html"
+    title = f"{args.strategy} on {', '.join(args.products)} ({args.granularity})"
+    write_html(result, candles, out, title=title)
+    width = max(len(name) for name in result.metrics)
+    for name, value in result.metrics.items():
+        print(f"{name:<{width}}  {value:.6g}")
+    print(f"report: {out}")
+    return 0

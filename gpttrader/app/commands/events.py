@@ -1,0 +1,50 @@
+"""`gpttrader events tail`: the latest events of a profile's event store."""
+
+import argparse
+import json
+import sys
+
+from gpttrader.app.arguments import positive_int, profile_option
+from gpttrader.app.container import ApplicationContainer
+from gpttrader.config import load_config
+from gpttrader.config.redaction import configure_logging
+from gpttrader.store import DATABASE_FILE, Event
+
+
+def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    events = commands.add_parser("events", help="read the event store")
+    event_commands = events.add_subparsers(title="events commands", metavar="COMMAND")
+    tail = event_commands.add_parser("tail", help="print the latest events of a profile")
+    profile_option(tail)
+    tail.add_argument("-n", "--lines", type=positive_int, default=20, help="how many events (default 20)")
+    tail.add_argument("--type", action="append", dest="types", metavar="TYPE", help="only events of this type")
+    tail.add_argument("--json", action="store_true", help="one JSON object per line")
+    tail.set_defaults(run=_events_tail)
+
+
+def _events_tail(args: argparse.Namespace) -> int:
+    config = load_config(args.profile)
+    configure_logging(config.log_level)
+    if not (config.state_dir / DATABASE_FILE).exists():
+        print(f"no events yet: {config.state_dir / DATABASE_FILE} does not exist", file=sys.stderr)
+        return 0
+    with ApplicationContainer(config) as container:
+        events = container.event_store.tail(args.lines, types=args.types)
+    for event in events:
+        print(_format_event(event, as_json=args.json))
+    return 0
+
+
+def _format_event(event: Event, *, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(
+            {
+                "id": event.id,
+                "time": event.time.isoformat(),
+                "type": event.type,
+                "run_id": event.run_id,
+                "payload": event.payload,
+            }
+        )
+    run = f" run={event.run_id}" if event.run_id else ""
+    return f"{event.time.isoformat()} #{event.id} {event.type}{run} {json.dumps(event.payload, sort_keys=True)}"
