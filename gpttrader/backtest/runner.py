@@ -5,8 +5,9 @@ Two ways through the same rules, with the same results:
 - fast (default): the strategy's vectorized targets give the bars where a decision changes; only there
   (and while an order is still filling) does Python do per-bar work. The equity curve between trades is
   computed vectorized, as cash plus positions times closes.
-- step: every bar, in time order, through `on_bar`, as the live loop will drive it. Tests hold the two
-  to identical orders, fills and equity.
+- step: the decisions come from `on_bar`, bar by bar with the state the live loop keeps for a strategy,
+  instead of from the vectorized targets; execution is the same. Tests hold the two to identical orders,
+  fills and equity, which is what lets the fast path stand for the live decisions.
 A decision made at a bar's close is executed on the next bar (market orders at its open by default).
 """
 
@@ -54,6 +55,8 @@ def run_backtest(
     sizer: FixedFractionSizer | None = None,
     mode: Literal["fast", "step"] = "fast",
 ) -> BacktestResult:
+    if initial_cash <= 0:
+        raise ValueError(f"initial_cash must be positive, got {initial_cash}")
     frames = {product_id: candles} if isinstance(candles, pd.DataFrame) else dict(candles)
     if not frames:
         raise ValueError("no candles to backtest")
@@ -62,8 +65,6 @@ def run_backtest(
     catalog = {pid: (products or {}).get(pid) or default_product(pid) for pid in frames}
     model = fill_model or FillModel()
     sizing = sizer or FixedFractionSizer(Decimal(1) / len(frames))
-    if initial_cash <= 0:
-        raise ValueError(f"initial_cash must be positive, got {initial_cash}")
     # int64 nanoseconds: pandas keeps a file's own resolution (often ms), so the unit is set, not assumed.
     stamps = {
         pid: pd.DatetimeIndex(pd.to_datetime(f["time"], utc=True)).as_unit("ns").asi8 for pid, f in frames.items()
