@@ -11,6 +11,7 @@ Two ways through the same rules, with the same results:
 A decision made at a bar's close is executed on the next bar (market orders at its open by default).
 """
 
+import heapq
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Literal
@@ -27,6 +28,8 @@ from gpttrader.engine.portfolio import Portfolio
 from gpttrader.engine.sizing import FixedFractionSizer
 from gpttrader.engine.targets import order_for_target
 from gpttrader.strategy import Strategy, bars
+
+DECIDE, WORK = 0, 1  # at one time, decisions come before work: a new decision replaces a working order
 
 
 def default_product(product_id: str) -> Product:
@@ -145,21 +148,33 @@ class _Engine:
         self.holding_after: dict[str, list[tuple[int, float, float]]] = {pid: [] for pid in frames}
 
     def run(self, targets: Mapping[str, np.ndarray]) -> None:
-        # Bars where something can happen: the bar after a change of target, per product, in time order.
-        events: list[tuple[int, str, int]] = []
-        executions: dict[str, np.ndarray] = {}
+        """Process, in time order across all products, the bars where something can happen: the bar after
+        a change of target (a decision) and each bar an order is still filling on (work)."""
+        # (time index, DECIDE or WORK, product, row, client order id of the order to work, "" for a decision)
+        queue: list[tuple[int, int, str, int, str]] = []
         for pid, target in targets.items():
             previous = np.r_[0.0, target[:-1]]
-            rows = np.flatnonzero(target != previous) + 1
-            executions[pid] = rows[rows < len(target)]
-            events.extend((int(self.position[pid][row]), pid, int(row)) for row in executions[pid])
-        events.sort()
-        for _, pid, row in events:
-            request = self._decide(pid, row, float(targets[pid][row - 1]))
-            if request is not None:
-                # A working order fills until it is done or the product's next decision takes over.
-                following = executions[pid][np.searchsorted(executions[pid], row, side="right") :]
-                self._work(pid, row, request, until=int(following[0]) if len(following) else len(targets[pid]))
+            for row in (np.flatnonzero(target != previous) + 1).tolist():
+                if row < len(target):
+                    queue.append((int(self.position[pid][row]), DECIDE, pid, row, ""))
+        heapq.heapify(queue)
+        working: dict[str, tuple[OrderRequest, Decimal]] = {}
+        while queue:
+            _, kind, pid, row, order_id = heapq.heappop(queue)
+            if kind == DECIDE:
+                working.pop(pid, None)  # a new decision replaces whatever was still filling
+                request = self._decide(pid, row, float(targets[pid][row - 1]))
+                if request is not None:
+                    working[pid] = (request, request.size)
+                    heapq.heappush(queue, (int(self.position[pid][row]), WORK, pid, row, request.client_order_id))
+            elif pid in working and working[pid][0].client_order_id == order_id:  # not a replaced order's
+                request, remaining = working[pid]
+                remaining -= self._fill(pid, row, request, remaining)
+                if remaining > 0 and row + 1 < len(targets[pid]):
+                    working[pid] = (request, remaining)
+                    heapq.heappush(queue, (int(self.position[pid][row + 1]), WORK, pid, row + 1, order_id))
+                else:
+                    del working[pid]
         self._accrue_funding(max(int(s[-1]) for s in self.stamps.values()))
 
     def _candle(self, pid: str, row: int) -> Candle:
@@ -212,36 +227,34 @@ class _Engine:
         self.orders.append(request)
         return request
 
-    def _work(self, pid: str, row: int, request: OrderRequest, until: int) -> None:
-        """Fill the order from `row` on, bar by bar, until it is done or the next decision takes over."""
+    def _fill(self, pid: str, row: int, request: OrderRequest, remaining: Decimal) -> Decimal:
+        """Try the working order against one bar; returns the size filled (0 if none)."""
         product = self.catalog[pid]
-        remaining = request.size
-        while remaining > 0 and row < min(until, len(self.stamps[pid])):
-            candle = self._candle(pid, row)
-            self._accrue_funding(int(self.stamps[pid][row]) - 1)
-            execution = self.model.fill(request, candle, product, remaining=remaining).execution
-            if execution is not None:
-                fill = Fill(
-                    f"{request.client_order_id}-{len(self.fills)}",
-                    request.client_order_id,
-                    pid,
-                    request.side,
-                    execution.price,
-                    execution.size,
-                    execution.fee,
-                    execution.liquidity,
-                    candle.time,
-                )
-                self.portfolio.apply(fill, product)
-                self.fills.append(fill)
-                remaining -= execution.size
-                at = int(self.position[pid][row])
-                holding = self.portfolio.holding(product)
-                exposure = holding.size * product.multiplier
-                cost = exposure * holding.entry_price if product.is_derivative else Decimal(0)
-                self.cash_after.append((at, self.portfolio.cash))
-                self.holding_after[pid].append((at, float(exposure), float(cost)))
-            row += 1
+        candle = self._candle(pid, row)
+        self._accrue_funding(int(self.stamps[pid][row]) - 1)
+        execution = self.model.fill(request, candle, product, remaining=remaining).execution
+        if execution is None:
+            return Decimal(0)
+        fill = Fill(
+            f"{request.client_order_id}-{len(self.fills)}",
+            request.client_order_id,
+            pid,
+            request.side,
+            execution.price,
+            execution.size,
+            execution.fee,
+            execution.liquidity,
+            candle.time,
+        )
+        self.portfolio.apply(fill, product)
+        self.fills.append(fill)
+        at = int(self.position[pid][row])
+        holding = self.portfolio.holding(product)
+        exposure = holding.size * product.multiplier
+        cost = exposure * holding.entry_price if product.is_derivative else Decimal(0)
+        self.cash_after.append((at, self.portfolio.cash))
+        self.holding_after[pid].append((at, float(exposure), float(cost)))
+        return execution.size
 
     def curves(self, initial_cash: Decimal, times: pd.DatetimeIndex) -> tuple[pd.Series, pd.Series]:
         """Equity (cash plus every position at its close) and gross exposure (the positions' notional as a

@@ -87,3 +87,44 @@ def test_partial_fills_follow_the_volume_cap_identically_in_both_modes() -> None
     assert all(f.size == D("0.1") for f in fast.fills)
     assert fast.fills == runs["step"].fills
     np.testing.assert_array_equal(fast.equity.to_numpy(), runs["step"].equity.to_numpy())
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """Long for `every` bars, flat for `every` bars, and so on."""
+
+    every: int
+    name: str = "toggle"
+
+    @property
+    def warmup(self) -> int:
+        return 1
+
+    def targets(self, candles: pd.DataFrame) -> np.ndarray:
+        return ((np.arange(len(candles)) // self.every) % 2 == 0).astype(float)
+
+    def new_state(self) -> dict[str, int]:
+        return {"bar": 0}
+
+    def on_bar(self, bar: Bar, state: dict[str, int]) -> TargetPosition:
+        target = float((state["bar"] // self.every) % 2 == 0)
+        state["bar"] += 1
+        return TargetPosition(bar.product_id, target, 1.0, "toggle")
+
+
+def test_orders_replaced_while_filling_never_fill_twice_on_a_bar() -> None:
+    model = FillModel(fees=FeeSchedule(maker=D(0), taker=D(0)), max_volume_share=D("0.1"))
+    frames = {"BTC-USD": flat(200, volume=1.0), "ETH-USD": flat(200, volume=2.0)}
+    runs = {
+        mode: run_backtest(Toggle(5), frames, initial_cash=D(1000), fill_model=model, mode=mode)
+        for mode in ("fast", "step")
+    }  # type: ignore[arg-type]
+    fills = runs["fast"].fills
+    per_bar = pd.Series([(f.product_id, f.time) for f in fills]).value_counts()
+    assert per_bar.max() == 1, "an order and its replacement both filled on one bar"
+    # Each order fills 5 bars at most (the volume cap) before the next decision replaces it.
+    by_order = pd.Series([f.client_order_id for f in fills]).value_counts()
+    assert by_order.max() <= 5
+    assert fills == runs["step"].fills
+    assert runs["fast"].final_cash >= 0  # two products filling in parts never spend cash they lack
+    np.testing.assert_array_equal(runs["fast"].equity.to_numpy(), runs["step"].equity.to_numpy())
