@@ -41,7 +41,7 @@ def start_writer(path: Path, count: int, report: bool) -> subprocess.Popen[str]:
 def test_reader_sees_a_growing_consistent_prefix_while_another_process_writes(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
     Database(path).close()
-    writer = start_writer(path, 400, report=False)
+    writer = start_writer(path, 4000, report=False)  # ~0.6 s of writing: long enough to be seen happening
     reader_db = Database(path)
     store = EventStore(reader_db)
     seen: list[int] = []
@@ -51,7 +51,7 @@ def test_reader_sees_a_growing_consistent_prefix_while_another_process_writes(tm
         assert values == list(range(len(values))), "a reader saw a gap or a reordering"
         seen.append(len(values))
     assert writer.wait(timeout=60) == 0
-    assert [e.payload["i"] for e in store.read()] == list(range(400))
+    assert [e.payload["i"] for e in store.read()] == list(range(4000))
     assert len(set(seen)) > 1, "the reader never observed the writer's progress"
     reader_db.close()
 
