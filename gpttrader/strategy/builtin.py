@@ -9,12 +9,18 @@ import pandas as pd
 from gpttrader.strategy.base import Array, Bar, TargetPosition
 from gpttrader.strategy.ensemble import Voter
 from gpttrader.strategy.filters import Filter, FilterStep, apply_filters
-from gpttrader.strategy.indicators import MACD, RSI, SMA, macd, rsi, sma
-from gpttrader.strategy.signals import Signal, Stepper
+from gpttrader.strategy.indicators import RSI, rsi
+from gpttrader.strategy.signals import MACDSignal, MovingAverageCrossSignal, Signal, Stepper
 
 
 def _clip_short(values: Array, allow_short: bool) -> Array:
     return values if allow_short else np.maximum(values, 0.0)
+
+
+def _direction(value: float | None, allow_short: bool) -> float:
+    """A signal's bar-by-bar value as a target: 0 while it warms up, never short unless allowed."""
+    direction = 0.0 if value is None else value
+    return direction if allow_short else max(direction, 0.0)
 
 
 @dataclass(frozen=True)
@@ -37,18 +43,18 @@ class MovingAverageCross:
     def warmup(self) -> int:
         return self.slow
 
+    @property
+    def _source(self) -> MovingAverageCrossSignal:
+        return MovingAverageCrossSignal(self.fast, self.slow)
+
     def targets(self, candles: pd.DataFrame) -> Array:
-        close = candles["close"].to_numpy(dtype=float)
-        spread = sma(close, self.fast) - sma(close, self.slow)
-        return _clip_short(np.nan_to_num(np.sign(spread)), self.allow_short)
+        return _clip_short(np.nan_to_num(self._source.compute(candles)), self.allow_short)
 
-    def new_state(self) -> tuple[SMA, SMA]:
-        return SMA(self.fast), SMA(self.slow)
+    def new_state(self) -> Stepper:
+        return self._source.stepper()
 
-    def on_bar(self, bar: Bar, state: tuple[SMA, SMA]) -> TargetPosition:
-        fast, slow = state[0].update(bar.close), state[1].update(bar.close)
-        direction = 0.0 if fast is None or slow is None else float(np.sign(fast - slow))
-        target = direction if self.allow_short else max(direction, 0.0)
+    def on_bar(self, bar: Bar, state: Stepper) -> TargetPosition:
+        target = _direction(state.update(bar), self.allow_short)
         return TargetPosition(bar.product_id, target, 1.0, f"sma{self.fast} vs sma{self.slow}")
 
 
@@ -100,18 +106,18 @@ class MACDTrend:
     def warmup(self) -> int:
         return self.slow + self.signal - 1
 
+    @property
+    def _source(self) -> MACDSignal:
+        return MACDSignal(self.fast, self.slow, self.signal)
+
     def targets(self, candles: pd.DataFrame) -> Array:
-        histogram = macd(candles["close"].to_numpy(dtype=float), self.fast, self.slow, self.signal)[2]
-        return _clip_short(np.nan_to_num(np.sign(histogram)), self.allow_short)
+        return _clip_short(np.nan_to_num(self._source.compute(candles)), self.allow_short)
 
-    def new_state(self) -> MACD:
-        return MACD(self.fast, self.slow, self.signal)
+    def new_state(self) -> Stepper:
+        return self._source.stepper()
 
-    def on_bar(self, bar: Bar, state: MACD) -> TargetPosition:
-        value = state.update(bar.close)
-        direction = 0.0 if value is None or value[2] is None else float(np.sign(value[2]))
-        target = direction if self.allow_short else max(direction, 0.0)
-        return TargetPosition(bar.product_id, target, 1.0, "macd histogram")
+    def on_bar(self, bar: Bar, state: Stepper) -> TargetPosition:
+        return TargetPosition(bar.product_id, _direction(state.update(bar), self.allow_short), 1.0, "macd histogram")
 
 
 @dataclass(frozen=True)
