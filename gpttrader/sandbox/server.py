@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiMapping
 
 from gpttrader.domain import Granularity, ProductType, Side
 from gpttrader.sandbox import payloads
@@ -524,32 +525,26 @@ class SandboxApi:
 
     async def list_orders(self, request: web.Request) -> web.Response:
         query = request.query
-        ids, products = set(query.getall("order_ids", [])), set(query.getall("product_ids", []))
-        statuses = set(query.getall("order_status", []))
+        wanted = _filters(query, "order_ids", "product_ids", "order_status")
         with self.exchange.lock:
             self.exchange.advance()
             rows = [
                 payloads.order(o)
                 for o in sorted(self.exchange.orders.values(), key=lambda o: o.created_time, reverse=True)
-                if (not ids or o.order_id in ids)
-                and (not products or o.product_id in products)
-                and (not statuses or o.status in statuses)
+                if _passes(wanted, order_ids=o.order_id, product_ids=o.product_id, order_status=o.status)
             ]
         limit = int(query.get("limit", "1000"))
         return json_response({"orders": rows[:limit], "sequence": "0", "has_next": len(rows) > limit, "cursor": ""})
 
     async def list_fills(self, request: web.Request) -> web.Response:
         query = request.query
-        ids, products = set(query.getall("order_ids", [])), set(query.getall("product_ids", []))
-        trades = set(query.getall("trade_ids", []))
+        wanted = _filters(query, "order_ids", "product_ids", "trade_ids")
         with self.exchange.lock:
             self.exchange.advance()
             rows = [
                 payloads.fill(f)
                 for f in reversed(self.exchange.fills)
-                if (not ids or f.order_id in ids)
-                and (not products or f.product_id in products)
-                and (not trades or f.trade_id in trades)
+                if _passes(wanted, order_ids=f.order_id, product_ids=f.product_id, trade_ids=f.trade_id)
             ]
         limit = int(query.get("limit", "1000"))
         return json_response({"fills": rows[:limit], "cursor": ""})
@@ -594,6 +589,16 @@ class SandboxApi:
     async def admin_clear_faults(self, request: web.Request) -> web.Response:
         self.faults.clear()
         return json_response({"cleared": True, "injected": self.faults.injected})
+
+
+def _filters(query: MultiMapping[str], *names: str) -> dict[str, set[str]]:
+    """The list filters of a query (repeated keys, as the SDK sends lists)."""
+    return {name: set(query.getall(name, [])) for name in names}
+
+
+def _passes(filters: dict[str, set[str]], **values: str) -> bool:
+    """A filter that was not given lets everything through; one that was given must contain the value."""
+    return all(not filters[name] or value in filters[name] for name, value in values.items())
 
 
 def _px(value: float, quantum: Decimal) -> str:
