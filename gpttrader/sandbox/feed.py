@@ -334,27 +334,18 @@ class FeedSession:
         quantum = self.exchange.listings[product_id].product.quote_increment
         return {
             "start": str(start),
-            "high": _px(h, quantum),
-            "low": _px(low, quantum),
-            "open": _px(o, quantum),
-            "close": _px(c, quantum),
+            "high": payloads.price(h, quantum),
+            "low": payloads.price(low, quantum),
+            "open": payloads.price(o, quantum),
+            "close": payloads.price(c, quantum),
             "volume": f"{v:.8f}",
             "product_id": product_id,
         }
 
     def _trade(self, product_id: str, step: int) -> dict[str, Any]:
-        listing = self.exchange.listings[product_id]
-        path = self.exchange.paths[product_id]
-        position = step / 12
-        size = Decimal(repr(path.minute_volume(position) / 12)).quantize(listing.product.base_increment)
-        return {
-            "trade_id": str(step),
-            "product_id": product_id,
-            "price": _px(path.price(position), listing.product.quote_increment),
-            "size": str(max(size, listing.product.base_increment)),
-            "side": "BUY" if step % 2 else "SELL",
-            "time": payloads.rfc3339(datetime.now(UTC)),
-        }
+        return payloads.market_trade(
+            self.exchange.listings[product_id], self.exchange.paths[product_id], step, datetime.now(UTC)
+        )
 
     def _status(self, product_id: str) -> dict[str, Any]:
         product = self.exchange.listings[product_id].product
@@ -418,7 +409,3 @@ def _user_order(order: SandboxOrder) -> dict[str, Any]:
         "number_of_fills": str(order.fill_count),
         "filled_value": payloads.money(order.filled_value),
     }
-
-
-def _px(value: float, quantum: Decimal) -> str:
-    return str(Decimal(repr(value)).quantize(quantum))

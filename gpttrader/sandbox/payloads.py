@@ -7,10 +7,32 @@ from typing import Any
 from gpttrader.domain import ProductType, Side
 from gpttrader.sandbox.catalog import Listing
 from gpttrader.sandbox.exchange import Account, SandboxFill, SandboxOrder
+from gpttrader.sandbox.prices import PricePath
 
 
 def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def price(value: float, quantum: Decimal) -> str:
+    """A price from the float price path, on the product's tick."""
+    return str(Decimal(repr(value)).quantize(quantum))
+
+
+def market_trade(listing: Listing, path: PricePath, step: int, moment: datetime) -> dict[str, Any]:
+    """Trade number `step` of the synthetic tape (one trade every twelfth of a path minute), the same
+    trade whether REST or the WebSocket feed reports it."""
+    product = listing.product
+    position = step / 12
+    size = Decimal(repr(path.minute_volume(position) / 12)).quantize(product.base_increment)
+    return {
+        "trade_id": str(step),
+        "product_id": product.product_id,
+        "price": price(path.price(position), product.quote_increment),
+        "size": str(max(size, product.base_increment)),
+        "side": "BUY" if step % 2 else "SELL",
+        "time": rfc3339(moment),
+    }
 
 
 def money(value: Decimal) -> str:

@@ -199,10 +199,10 @@ class SandboxApi:
             rows.append(
                 {
                     "start": str(bucket),
-                    "low": _px(low, quantum),
-                    "high": _px(h, quantum),
-                    "open": _px(o, quantum),
-                    "close": _px(c, quantum),
+                    "low": payloads.price(low, quantum),
+                    "high": payloads.price(h, quantum),
+                    "open": payloads.price(o, quantum),
+                    "close": payloads.price(c, quantum),
                     "volume": f"{v:.8f}",
                 }
             )
@@ -212,26 +212,18 @@ class SandboxApi:
         product_id = request.match_info["product_id"]
         listing = self.exchange.listing(product_id)
         limit = max(1, min(int(request.query.get("limit", "10")), 1000))
-        clock, path = self.exchange.clock, self.exchange.paths[product_id]
+        path = self.exchange.paths[product_id]
         now = time.time()
-        trades = []
-        for i in range(limit):
-            moment = now - i * 5
-            position = clock.position(moment)
-            size = Decimal(repr(path.minute_volume(position) / 12)).quantize(listing.product.base_increment)
-            trades.append(
-                {
-                    "trade_id": str(int(position * 720)),
-                    "product_id": product_id,
-                    "price": _px(path.price(position), listing.product.quote_increment),
-                    "size": str(max(size, listing.product.base_increment)),
-                    "time": payloads.rfc3339(datetime.fromtimestamp(moment, UTC)),
-                    "side": "BUY" if i % 2 else "SELL",
-                    "bid": "",
-                    "ask": "",
-                    "exchange": "coinbase",
-                }
-            )
+        last = int(self.exchange.clock.position(now) * 12)
+        trades = [
+            {
+                **payloads.market_trade(listing, path, last - i, datetime.fromtimestamp(now - i * 5, UTC)),
+                "bid": "",
+                "ask": "",
+                "exchange": "coinbase",
+            }
+            for i in range(limit)
+        ]
         bid, ask = self._touch(product_id)
         return json_response({"trades": trades, "best_bid": str(bid), "best_ask": str(ask)})
 
@@ -599,7 +591,3 @@ def _filters(query: MultiMapping[str], *names: str) -> dict[str, set[str]]:
 def _passes(filters: dict[str, set[str]], **values: str) -> bool:
     """A filter that was not given lets everything through; one that was given must contain the value."""
     return all(not filters[name] or value in filters[name] for name, value in values.items())
-
-
-def _px(value: float, quantum: Decimal) -> str:
-    return str(Decimal(repr(value)).quantize(quantum))

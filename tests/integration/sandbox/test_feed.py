@@ -155,3 +155,20 @@ def test_private_channels_need_a_valid_jwt_and_bad_requests_get_errors(sandbox: 
     assert "unknown channel 'moon'" in answers[2]["message"]
     assert "unknown product ids: NOPE-USD" in answers[3]["message"]
     assert "type must be subscribe or unsubscribe" in answers[4]["message"]
+
+
+def test_rest_and_feed_report_the_same_trades(sandbox: RunningSandbox) -> None:
+    rest = sdk_client(sandbox).get_market_trades("ETH-USD", limit=5).trades
+    collector = Collector()
+    client = ws_client(sandbox, collector)
+    client.open()
+    try:
+        client.subscribe(["ETH-USD"], ["market_trades"])
+        collector.wait_for(lambda: len(collector.on("market_trades")) >= 1)
+    finally:
+        client.close()
+    fed = collector.on("market_trades")[0]["events"][0]["trades"]
+    # The path stands still (speed 0): both show the latest five trades of one tape.
+    assert {(t["trade_id"], t["price"], t["size"], t["side"]) for t in rest} == {
+        (t["trade_id"], t["price"], t["size"], t["side"]) for t in fed
+    }
