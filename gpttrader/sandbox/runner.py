@@ -119,6 +119,7 @@ class RunningSandbox:
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._runner: web.AppRunner | None = None
+        self._error: BaseException | None = None
         self.port = 0
         self._thread = threading.Thread(target=self._serve, name="gpttrader-sandbox", daemon=True)
         self._thread.start()
@@ -126,8 +127,6 @@ class RunningSandbox:
             raise RuntimeError("the sandbox did not start within 30 s")
         if self._error is not None:
             raise self._error
-
-    _error: BaseException | None = None
 
     @property
     def base_url(self) -> str:
@@ -140,8 +139,7 @@ class RunningSandbox:
 
     def drop_websockets(self) -> None:
         """Cut every feed connection abnormally (the admin API's drop_websocket, for in-process tests)."""
-        for session in list(self._api.sessions):
-            self._loop.call_soon_threadsafe(session.abort)
+        self._loop.call_soon_threadsafe(self._api.drop_websockets)
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)

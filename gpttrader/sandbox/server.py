@@ -552,6 +552,13 @@ class SandboxApi:
             self.exchange.advance()
         return json_response({"position": self.exchange.clock.position()})
 
+    def drop_websockets(self) -> int:
+        """Cut every feed connection without a close frame; returns how many there were."""
+        sessions = list(self.sessions)
+        for session in sessions:
+            session.abort()
+        return len(sessions)
+
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=None)
         await ws.prepare(request)
@@ -567,10 +574,7 @@ class SandboxApi:
         body = await self._body(request)
         if body.get("kind") == "drop_websocket":
             # Not a plan but an event: every open feed connection is cut without a close frame.
-            dropped = len(self.sessions)
-            for session in list(self.sessions):
-                session.abort()
-            return json_response({"dropped": dropped})
+            return json_response({"dropped": self.drop_websockets()})
         try:
             plan = parse_plan(body)
         except ValueError as exc:

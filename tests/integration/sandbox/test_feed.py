@@ -172,3 +172,20 @@ def test_rest_and_feed_report_the_same_trades(sandbox: RunningSandbox) -> None:
     assert {(t["trade_id"], t["price"], t["size"], t["side"]) for t in rest} == {
         (t["trade_id"], t["price"], t["size"], t["side"]) for t in fed
     }
+
+
+def test_the_admin_api_drops_feed_connections(sandbox: RunningSandbox) -> None:
+    from tests.integration.sandbox.conftest import admin_call
+
+    collector = Collector()
+    client = ws_client(sandbox, collector)
+    client.open()
+    try:
+        client.subscribe(["BTC-USD"], ["heartbeats"])  # the SDK resubscribes only channels with product ids
+        collector.wait_for(lambda: len(collector.on("heartbeats")) >= 1)
+        response = admin_call(sandbox, "POST", "faults", {"kind": "drop_websocket"})
+        assert response.json() == {"dropped": 1}
+        # The SDK reconnects after an abnormal close and resubscribes: a new connection starts at sequence 0.
+        collector.wait_for(lambda: [m["sequence_num"] for m in collector.messages].count(0) >= 2)
+    finally:
+        client.close()
