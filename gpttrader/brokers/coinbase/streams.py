@@ -1,10 +1,12 @@
 """The Coinbase WebSocket feed through the SDK's WSClient, made safe to build a trading bot on.
 
-The SDK leaves four gaps that this closes:
+The SDK leaves five gaps that this closes:
 - an exception raised in `on_message` silently ends the SDK's message loop: every message is handled
   inside a catch-all here, counted and logged, and never reaches the SDK's loop;
 - it does not notice a connection that stays open but goes silent: a watchdog reconnects when nothing
   (not even a heartbeat) arrived for `heartbeat_timeout` seconds;
+- after reconnecting by itself it resubscribes only channels subscribed with product ids: every channel
+  is subscribed with them here;
 - it cannot know what was missed while it reconnected, or when a message was skipped: every reconnect
   and every sequence gap triggers `on_resync`, where the caller re-reads state by REST;
 - its `wss://` connections do not verify certificates: this client does.
@@ -30,7 +32,6 @@ from coinbase.websocket import WSClient, WSClientException
 from gpttrader.config.secrets import Credentials
 
 log = logging.getLogger(__name__)
-ACCOUNT_WIDE = frozenset({"heartbeats", "user", "futures_balance_summary"})
 
 
 class _VerifyingWSClient(WSClient):  # type: ignore[misc]
@@ -148,13 +149,10 @@ class CoinbaseStream:
         with self._lock:
             self._client = client
         product_ids, channels = self._subscriptions
-        # Channels about the connection or the account take no product ids; market channels do.
-        account_wide = [c for c in channels if c in ACCOUNT_WIDE]
-        per_product = [c for c in channels if c not in ACCOUNT_WIDE]
-        if per_product:
-            client.subscribe(product_ids, per_product)
-        if account_wide:
-            client.subscribe([], account_wide)
+        # Every channel, account-wide ones (heartbeats, user) included, is subscribed with the product ids:
+        # after an abnormal close the SDK resubscribes only channels it holds product ids for. On `user`
+        # they also narrow the order updates to the products this stream trades.
+        client.subscribe(product_ids, channels)
 
     def _disconnect(self) -> None:
         with self._lock:

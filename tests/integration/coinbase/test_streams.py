@@ -156,3 +156,23 @@ def test_a_sequence_gap_triggers_a_resync(config: BotConfig) -> None:
     assert feed.health.callback_errors == 1
     assert len(recorder.messages) == 5
     feed.stop()
+
+
+def test_after_the_sdk_reconnects_every_channel_is_back_without_the_watchdog(
+    config: BotConfig, sandbox: RunningSandbox
+) -> None:
+    recorder = Recorder()
+    feed = stream(config, recorder, heartbeat_timeout=60.0)  # the watchdog stays out of it
+    feed.start(["BTC-USD"], ["user"])
+    try:
+        wait_for(lambda: len(recorder.channel("heartbeats")) >= 1 and len(recorder.channel("user")) >= 1)
+        users = len(recorder.channel("user"))
+        sandbox.drop_websockets()
+        wait_for(lambda: feed.health.connections >= 2)
+        # `user` sends a snapshot only when subscribed: a second one proves the resubscription.
+        wait_for(lambda: len(recorder.channel("user")) > users)
+        heartbeats = len(recorder.channel("heartbeats"))
+        wait_for(lambda: len(recorder.channel("heartbeats")) > heartbeats)
+    finally:
+        feed.stop()
+    assert feed.health.watchdog_reconnects == 0
