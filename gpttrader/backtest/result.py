@@ -1,5 +1,6 @@
 """What a backtest returns: trades, the equity curve, orders and fills, and the metrics."""
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -7,6 +8,9 @@ from decimal import Decimal
 import pandas as pd
 
 from gpttrader.domain import Fill, OrderRequest
+from gpttrader.risk import RiskEvent, TradingState
+
+GUARD_EVENT_TYPES = ("risk.guard_warning", "risk.guard_breached", "risk.state_changed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,9 @@ class BacktestResult:
     initial_cash: Decimal
     final_cash: Decimal
     fees_paid: Decimal
+    risk_events: list[RiskEvent] = field(default_factory=list)
+    risk_state: TradingState | None = None  # at the end; None when run without a risk manager
+    risk_counters: Counter[str] = field(default_factory=Counter)
     metrics: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -42,3 +49,14 @@ class BacktestResult:
 
     def trades_frame(self) -> pd.DataFrame:
         return pd.DataFrame([asdict(t) for t in self.trades])
+
+    def risk_frame(self, types: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """The risk manager's events (all, or of `types`): time, type, then the payload's fields."""
+        rows = [
+            {"time": e.time, "type": e.type, **e.payload} for e in self.risk_events if types is None or e.type in types
+        ]
+        return pd.DataFrame(rows, columns=None if rows else ["time", "type"])
+
+    def guard_events(self) -> pd.DataFrame:
+        """Guard warnings, breaches and state changes, for reports."""
+        return self.risk_frame(GUARD_EVENT_TYPES)

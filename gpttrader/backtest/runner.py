@@ -9,12 +9,25 @@ Two ways through the same rules, with the same results:
   instead of from the vectorized targets; execution is the same. Tests hold the two to identical orders,
   fills and equity, which is what lets the fast path stand for the live decisions.
 A decision made at a bar's close is executed on the next bar (market orders at its open by default).
+
+With a risk manager, every order passes its pre-trade checks under the trading state in force, and its
+guards watch the equity, the volatility, the concentration and the loss streak on every bar. The bars are
+taken in chunks: a chunk's events are processed, then the guards are evaluated over all of its bars at
+once. A guard that moves the trading state inside a chunk sends the chunk back to its start, to be
+processed again with the new state in force from the next bar, which is exactly what a bar-by-bar loop
+would have done (and the state moves at most twice per run: to reduce-only, to halted).
 """
 
+import copy
 import heapq
+import logging
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -23,13 +36,36 @@ from gpttrader.backtest.metrics import compute_metrics
 from gpttrader.backtest.result import BacktestResult
 from gpttrader.backtest.trades import round_trips
 from gpttrader.brokers.simulated import FillModel
-from gpttrader.domain import Candle, Fill, OrderRequest, Product, ProductType
+from gpttrader.domain import Candle, Fill, OrderRequest, Product, ProductType, Side
 from gpttrader.engine.portfolio import Portfolio
-from gpttrader.engine.sizing import FixedFractionSizer
 from gpttrader.engine.targets import order_for_target
+from gpttrader.risk import (
+    FixedFractionSizer,
+    GuardTransition,
+    LiveRiskManager,
+    MemoryJournal,
+    PositionSizer,
+    TradeContext,
+    TradingState,
+)
+from gpttrader.risk.checks import is_reducing
+from gpttrader.risk.metrics import (
+    EquityTracker,
+    LossStreak,
+    annualized_volatility,
+    correlated_exposure,
+    rolling_correlations,
+)
 from gpttrader.strategy import Strategy, bars
 
-DECIDE, WORK = 0, 1  # at one time, decisions come before work: a new decision replaces a working order
+# The replica's guard warnings are in the result; logging each (thousands in a long run) would drown a notebook.
+RISK_LOG = logging.getLogger("gpttrader.backtest.risk")
+RISK_LOG.addHandler(logging.NullHandler())
+RISK_LOG.propagate = False
+
+# At one time: a state change first, then decisions (a new one replaces a working order), then work.
+STATE, DECIDE, WORK = -1, 0, 1
+CHUNK = 1 << 16  # bars per guard evaluation: small enough that replaying one is cheap
 
 
 def default_product(product_id: str) -> Product:
@@ -55,9 +91,13 @@ def run_backtest(
     products: Mapping[str, Product] | None = None,
     initial_cash: Decimal = Decimal(1_000_000),
     fill_model: FillModel | None = None,
-    sizer: FixedFractionSizer | None = None,
+    sizer: PositionSizer | None = None,
+    risk: LiveRiskManager | None = None,
     mode: Literal["fast", "step"] = "fast",
 ) -> BacktestResult:
+    """Backtest `strategy`. Without `risk`, the strategy alone (the reference case); with it, a replica of
+    that manager (fresh state, its own journal, the simulated clock) checks every order and runs the guards.
+    `sizer` defaults to the manager's, or to equal fixed fractions of equity across the products."""
     if initial_cash <= 0:
         raise ValueError(f"initial_cash must be positive, got {initial_cash}")
     frames = {product_id: candles} if isinstance(candles, pd.DataFrame) else dict(candles)
@@ -67,19 +107,19 @@ def run_backtest(
         _check_frame(pid, frame)
     catalog = {pid: (products or {}).get(pid) or default_product(pid) for pid in frames}
     model = fill_model or FillModel()
-    sizing = sizer or FixedFractionSizer(Decimal(1) / len(frames))
     # int64 nanoseconds: pandas keeps a file's own resolution (often ms), so the unit is set, not assumed.
     stamps = {
         pid: pd.DatetimeIndex(pd.to_datetime(f["time"], utc=True)).as_unit("ns").asi8 for pid, f in frames.items()
     }
-    union = np.unique(np.concatenate(list(stamps.values())))
-    times = pd.DatetimeIndex(pd.to_datetime(union, utc=True, unit="ns"))
-    position = {pid: np.searchsorted(union, s) for pid, s in stamps.items()}
     targets = _targets(strategy, frames, mode)
-    portfolio = Portfolio(cash=initial_cash)
-    engine = _Engine(portfolio, catalog, model, sizing, frames, stamps, position)
+    engine = _Engine(Portfolio(cash=initial_cash), catalog, model, frames, stamps)
+    if risk is None:
+        engine.sizer = sizer or FixedFractionSizer(Decimal(1) / len(frames))
+    else:
+        engine.risk = risk.replica(engine.journal, engine.clock, sizer, RISK_LOG)
+        engine.sizer = engine.risk
     engine.run(targets)
-    equity, exposure = engine.curves(initial_cash, times)
+    equity, exposure = engine.curves()
     result = BacktestResult(
         equity=equity,
         exposure=exposure,
@@ -87,8 +127,11 @@ def run_backtest(
         orders=engine.orders,
         fills=engine.fills,
         initial_cash=initial_cash,
-        final_cash=portfolio.cash,
-        fees_paid=portfolio.fees_paid,
+        final_cash=engine.portfolio.cash,
+        fees_paid=engine.portfolio.fees_paid,
+        risk_events=sorted(engine.journal.events, key=lambda e: e.time or datetime.min),
+        risk_state=None if engine.risk is None else engine.risk.state,
+        risk_counters=Counter() if engine.risk is None else engine.risk.counters,
     )
     result.metrics = compute_metrics(result)
     return result
@@ -122,22 +165,42 @@ class _Engine:
         portfolio: Portfolio,
         catalog: Mapping[str, Product],
         model: FillModel,
-        sizer: FixedFractionSizer,
         frames: Mapping[str, pd.DataFrame],
         stamps: Mapping[str, np.ndarray],
-        position: Mapping[str, np.ndarray],
     ):
-        self.portfolio, self.catalog, self.model, self.sizer = portfolio, catalog, model, sizer
-        self.position = position
+        self.portfolio, self.catalog, self.model = portfolio, catalog, model
+        self.initial_cash = portfolio.cash
+        self.sizer: PositionSizer = FixedFractionSizer()
+        self.risk: LiveRiskManager | None = None
+        self.journal = MemoryJournal()
+        self.state = TradingState.ACTIVE  # the state in force for the event being processed
         self.columns = {
             pid: {c: f[c].to_numpy() for c in ("open", "high", "low", "close", "volume")} for pid, f in frames.items()
         }
         self.stamps = stamps  # bar times as int64 nanoseconds since the epoch, UTC
+        # One product's own times are the union already (sorted and unique: checked on the way in).
+        union = next(iter(stamps.values())) if len(stamps) == 1 else np.unique(np.concatenate(list(stamps.values())))
+        self.times_ns = union
+        self.times = pd.DatetimeIndex(pd.to_datetime(union, utc=True, unit="ns"))
+        self.position = {pid: np.searchsorted(union, s) for pid, s in stamps.items()}
+        self.now_ns = int(union[0])
+        self._clock_cache: tuple[int, datetime] = (-1, datetime.min)
+        # Each product's close on the union of all bar times, carried forward over its own gaps.
+        self.closes: dict[str, np.ndarray] = {}
+        for pid in frames:
+            close = np.full(len(union), np.nan)
+            close[self.position[pid]] = self.columns[pid]["close"]
+            self.closes[pid] = np.nan_to_num(pd.Series(close).ffill().to_numpy())
         self.orders: list[OrderRequest] = []
         self.fills: list[Fill] = []
+        self.working: dict[str, tuple[OrderRequest, Decimal]] = {}
         # After each fill: (time index, cash) and, per product, (time index, size x multiplier, cost), so that
         # a position is worth size x multiplier x close - cost (cost is 0 for spot, entry value for derivatives).
         self.cash_after: list[tuple[int, Decimal]] = []
+        self.holding_after: dict[str, list[tuple[int, float, float]]] = {pid: [] for pid in frames}
+        # Closed round trips as (time index, PnL after fees), for the loss-streak guard.
+        self.trade_closes: list[tuple[int, float]] = []
+        self.trip_pnl = dict.fromkeys(frames, Decimal(0))
         hour = 3_600_000_000_000
         self.funding_rows = {
             pid: np.flatnonzero(stamps[pid] % hour == 0)
@@ -145,12 +208,17 @@ class _Engine:
             if p.product_type is ProductType.PERPETUAL
         }
         self.funded = dict.fromkeys(self.funding_rows, 0)  # how many funding rows are already paid
-        self.holding_after: dict[str, list[tuple[int, float, float]]] = {pid: [] for pid in frames}
+
+    def clock(self) -> datetime:
+        """The simulated clock: the time of the bar being processed."""
+        if self._clock_cache[0] != self.now_ns:
+            self._clock_cache = (self.now_ns, pd.Timestamp(self.now_ns, tz="UTC").to_pydatetime())
+        return self._clock_cache[1]
 
     def run(self, targets: Mapping[str, np.ndarray]) -> None:
         """Process, in time order across all products, the bars where something can happen: the bar after
         a change of target (a decision) and each bar an order is still filling on (work)."""
-        # (time index, DECIDE or WORK, product, row, client order id of the order to work, "" for a decision)
+        # (time index, kind, product, row, client order id of the order to work / the state entered)
         queue: list[tuple[int, int, str, int, str]] = []
         for pid, target in targets.items():
             previous = np.r_[0.0, target[:-1]]
@@ -158,24 +226,106 @@ class _Engine:
                 if row < len(target):
                     queue.append((int(self.position[pid][row]), DECIDE, pid, row, ""))
         heapq.heapify(queue)
-        working: dict[str, tuple[OrderRequest, Decimal]] = {}
-        while queue:
-            _, kind, pid, row, order_id = heapq.heappop(queue)
-            if kind == DECIDE:
-                working.pop(pid, None)  # a new decision replaces whatever was still filling
-                request = self._decide(pid, row, float(targets[pid][row - 1]))
+        self.targets = targets
+        if self.risk is None:
+            self._process(queue, len(self.times))
+        else:
+            self._run_guarded(queue, self.risk)
+        self._accrue_funding(int(self.times_ns[-1]))
+
+    def _process(self, queue: list[tuple[int, int, str, int, str]], until: int) -> None:
+        """Handle the queued events before time index `until`."""
+        while queue and queue[0][0] < until:
+            at, kind, pid, row, tag = heapq.heappop(queue)
+            self.now_ns = int(self.times_ns[at])
+            if kind == STATE:
+                self._enter(TradingState(tag))
+            elif kind == DECIDE:
+                self.working.pop(pid, None)  # a new decision replaces whatever was still filling
+                request = self._decide(pid, row, float(self.targets[pid][row - 1]))
                 if request is not None:
-                    working[pid] = (request, request.size)
-                    heapq.heappush(queue, (int(self.position[pid][row]), WORK, pid, row, request.client_order_id))
-            elif pid in working and working[pid][0].client_order_id == order_id:  # not a replaced order's
-                request, remaining = working[pid]
+                    self.working[pid] = (request, request.size)
+                    heapq.heappush(queue, (at, WORK, pid, row, request.client_order_id))
+            elif pid in self.working and self.working[pid][0].client_order_id == tag:  # not a replaced order's
+                request, remaining = self.working[pid]
                 remaining -= self._fill(pid, row, request, remaining)
-                if remaining > 0 and row + 1 < len(targets[pid]):
-                    working[pid] = (request, remaining)
-                    heapq.heappush(queue, (int(self.position[pid][row + 1]), WORK, pid, row + 1, order_id))
+                if remaining > 0 and row + 1 < len(self.targets[pid]):
+                    self.working[pid] = (request, remaining)
+                    heapq.heappush(queue, (int(self.position[pid][row + 1]), WORK, pid, row + 1, tag))
                 else:
-                    del working[pid]
-        self._accrue_funding(max(int(s[-1]) for s in self.stamps.values()))
+                    del self.working[pid]
+
+    def _run_guarded(self, queue: list[tuple[int, int, str, int, str]], risk: LiveRiskManager) -> None:
+        inputs = _GuardInputs(self, risk)
+        tracker = EquityTracker(float(self.initial_cash))
+        streak = LossStreak()
+        for start in range(0, len(self.times), CHUNK):
+            stop = min(start + CHUNK, len(self.times))
+            saved = self._save(queue)
+            entered: list[tuple[int, TradingState]] = []  # state changes found inside this chunk
+            while True:
+                self._process(queue, stop)
+                self._accrue_funding(int(self.times_ns[stop - 1]))
+                trial = copy.deepcopy((tracker, streak))
+                transitions = inputs.transitions(risk, start, stop, *trial)
+                new = [
+                    (start + t.index + 1, state)
+                    for t, state in risk.escalations(transitions)
+                    if (start + t.index + 1, state) not in entered
+                ]
+                if new and new[0][0] < stop:  # the state moves inside the chunk: replay it with the move
+                    entered.append(new[0])
+                    self._restore(saved, queue)
+                    for at, state in entered:
+                        heapq.heappush(queue, (at, STATE, "", -1, state.value))
+                    continue
+                if new and new[0][0] < len(self.times):
+                    heapq.heappush(queue, (new[0][0], STATE, "", -1, new[0][1].value))
+                tracker, streak = trial
+                risk.apply(transitions, self.times[start:stop])
+                break
+
+    def _save(self, queue: list[tuple[int, int, str, int, str]]) -> dict[str, Any]:
+        return {
+            "portfolio": copy.deepcopy(self.portfolio),
+            "working": dict(self.working),
+            "queue": list(queue),
+            "state": self.state,
+            "funded": dict(self.funded),
+            "trip_pnl": dict(self.trip_pnl),
+            "lengths": (len(self.orders), len(self.fills), len(self.cash_after), len(self.trade_closes)),
+            "holdings": {pid: len(changes) for pid, changes in self.holding_after.items()},
+            "journal": len(self.journal.events),
+            "counters": Counter(self.risk.counters if self.risk else ()),
+        }
+
+    def _restore(self, saved: dict[str, Any], queue: list[tuple[int, int, str, int, str]]) -> None:
+        self.portfolio = copy.deepcopy(saved["portfolio"])
+        self.working = dict(saved["working"])
+        queue[:] = saved["queue"]
+        self.state = saved["state"]
+        self.funded = dict(saved["funded"])
+        self.trip_pnl = dict(saved["trip_pnl"])
+        orders, fills, cash, closes = saved["lengths"]
+        del self.orders[orders:], self.fills[fills:], self.cash_after[cash:], self.trade_closes[closes:]
+        for pid, length in saved["holdings"].items():
+            del self.holding_after[pid][length:]
+        del self.journal.events[saved["journal"] :]
+        if self.risk is not None:
+            self.risk.counters = Counter(saved["counters"])
+
+    def _enter(self, state: TradingState) -> None:
+        """The trading state moved: working orders that would not shrink a position stop working."""
+        self.state = state
+        for pid, (request, remaining) in list(self.working.items()):
+            change = remaining if request.side is Side.BUY else -remaining
+            if state is TradingState.HALTED or not is_reducing(self.portfolio.size(pid), change):
+                del self.working[pid]
+                self.journal.append(
+                    "risk.order_cancelled",
+                    {"client_order_id": request.client_order_id, "remaining": str(remaining), "state": str(state)},
+                    time=self.clock(),
+                )
 
     def _candle(self, pid: str, row: int) -> Candle:
         c = self.columns[pid]
@@ -213,17 +363,32 @@ class _Engine:
 
     def _decide(self, pid: str, row: int, target: float) -> OrderRequest | None:
         self._accrue_funding(int(self.stamps[pid][row]) - 1)
+        marks = self._marks(pid, row)
+        equity = self.portfolio.equity(marks)
         request = order_for_target(
             client_order_id=f"bt-{pid}-{row}",
             product=self.catalog[pid],
             target=target,
             portfolio=self.portfolio,
-            marks=self._marks(pid, row),
+            marks=marks,
+            equity=equity,
             sizer=self.sizer,
             fee_rate=self.model.fees.taker,
         )
         if request is None:
             return None
+        if self.risk is not None:
+            positions = {
+                other: holding.position(marks[other])
+                for other, holding in self.portfolio.holdings.items()
+                if holding.size
+            }
+            now = self.clock()  # the mark is this bar's open: as fresh as a mark gets
+            ctx = TradeContext(request, self.catalog[pid], marks[pid], equity, positions, self.state, now, now)
+            decision = self.risk.check_order(ctx)
+            if not decision.passed:
+                self.risk.record_rejection(ctx, decision)
+                return None
         self.orders.append(request)
         return request
 
@@ -246,40 +411,103 @@ class _Engine:
             execution.liquidity,
             candle.time,
         )
-        self.portfolio.apply(fill, product)
+        before = self.portfolio.size(pid)
+        realized = self.portfolio.apply(fill, product)
         self.fills.append(fill)
         at = int(self.position[pid][row])
         holding = self.portfolio.holding(product)
+        self._close_trip(pid, at, before, holding.size, realized - fill.fee)
         exposure = holding.size * product.multiplier
         cost = exposure * holding.entry_price if product.is_derivative else Decimal(0)
         self.cash_after.append((at, self.portfolio.cash))
         self.holding_after[pid].append((at, float(exposure), float(cost)))
         return execution.size
 
-    def curves(self, initial_cash: Decimal, times: pd.DatetimeIndex) -> tuple[pd.Series, pd.Series]:
-        """Equity (cash plus every position at its close) and gross exposure (the positions' notional as a
-        share of equity); both hold between fills, so both are computed vectorized."""
-        equity = _step_series(len(times), [(at, float(value)) for at, value in self.cash_after], float(initial_cash))
-        gross = np.zeros(len(times))
+    def _close_trip(self, pid: str, at: int, before: Decimal, after: Decimal, pnl: Decimal) -> None:
+        """Book a fill's PnL to the round trip it belongs to; a trip closes when the position reaches or
+        crosses zero (the crossing fill's fee is the closing trip's)."""
+        if before == 0:
+            self.trip_pnl[pid] = Decimal(0)
+        self.trip_pnl[pid] += pnl
+        if before != 0 and (after == 0 or (after > 0) != (before > 0)):
+            self.trade_closes.append((at, float(self.trip_pnl[pid])))
+            self.trip_pnl[pid] = Decimal(0)
+
+    def values(self, start: int, stop: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Equity (cash plus every position at its close) and each product's signed notional, for the time
+        indices [start, stop); both hold between fills, so both are computed vectorized."""
+        equity = _step_series(start, stop, self.cash_after, 1, float(self.initial_cash))
+        notional = {}
         for pid, changes in self.holding_after.items():
-            close = np.full(len(times), np.nan)
-            close[self.position[pid]] = self.columns[pid]["close"]
-            close = np.nan_to_num(pd.Series(close).ffill().to_numpy())
-            size = _step_series(len(times), [(at, e) for at, e, _ in changes], 0.0)
-            cost = _step_series(len(times), [(at, c) for at, _, c in changes], 0.0)
+            close = self.closes[pid][start:stop]
+            size = _step_series(start, stop, changes, 1, 0.0)
+            cost = _step_series(start, stop, changes, 2, 0.0)
             equity = equity + np.where(size != 0, size * close - cost, 0.0)
-            gross += np.abs(size) * close
+            notional[pid] = size * close
+        return equity, notional
+
+    def curves(self) -> tuple[pd.Series, pd.Series]:
+        """The equity curve and the gross exposure (the positions' notional as a share of equity)."""
+        equity, notional = self.values(0, len(self.times))
+        gross = np.sum([np.abs(n) for n in notional.values()], axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(equity > 0, gross / equity, 0.0)
-        return pd.Series(equity, index=times, name="equity"), pd.Series(share, index=times, name="exposure")
+        return pd.Series(equity, index=self.times, name="equity"), pd.Series(share, index=self.times, name="exposure")
 
 
-def _step_series(length: int, changes: list[tuple[int, float]], start: float) -> np.ndarray:
-    """A series that is `start` until the first change and then holds each change's value from its index
-    (of several changes at one index, the last)."""
-    if not changes:
-        return np.full(length, start)
-    at = np.array([c[0] for c in changes])
-    values = np.r_[start, [c[1] for c in changes]]
-    # For every bar, the number of changes at or before it picks the value in force.
-    return np.asarray(values[np.searchsorted(at, np.arange(length), side="right")], dtype=float)
+class _GuardInputs:
+    """The guard metrics of a backtest. Volatility and correlations depend on prices alone and are computed
+    once for the whole run; equity, exposure and the loss streak depend on the trading and are computed
+    chunk by chunk, carrying their state from one chunk to the next."""
+
+    def __init__(self, engine: _Engine, risk: LiveRiskManager) -> None:
+        self.engine, self.watched = engine, risk.metrics()
+        self.volatility: dict[str, np.ndarray] = {}
+        self.correlations: dict[tuple[str, str], np.ndarray] = {}
+        windows = risk.windows
+        if "volatility" in self.watched:
+            for pid, rows in engine.position.items():
+                stamps = engine.stamps[pid]
+                bar_seconds = float(np.median(np.diff(stamps))) / 1e9 if len(stamps) > 1 else 60.0
+                own = annualized_volatility(engine.columns[pid]["close"], windows.volatility, bar_seconds)
+                spread = np.full(len(engine.times), np.nan)
+                spread[rows] = own
+                self.volatility[pid] = pd.Series(spread).ffill().to_numpy()
+        if "concentration" in self.watched and len(engine.closes) > 1:
+            self.correlations = rolling_correlations(engine.closes, windows.correlation)
+
+    def transitions(
+        self, risk: LiveRiskManager, start: int, stop: int, tracker: EquityTracker, streak: LossStreak
+    ) -> list[GuardTransition]:
+        engine = self.engine
+        equity, notional = engine.values(start, stop)
+        found: list[GuardTransition] = []
+        for metric, values in tracker.update(engine.times_ns[start:stop], equity).items():
+            found += risk.guard_transitions(metric, values)
+        for pid, values in self.volatility.items():
+            found += risk.guard_transitions("volatility", values[start:stop], pid)
+        if "concentration" in self.watched:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                weights = {pid: np.where(equity > 0, n / equity, 0.0) for pid, n in notional.items()}
+            pairs = {key: c[start:stop] for key, c in self.correlations.items()}
+            found += risk.guard_transitions("concentration", correlated_exposure(weights, pairs))
+        closes = [(at, pnl) for at, pnl in engine.trade_closes if start <= at < stop]
+        if closes:
+            rows = [at - start for at, _ in closes]
+            counts = streak.update(pnl for _, pnl in closes)
+            found += [replace(t, index=rows[t.index]) for t in risk.guard_transitions("consecutive_losses", counts)]
+        return found
+
+
+def _step_series(start: int, stop: int, changes: list[Any], column: int, initial: float) -> np.ndarray:
+    """Over time indices [start, stop): a series holding, from each change's time index (changes[i][0]),
+    its value (changes[i][column]), and before the first one the last value set earlier, or `initial`."""
+    first = bisect_left(changes, start, key=lambda c: c[0])
+    last = bisect_left(changes, stop, key=lambda c: c[0])
+    before = float(changes[first - 1][column]) if first else initial
+    if first == last:
+        return np.full(stop - start, before)
+    at = np.fromiter((c[0] for c in changes[first:last]), dtype=np.int64, count=last - first) - start
+    values = np.r_[before, np.fromiter((float(c[column]) for c in changes[first:last]), dtype=float)]
+    # For every index, the number of changes at or before it picks the value in force.
+    return np.asarray(values[np.searchsorted(at, np.arange(stop - start), side="right")], dtype=float)

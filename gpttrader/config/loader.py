@@ -78,8 +78,13 @@ def merge_layer(model: type[BaseModel], base: Mapping[str, Any], top: Mapping[st
     for key, value in top.items():
         field = model.model_fields.get(key)
         section = None if field is None else section_model(field.annotation)
-        if section is not None and isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = merge_layer(section, merged[key], value)
+        current = merged.get(key)
+        if current is None and field is not None and isinstance(field.default, BaseModel):
+            # A section not set yet starts from its defaults, so that a layer may change one field of a
+            # nested model whose other fields are required (a guard's limit without its comparison).
+            current = field.default.model_dump()
+        if section is not None and isinstance(value, Mapping) and isinstance(current, Mapping):
+            merged[key] = merge_layer(section, current, value)
         else:
             merged[key] = value
     return merged

@@ -4,6 +4,7 @@ Every model forbids unknown keys: a misspelt limit that is silently ignored is a
 """
 
 import re
+import typing
 from datetime import datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gpttrader.config.guards import Guards
 from gpttrader.config.risk_limits import RiskLimits
 from gpttrader.config.secrets import Credentials
 from gpttrader.domain import TimeInForce
@@ -82,70 +84,60 @@ class CoinbaseSettings(Section):
 
 
 class RiskConfig(Section):
+    """Pre-trade limits and the windows the runtime guards measure over (the guards' rules are in `guards`)."""
+
     limits_file: str | None = "spot_top10"
     max_position_size: dict[str, PositiveDecimal] = Field(default_factory=dict)
     max_notional_per_position: PositiveDecimal | None = None
-    daily_loss_limit: PositiveDecimal = Decimal(250)
-    max_drawdown: Fraction = Decimal("0.10")
     max_exposure_fraction: Fraction = Decimal("0.60")
     max_position_fraction: Fraction = Decimal("0.18")
     max_leverage: Annotated[Decimal, Field(ge=1)] = Decimal(1)
-    min_liquidation_buffer: Fraction = Decimal("0.15")
     max_slippage_bps: NonNegativeDecimal = Decimal(60)
     max_impact_bps: NonNegativeDecimal = Decimal(50)
-    max_mark_staleness_seconds: PositiveInt = 180
+    use_order_preview: bool = False
+    volatility_window: Annotated[int, Field(ge=2)] = 20
+    correlation_window: Annotated[int, Field(ge=2)] = 240
+    error_rate_window: PositiveInt = 20
+    api_error_window_seconds: PositiveInt = 300
 
 
-class VolatilityBreaker(Section):
-    enabled: bool = True
-    window: PositiveInt = 20
-    warning: PositiveDecimal = Decimal("0.18")
-    reduce_only: PositiveDecimal = Decimal("0.22")
-    kill_switch: PositiveDecimal = Decimal("0.28")
-    cooldown_minutes: PositiveInt = 20
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "VolatilityBreaker":
-        if not self.warning < self.reduce_only < self.kill_switch:
-            raise ValueError(
-                f"thresholds must rise: warning {self.warning} < reduce_only {self.reduce_only} "
-                f"< kill_switch {self.kill_switch}"
-            )
-        return self
+MarketRegimeName = Literal[
+    "bull_quiet", "bull_volatile", "sideways_quiet", "sideways_volatile", "bear_quiet", "bear_volatile"
+]
 
 
-class CountBreaker(Section):
-    enabled: bool = True
-    limit: PositiveInt
-
-
-class AmountBreaker(Section):
-    enabled: bool = True
-    limit: PositiveDecimal
-
-
-class CircuitBreakers(Section):
-    volatility: VolatilityBreaker = VolatilityBreaker()
-    consecutive_losses: CountBreaker = CountBreaker(limit=5)
-    hourly_loss: AmountBreaker = AmountBreaker(limit=Decimal(100))
-    api_errors: CountBreaker = CountBreaker(limit=10)
-    stale_marks_seconds: CountBreaker = CountBreaker(limit=180)
-
-    @property
-    def all_enabled(self) -> bool:
-        return all(getattr(self, name).enabled for name in type(self).model_fields)
+# Bear and volatile markets get smaller positions: an estimated edge is least reliable there.
+DEFAULT_REGIME_SCALES: dict[MarketRegimeName, Decimal] = {
+    "bull_quiet": Decimal(1),
+    "bull_volatile": Decimal("0.75"),
+    "sideways_quiet": Decimal("0.75"),
+    "sideways_volatile": Decimal("0.5"),
+    "bear_quiet": Decimal("0.5"),
+    "bear_volatile": Decimal("0.25"),
+}
 
 
 class SizingConfig(Section):
+    """How much to trade. Kelly's guardrails: the fraction is capped (`kelly_fraction_cap`), scaled by the
+    signal's confidence and the market regime, dropped to zero below `min_fraction` and cut to
+    `risk.max_position_fraction`."""
+
     method: Literal["fixed_fraction", "fixed_notional", "kelly"] = "fixed_fraction"
     fraction: Fraction = Decimal("0.1")
     notional: PositiveDecimal | None = None
     kelly_fraction_cap: Fraction = Decimal("0.25")
+    min_fraction: Annotated[Decimal, Field(ge=0, lt=1)] = Decimal("0.001")
+    regime_scales: dict[MarketRegimeName, Annotated[Decimal, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: dict(DEFAULT_REGIME_SCALES)
+    )
 
     @model_validator(mode="after")
-    def _notional_for_fixed_notional(self) -> "SizingConfig":
+    def _complete(self) -> "SizingConfig":
         if self.method == "fixed_notional" and self.notional is None:
             raise ValueError("method fixed_notional needs sizing.notional")
+        missing = sorted(set(typing.get_args(MarketRegimeName)) - set(self.regime_scales))
+        if missing:
+            raise ValueError(f"sizing.regime_scales lacks {', '.join(missing)}")
         return self
 
 
@@ -184,7 +176,7 @@ class BotConfig(Section):
     trading_window: TradingWindow | None = None
     coinbase: CoinbaseSettings = CoinbaseSettings()
     risk: RiskConfig = RiskConfig()
-    circuit_breakers: CircuitBreakers = CircuitBreakers()
+    guards: Guards = Guards()
     sizing: SizingConfig = SizingConfig()
     execution: ExecutionConfig = ExecutionConfig()
     order_limits: OrderLimits = OrderLimits()

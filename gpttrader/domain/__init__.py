@@ -3,13 +3,14 @@
 from gpttrader.domain.account import Balance, Position, roll_position
 from gpttrader.domain.enums import Granularity, Liquidity, OrderStatus, OrderType, ProductType, Side, TimeInForce
 from gpttrader.domain.errors import DomainError, OrderRejected
-from gpttrader.domain.market import Candle, Quote
+from gpttrader.domain.market import BookLevel, Candle, Quote
 from gpttrader.domain.orders import Fill, Order, OrderRequest
 from gpttrader.domain.products import Product
 from gpttrader.domain.quantize import prepare_order, quantize_price, quantize_size
 
 __all__ = [
     "Balance",
+    "BookLevel",
     "Candle",
     "DomainError",
     "Fill",

@@ -1,4 +1,4 @@
-"""Market data values: OHLCV candles and top-of-book quotes."""
+"""Market data values: OHLCV candles, top-of-book quotes and order book levels."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,3 +51,11 @@ class Quote:
     @property
     def spread_bps(self) -> Decimal:
         return (self.ask - self.bid) / self.mid * Decimal(10_000)
+
+
+@dataclass(frozen=True, slots=True)
+class BookLevel:
+    """One price level of one side of an order book."""
+
+    price: Decimal
+    size: Decimal

@@ -49,20 +49,39 @@ def price_figure(candles: pd.DataFrame, result: BacktestResult, product_id: str)
     return figure
 
 
-def equity_figure(result: BacktestResult, guard_events: pd.DataFrame | None = None) -> go.Figure:
+_GUARD_MARKERS = {
+    "risk.guard_warning": ("guard warning", "triangle-up", "orange"),
+    "risk.guard_breached": ("guard breached", "x", "red"),
+    "risk.state_changed": ("trading state", "diamond", "black"),
+}
+
+
+def equity_figure(result: BacktestResult) -> go.Figure:
+    """Equity and drawdown, with the risk guards' warnings, breaches and state changes marked where they
+    happened (hover for the guard, its value and the state entered)."""
     equity = result.equity
     drawdown = equity / equity.cummax() - 1
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.05)
     figure.add_trace(go.Scatter(x=equity.index, y=equity, name="equity"), row=1, col=1)
     figure.add_trace(go.Scatter(x=drawdown.index, y=drawdown, name="drawdown", fill="tozeroy"), row=2, col=1)
-    if guard_events is not None and not guard_events.empty:
+    events = result.guard_events()
+    for kind, (label, symbol, colour) in _GUARD_MARKERS.items():
+        rows = events[events["type"] == kind] if not events.empty else events
+        if rows.empty:
+            continue
+        times = pd.DatetimeIndex(rows["time"])
+        text = [
+            f"{r.get('guard') or r.get('reason')}: {r.get('value', '')} -> {r.get('to', r.get('severity', 'warning'))}"
+            for r in rows.to_dict("records")
+        ]
         figure.add_trace(
             go.Scatter(
-                x=guard_events["time"],
-                y=equity.reindex(guard_events["time"], method="ffill"),
+                x=times,
+                y=equity.reindex(times, method="ffill"),
                 mode="markers",
-                name="guard events",
-                marker={"symbol": "x", "size": 10},
+                name=label,
+                text=text,
+                marker={"symbol": symbol, "size": 11, "color": colour},
             ),
             row=1,
             col=1,

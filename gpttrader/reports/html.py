@@ -22,9 +22,8 @@ def write_html(
     path: Path,
     *,
     title: str = "Backtest",
-    guard_events: pd.DataFrame | None = None,
 ) -> Path:
-    figures = [metrics_table(result), equity_figure(result, guard_events)]
+    figures = [metrics_table(result), equity_figure(result)]
     figures += [price_figure(frame, result, product_id) for product_id, frame in candles.items()]
     figures += [monthly_returns_figure(result), trade_pnl_figure(result), exposure_figure(result)]
     parts = [f.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False) for i, f in enumerate(figures)]

@@ -54,6 +54,11 @@ class EventStore:
             ).fetchall()
         return [_event(row) for row in reversed(rows)]
 
+    def latest(self, type: str) -> dict[str, Any] | None:
+        """The payload of the newest event of `type`, for state kept as events (the risk trading state)."""
+        found = self.tail(1, types=[type])
+        return found[0].payload if found else None
+
     def read(
         self,
         *,

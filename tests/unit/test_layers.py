@@ -19,8 +19,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "sandbox": ("brokers.simulated", "marketdata", "domain"),
     # the broker protocol and the errors it raises are the engine's whole view of a broker
     "engine": ("strategy", "risk", "brokers.protocol", "brokers.errors", "store", "monitoring", "config", "domain"),
-    # a backtest is handed a strategy: it depends on the strategy protocol directly, not only through the engine
-    "backtest": ("engine", "strategy", "brokers.simulated", "marketdata", "config", "domain"),
+    # a backtest is handed a strategy and a risk manager: it depends on both directly, not only through the engine
+    "backtest": ("engine", "strategy", "risk", "brokers.simulated", "marketdata", "config", "domain"),
     "reports": ("backtest", "store", "domain"),
 }
 

@@ -1,8 +1,8 @@
 """One simulated fill model (fees, slippage, partial fills, funding, synthetic depth) shared by the
 backtest, the paper broker and the sandbox."""
 
-from gpttrader.brokers.simulated.depth import BookLevel, synthetic_book
+from gpttrader.brokers.simulated.depth import synthetic_book
 from gpttrader.brokers.simulated.fees import FeeSchedule
 from gpttrader.brokers.simulated.fills import Execution, FillModel, FillOutcome, funding_payment
 
-__all__ = ["BookLevel", "Execution", "FeeSchedule", "FillModel", "FillOutcome", "funding_payment", "synthetic_book"]
+__all__ = ["Execution", "FeeSchedule", "FillModel", "FillOutcome", "funding_payment", "synthetic_book"]

@@ -6,17 +6,10 @@ touch, thicker further out. A market order larger than the touch therefore pays 
 worse prices), and one larger than the whole book is only partly filled.
 """
 
-from dataclasses import dataclass
 from decimal import Decimal
 
-from gpttrader.domain import Product, Side
+from gpttrader.domain import BookLevel, Product, Side
 from gpttrader.domain.quantize import quantize_price, quantize_size
-
-
-@dataclass(frozen=True, slots=True)
-class BookLevel:
-    price: Decimal
-    size: Decimal
 
 
 def synthetic_book(

@@ -37,9 +37,9 @@ def test_config_show_canary_prints_canary_values_and_no_secret(clean_env: dict[s
     assert shown["profile"] == "canary"
     assert shown["broker"] == "coinbase"
     assert shown["risk"]["max_position_size"] == {"BTC-USD": "0.01"}
-    assert shown["risk"]["daily_loss_limit"] == "10"
+    assert shown["guards"]["daily_loss"]["limit"] == "10"
     assert shown["trading_window"] == {"start": "14:00:00", "end": "15:00:00"}
-    assert all(shown["circuit_breakers"][name]["enabled"] for name in shown["circuit_breakers"])
+    assert all(guard["enabled"] for guard in shown["guards"].values())
     assert shown["credentials"] == {"source": "environment", "api_key": "****9876", "api_secret": "**********"}
     for text in (result.stdout, result.stderr):
         assert "SuperSecretKeyMaterial" not in text

@@ -52,10 +52,10 @@ def test_canary_profile(clean_env: dict[str, str]) -> None:
     assert config.is_live
     assert config.symbols == ("BTC-USD",)
     assert config.risk.max_position_size["BTC-USD"] == Decimal("0.01")
-    assert config.risk.daily_loss_limit == Decimal("10")
+    assert config.guards.daily_loss.limit == Decimal("10")
     assert config.trading_window is not None
     assert (config.trading_window.start, config.trading_window.end) == (time(14), time(15))
-    assert config.circuit_breakers.all_enabled
+    assert all(getattr(config.guards, name).enabled for name in type(config.guards).model_fields)
     assert config.order_limits.per_minute == 2
 
 
@@ -95,9 +95,10 @@ def test_window_across_midnight(clean_env: dict[str, str]) -> None:
 
 
 def test_explicit_arguments_win_over_profile(clean_env: dict[str, str]) -> None:
-    config = load_config("canary", overrides={"risk": {"daily_loss_limit": "5"}, "interval_seconds": 5})
-    assert config.risk.daily_loss_limit == Decimal(5)
-    assert config.risk.max_drawdown == Decimal("0.02")
+    config = load_config("canary", overrides={"guards": {"daily_loss": {"limit": "5"}}, "interval_seconds": 5})
+    assert config.guards.daily_loss.limit == Decimal(5)
+    assert config.guards.daily_loss.action == "reduce_only"  # a guard merges field by field
+    assert config.guards.max_drawdown.limit == Decimal("0.02")
     assert config.interval_seconds == 5
 
 

@@ -7,19 +7,40 @@ from gpttrader.config import ConfigError, load_config, load_risk_limits
 
 def test_bad_values_name_field_value_and_allowed(clean_env: dict[str, str]) -> None:
     with pytest.raises(ConfigError) as info:
-        load_config("canary", overrides={"broker": "kraken", "risk": {"daily_loss_limit": -5, "max_drawdown": 2}})
+        load_config(
+            "canary",
+            overrides={"broker": "kraken", "risk": {"max_impact_bps": -5, "max_position_fraction": 2}},
+        )
     message = str(info.value)
     assert "broker = 'kraken': Input should be 'deterministic', 'paper' or 'coinbase'" in message
-    assert "risk.daily_loss_limit = -5: Input should be greater than 0" in message
-    assert "risk.max_drawdown = 2: Input should be less than or equal to 1" in message
+    assert "risk.max_impact_bps = -5: Input should be greater than or equal to 0" in message
+    assert "risk.max_position_fraction = 2: Input should be less than or equal to 1" in message
+
+
+def test_a_guard_with_an_unknown_comparison_or_a_negative_limit_is_refused(clean_env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(
+            "dev",
+            overrides={"guards": {"max_drawdown": {"comparison": "above"}, "daily_loss": {"limit": "-1"}}},
+        )
+    message = str(info.value)
+    assert (
+        "guards.max_drawdown.comparison = 'above': Input should be 'gt', 'ge', 'lt', 'le', 'abs_gt' or 'abs_lt'"
+        in message
+    )
+    assert "guards.daily_loss.limit = '-1': Input should be greater than or equal to 0" in message
+    with pytest.raises(ConfigError, match="guards.max_drawdown.action = 'panic': Input should be 'warn', "):
+        load_config("dev", overrides={"guards": {"max_drawdown": {"action": "panic"}}})
+    with pytest.raises(ConfigError, match="guards.my_guard: unknown key; allowed keys: api_errors, concentration,"):
+        load_config("dev", overrides={"guards": {"my_guard": {"limit": 1}}})
 
 
 def test_unknown_keys_are_errors_listing_allowed_keys(clean_env: dict[str, str]) -> None:
     with pytest.raises(ConfigError) as info:
-        load_config("dev", overrides={"risk": {"daily_loss_limt": 5}, "colour": "red"})
+        load_config("dev", overrides={"risk": {"max_leverge": 5}, "colour": "red"})
     message = str(info.value)
-    assert "risk.daily_loss_limt: unknown key; allowed keys: daily_loss_limit, limits_file," in message
-    assert "colour: unknown key; allowed keys: broker, circuit_breakers," in message
+    assert "risk.max_leverge: unknown key; allowed keys: api_error_window_seconds, correlation_window," in message
+    assert "colour: unknown key; allowed keys: broker, coinbase, credentials, data_dir," in message
 
 
 def test_unknown_key_inside_an_optional_section_lists_its_keys(clean_env: dict[str, str]) -> None:
@@ -57,8 +78,9 @@ def test_symbols_are_checked(clean_env: dict[str, str]) -> None:
 def test_cross_field_rules(clean_env: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match="method fixed_notional needs sizing.notional"):
         load_config("dev", overrides={"sizing": {"method": "fixed_notional"}})
-    with pytest.raises(ConfigError, match="thresholds must rise"):
-        load_config("dev", overrides={"circuit_breakers": {"volatility": {"warning": "0.3"}}})
+    lacking = "bear_quiet, bear_volatile, bull_quiet, bull_volatile, sideways_volatile"
+    with pytest.raises(ConfigError, match=f"sizing.regime_scales lacks {lacking}"):
+        load_config("dev", overrides={"sizing": {"regime_scales": {"sideways_quiet": 1}}})
     with pytest.raises(ConfigError, match="risk.max_leverage 2 exceeds the limits file's max_leverage 1"):
         load_config("dev", overrides={"risk": {"max_leverage": 2}})
 

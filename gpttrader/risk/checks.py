@@ -1,0 +1,279 @@
+"""Pre-trade validation: synchronous checks an order must pass before it is sent, each a pure function
+that returns a pass or a reject with a reason code.
+
+An order that only shrinks a position is never stopped by a limit, a window or stale data (getting
+smaller is always allowed); it is still held to the product's grid, and nothing passes while halted.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from gpttrader.domain import BookLevel, OrderRequest, Position, Product, ProductType, Side
+from gpttrader.risk.limits import TradeLimits
+from gpttrader.risk.state import TradingState
+
+BPS = Decimal(10_000)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    check: str
+    passed: bool
+    reason: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class TradeContext:
+    """Everything a check may look at: the order, its product, the price it is expected to trade at, the
+    account (equity and positions at their marks), the trading state and, when known, the mark's age, the
+    side of the book the order would take and the margin available (futures)."""
+
+    order: OrderRequest
+    product: Product
+    price: Decimal
+    equity: Decimal
+    positions: Mapping[str, Position]
+    state: TradingState
+    now: datetime
+    mark_time: datetime | None = None
+    book: Sequence[BookLevel] | None = None
+    available_margin: Decimal | None = None
+
+    @property
+    def current(self) -> Decimal:
+        position = self.positions.get(self.order.product_id)
+        return position.size if position else Decimal(0)
+
+    @property
+    def after(self) -> Decimal:
+        signed = self.order.size if self.order.side is Side.BUY else -self.order.size
+        return self.current + signed
+
+    @property
+    def reducing(self) -> bool:
+        return is_reducing(self.current, self.after - self.current)
+
+    def notional(self, size: Decimal) -> Decimal:
+        return abs(size) * self.price * self.product.multiplier
+
+    def other_exposure(self, *, derivatives_only: bool = False) -> Decimal:
+        return sum(
+            (
+                abs(p.size) * p.mark_price * p.multiplier
+                for pid, p in self.positions.items()
+                if pid != self.order.product_id and (not derivatives_only or p.product_type is not ProductType.SPOT)
+            ),
+            Decimal(0),
+        )
+
+
+def is_reducing(current: Decimal, change: Decimal) -> bool:
+    """True when `change` only moves the position `current` toward zero (not through it)."""
+    after = current + change
+    return current != 0 and abs(after) < abs(current) and (after == 0 or (after > 0) == (current > 0))
+
+
+Check = Callable[[TradeContext, TradeLimits], CheckResult]
+
+
+def _ok(name: str) -> CheckResult:
+    return CheckResult(name, True)
+
+
+def _reject(name: str, reason: str, message: str) -> CheckResult:
+    return CheckResult(name, False, reason, message)
+
+
+def kill_switch(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    if ctx.state is TradingState.HALTED:
+        return _reject("kill_switch", "halted", "trading is halted; an operator must resume it")
+    return _ok("kill_switch")
+
+
+def reduce_only(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    if ctx.state is TradingState.REDUCE_ONLY and not ctx.reducing:
+        return _reject(
+            "reduce_only",
+            "reduce_only",
+            f"reduce-only mode: {ctx.order.side} {ctx.order.size} would take {ctx.order.product_id} "
+            f"from {ctx.current} to {ctx.after}",
+        )
+    return _ok("reduce_only")
+
+
+def product_rules(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    order, product = ctx.order, ctx.product
+    name = "product_rules"
+    if order.size < product.base_min_size:
+        return _reject(name, "below_min_size", f"size {order.size} is below the minimum {product.base_min_size}")
+    if order.size > product.base_max_size:
+        return _reject(name, "above_max_size", f"size {order.size} is above the maximum {product.base_max_size}")
+    if order.size % product.base_increment:
+        return _reject(name, "size_increment", f"size {order.size} is not a multiple of {product.base_increment}")
+    for price in (order.limit_price, order.stop_price):
+        if price is not None and price % product.quote_increment:
+            return _reject(name, "price_increment", f"price {price} is not a multiple of {product.quote_increment}")
+    if order.size * ctx.price < product.quote_min_size:
+        return _reject(
+            name, "below_min_notional", f"notional {order.size * ctx.price} is below {product.quote_min_size}"
+        )
+    return _ok(name)
+
+
+def trading_window(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    window = limits.trading_window
+    if window is not None and not ctx.reducing and not window.contains(ctx.now):
+        return _reject(
+            "trading_window",
+            "outside_trading_window",
+            f"{ctx.now:%H:%M:%S} UTC is outside the trading window {window.start:%H:%M}-{window.end:%H:%M}",
+        )
+    return _ok("trading_window")
+
+
+def mark_freshness(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    limit = limits.max_mark_age_seconds
+    if limit is None or ctx.reducing:
+        return _ok("mark_freshness")
+    if ctx.mark_time is None:
+        return _reject("mark_freshness", "no_mark", f"no mark for {ctx.order.product_id} yet")
+    age = Decimal(str((ctx.now - ctx.mark_time).total_seconds()))
+    if age > limit:
+        return _reject("mark_freshness", "stale_market_data", f"the mark is {age} s old (limit {limit} s)")
+    return _ok("mark_freshness")
+
+
+def position_size(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    cap = limits.max_size.get(ctx.order.product_id)
+    if cap is not None and not ctx.reducing and abs(ctx.after) > cap:
+        return _reject("position_size", "max_position_size", f"position {ctx.after} would exceed {cap}")
+    return _ok("position_size")
+
+
+def symbol_notional(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    cap = limits.max_notional.get(ctx.order.product_id)
+    if cap is not None and not ctx.reducing and ctx.notional(ctx.after) > cap:
+        return _reject("symbol_notional", "max_notional", f"notional {ctx.notional(ctx.after):.2f} would exceed {cap}")
+    return _ok("symbol_notional")
+
+
+def _share(ctx: TradeContext, amount: Decimal) -> Decimal | None:
+    return None if ctx.equity <= 0 else amount / ctx.equity
+
+
+def position_fraction(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    if ctx.reducing:
+        return _ok("position_fraction")
+    share = _share(ctx, ctx.notional(ctx.after))
+    if share is None:
+        return _reject("position_fraction", "no_equity", f"equity is {ctx.equity}")
+    if share > limits.max_position_fraction:
+        return _reject(
+            "position_fraction",
+            "max_position_fraction",
+            f"the position would be {share:.4f} of equity (limit {limits.max_position_fraction})",
+        )
+    return _ok("position_fraction")
+
+
+def total_exposure(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    if ctx.reducing:
+        return _ok("total_exposure")
+    share = _share(ctx, ctx.other_exposure() + ctx.notional(ctx.after))
+    if share is not None and share > limits.max_exposure_fraction:
+        return _reject(
+            "total_exposure",
+            "max_exposure",
+            f"gross exposure would be {share:.4f} of equity (limit {limits.max_exposure_fraction})",
+        )
+    return _ok("total_exposure")
+
+
+def leverage(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    if ctx.reducing or not ctx.product.is_derivative:
+        return _ok("leverage")
+    share = _share(ctx, ctx.other_exposure(derivatives_only=True) + ctx.notional(ctx.after))
+    cap = limits.leverage_for(ctx.order.product_id)
+    if share is not None and share > cap:
+        return _reject("leverage", "max_leverage", f"leverage would be {share:.2f}x (limit {cap}x)")
+    return _ok("leverage")
+
+
+def margin(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    if ctx.reducing or not ctx.product.is_derivative or ctx.available_margin is None:
+        return _ok("margin")
+    added = ctx.notional(ctx.after) - ctx.notional(ctx.current)
+    required = max(added, Decimal(0)) / limits.leverage_for(ctx.order.product_id)
+    if required > ctx.available_margin:
+        return _reject(
+            "margin",
+            "insufficient_margin",
+            f"initial margin {required:.2f} exceeds the available {ctx.available_margin}",
+        )
+    return _ok("margin")
+
+
+def impact_cost(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    """Walk the book the order would take: the average price against the touch, in basis points."""
+    if ctx.book is None or ctx.reducing:
+        return _ok("impact_cost")
+    if not ctx.book:
+        return _reject("impact_cost", "no_liquidity", f"the book for {ctx.order.product_id} is empty")
+    remaining, cost = ctx.order.size, Decimal(0)
+    for level in ctx.book:
+        take = min(remaining, level.size)
+        cost += take * level.price
+        remaining -= take
+        if remaining == 0:
+            break
+    if remaining > 0:
+        return _reject(
+            "impact_cost", "insufficient_depth", f"the book holds only {ctx.order.size - remaining} of {ctx.order.size}"
+        )
+    touch = ctx.book[0].price
+    impact = abs(cost / ctx.order.size - touch) / touch * BPS
+    if impact > limits.max_impact_bps:
+        return _reject("impact_cost", "impact_cost", f"impact {impact:.1f} bps exceeds {limits.max_impact_bps} bps")
+    return _ok("impact_cost")
+
+
+CHECKS: tuple[Check, ...] = (
+    kill_switch,
+    reduce_only,
+    product_rules,
+    trading_window,
+    mark_freshness,
+    position_size,
+    symbol_notional,
+    position_fraction,
+    total_exposure,
+    leverage,
+    margin,
+    impact_cost,
+)
+
+
+@dataclass(frozen=True)
+class PreTradeDecision:
+    results: tuple[CheckResult, ...]
+    passed: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "passed", all(r.passed for r in self.results))
+
+    @property
+    def rejection(self) -> CheckResult | None:
+        return next((r for r in self.results if not r.passed), None)
+
+
+def run_checks(ctx: TradeContext, limits: TradeLimits) -> PreTradeDecision:
+    """Every check in order, stopping at the first reject (the later ones would only add noise)."""
+    results: list[CheckResult] = []
+    for check in CHECKS:
+        results.append(check(ctx, limits))
+        if not results[-1].passed:
+            break
+    return PreTradeDecision(tuple(results))

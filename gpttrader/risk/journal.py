@@ -1,0 +1,49 @@
+"""Where the risk manager writes its decisions: the event store live and in paper, a list in a backtest.
+
+The manager also reads its last trading state back from here at start, so a restart keeps reduce-only or
+halted; that is why the journal, not a separate flag file, is the state's only home.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class RiskJournal(Protocol):
+    def append(
+        self,
+        type: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        run_id: str | None = None,
+        time: datetime | None = None,
+    ) -> object: ...
+
+    def latest(self, type: str) -> dict[str, Any] | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RiskEvent:
+    time: datetime | None
+    type: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class MemoryJournal:
+    events: list[RiskEvent] = field(default_factory=list)
+
+    def append(
+        self,
+        type: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        run_id: str | None = None,
+        time: datetime | None = None,
+    ) -> RiskEvent:
+        event = RiskEvent(time, type, dict(payload or {}))
+        self.events.append(event)
+        return event
+
+    def latest(self, type: str) -> dict[str, Any] | None:
+        return next((e.payload for e in reversed(self.events) if e.type == type), None)

@@ -1,0 +1,320 @@
+"""`LiveRiskManager`: the one facade every order and every guard reading goes through, in the backtest as
+in paper and live.
+
+It sizes positions, validates orders, evaluates the runtime guards and owns the trading state. Its
+evaluations are pure (`check_order`, `guard_transitions`, `escalations`), and what it records
+(`record_rejection`, `apply`, `escalate`, `set_state`) goes to its journal; the live loop calls the
+convenience methods that do both (`validate`, `observe`), and the backtest, which must be able to replay a
+stretch of bars when a guard trips inside it, calls the two halves itself.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from gpttrader.config.models import BotConfig
+from gpttrader.domain import OrderRequest, Product
+from gpttrader.risk.checks import CheckResult, PreTradeDecision, TradeContext, run_checks
+from gpttrader.risk.errors import RiskGuardCriticalError, RiskGuardError
+from gpttrader.risk.guards import Guard, GuardLevel, build_guards
+from gpttrader.risk.journal import RiskJournal
+from gpttrader.risk.limits import TradeLimits
+from gpttrader.risk.metrics import MetricWindows
+from gpttrader.risk.sizing import PositionSizer, PositionSizeRecommendation, PositionSizeRequest, sizer_from_config
+from gpttrader.risk.state import ACTION_STATES, TradingState
+
+log = logging.getLogger("gpttrader.risk")
+
+STATE_CHANGED = "risk.state_changed"
+# Asks the venue what it thinks of an order (Coinbase's order preview): None when fine, else why not.
+OrderPreviewHook = Callable[[OrderRequest], str | None]
+
+
+DEFAULT_WINDOWS = MetricWindows()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class GuardTransition:
+    """A guard's level changing at position `index` of the series it was evaluated on."""
+
+    index: int
+    guard: Guard
+    level: GuardLevel
+    value: float
+    scope: str | None
+
+
+class LiveRiskManager:
+    def __init__(
+        self,
+        *,
+        guards: Sequence[Guard],
+        limits: TradeLimits,
+        sizer: PositionSizer,
+        journal: RiskJournal,
+        preview: OrderPreviewHook | None = None,
+        run_id: str | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        windows: MetricWindows = DEFAULT_WINDOWS,
+        logger: logging.Logger = log,
+    ) -> None:
+        self.guards = tuple(guards)
+        self.log = logger
+        self.windows = windows
+        self.clock = clock  # a backtest's manager runs on the simulated clock
+        self.limits = limits
+        self.sizer = sizer
+        self.journal = journal
+        self.preview = preview
+        self.run_id = run_id
+        self.counters: Counter[str] = Counter()
+        self._by_metric: dict[str, list[Guard]] = {}
+        for guard in self.guards:
+            self._by_metric.setdefault(guard.metric, []).append(guard)
+        self._levels: dict[tuple[str, str | None], GuardLevel] = {}
+        self._last_event: dict[tuple[str, str | None], datetime] = {}
+        saved = journal.latest(STATE_CHANGED)
+        self._state = TradingState(saved["to"]) if saved else TradingState.ACTIVE
+
+    @classmethod
+    def from_config(
+        cls,
+        config: BotConfig,
+        journal: RiskJournal,
+        products: Mapping[str, Product] = {},
+        *,
+        preview: OrderPreviewHook | None = None,
+        run_id: str | None = None,
+    ) -> "LiveRiskManager":
+        return cls(
+            guards=build_guards(config.guards),
+            limits=TradeLimits.from_config(config),
+            sizer=sizer_from_config(config, products),
+            journal=journal,
+            preview=preview if config.risk.use_order_preview else None,
+            run_id=run_id,
+            windows=MetricWindows(
+                config.risk.volatility_window,
+                config.risk.correlation_window,
+                config.risk.error_rate_window,
+                config.risk.api_error_window_seconds,
+            ),
+        )
+
+    @property
+    def state(self) -> TradingState:
+        return self._state
+
+    def metrics(self) -> frozenset[str]:
+        """The metrics some enabled guard watches."""
+        return frozenset(self._by_metric)
+
+    # sizing
+
+    def calculate_position_size(self, request: PositionSizeRequest) -> PositionSizeRecommendation:
+        recommendation = self.sizer.calculate_position_size(request)
+        if recommendation.reasons:
+            self._record(
+                "risk.sizing_cut",
+                {
+                    "symbol": request.symbol,
+                    "strategy": request.strategy_name,
+                    "method": recommendation.method,
+                    "size": str(recommendation.size),
+                    "fraction": str(recommendation.fraction),
+                    "reasons": list(recommendation.reasons),
+                },
+                None,
+            )
+        return recommendation
+
+    # pre-trade validation
+
+    def check_order(self, ctx: TradeContext) -> PreTradeDecision:
+        """Every pre-trade check under `ctx.state`, then the venue's preview if one is wired; records nothing."""
+        decision = run_checks(ctx, self.limits)
+        if decision.passed and self.preview is not None:
+            problem = self.preview(ctx.order)
+            verdict = CheckResult("order_preview", problem is None, "" if problem is None else "preview", problem or "")
+            decision = PreTradeDecision((*decision.results, verdict))
+        return decision
+
+    def record_rejection(self, ctx: TradeContext, decision: PreTradeDecision) -> None:
+        rejection = decision.rejection
+        if rejection is None:
+            return
+        self.counters[f"risk.checks.{rejection.check}.rejections"] += 1
+        self.log.info("order %s rejected by %s: %s", ctx.order.client_order_id, rejection.check, rejection.message)
+        self._record(
+            "risk.order_rejected",
+            {
+                "client_order_id": ctx.order.client_order_id,
+                "product_id": ctx.order.product_id,
+                "side": str(ctx.order.side),
+                "size": str(ctx.order.size),
+                "check": rejection.check,
+                "reason": rejection.reason,
+                "message": rejection.message,
+                "state": str(ctx.state),
+            },
+            ctx.now,
+        )
+
+    def validate(self, ctx: TradeContext) -> PreTradeDecision:
+        """Check an order under the manager's own state and record a rejection."""
+        ctx = replace(ctx, state=self._state)
+        decision = self.check_order(ctx)
+        self.record_rejection(ctx, decision)
+        return decision
+
+    # runtime guards
+
+    def observe(self, metric: str, value: Decimal | float, at: datetime, scope: str | None = None) -> GuardLevel:
+        """Feed one reading to the guards on `metric`; returns the worst level among them."""
+        worst = GuardLevel.OK
+        number = Decimal(str(value))
+        for guard in self._by_metric.get(metric, ()):
+            try:
+                level = guard.check(number, scope) if number.is_finite() else GuardLevel.OK
+            except RiskGuardError as failure:
+                level = GuardLevel.BREACHED
+                self._transition(guard, scope, level, float(number), at, failure)
+            else:
+                self._transition(guard, scope, level, float(number), at, None)
+            worst = max(worst, level)
+        return worst
+
+    def guard_transitions(self, metric: str, values: np.ndarray, scope: str | None = None) -> list[GuardTransition]:
+        """Where each guard on `metric` changes level along `values`, from the level it is at now."""
+        found: list[GuardTransition] = []
+        for guard in self._by_metric.get(metric, ()):
+            levels = guard.levels(values)
+            before = self._levels.get((guard.name, scope), GuardLevel.OK)
+            changes = np.flatnonzero(levels != np.r_[np.int8(before), levels[:-1]])
+            found.extend(
+                GuardTransition(int(i), guard, GuardLevel(int(levels[i])), float(values[i]), scope) for i in changes
+            )
+        found.sort(key=lambda t: t.index)
+        return found
+
+    def escalations(self, transitions: Iterable[GuardTransition]) -> list[tuple[GuardTransition, TradingState]]:
+        """The transitions (in index order) that would move the trading state, and where to."""
+        state, moves = self._state, []
+        for transition in sorted(transitions, key=lambda t: t.index):
+            if transition.level is GuardLevel.BREACHED and transition.guard.critical:
+                target = ACTION_STATES[transition.guard.rule.action]
+                if target.is_safer_than(state):
+                    state = target
+                    moves.append((transition, target))
+        return moves
+
+    def apply(self, transitions: Iterable[GuardTransition], times: Sequence[datetime] | pd.DatetimeIndex) -> None:
+        """Record transitions found by `guard_transitions`; `times[i]` is the time of series position i."""
+        for t in sorted(transitions, key=lambda t: t.index):
+            failure = t.guard.failure(Decimal(repr(t.value)), t.scope) if t.level is GuardLevel.BREACHED else None
+            self._transition(t.guard, t.scope, t.level, t.value, times[t.index], failure)
+
+    def _transition(
+        self,
+        guard: Guard,
+        scope: str | None,
+        level: GuardLevel,
+        value: float,
+        at: datetime,
+        failure: RiskGuardError | None,
+    ) -> None:
+        key = (guard.name, scope)
+        before = self._levels.get(key, GuardLevel.OK)
+        self._levels[key] = level
+        if level <= before:
+            return
+        last = self._last_event.get(key)
+        quiet = last is not None and (at - last).total_seconds() < guard.rule.cooldown_seconds
+        if failure is None:
+            if not quiet:
+                self._last_event[key] = at
+                self.log.warning(
+                    "risk guard %s warning: %s = %s (limit %s)", guard.name, guard.metric, value, guard.rule.limit
+                )
+                self._record(
+                    "risk.guard_warning",
+                    {
+                        "guard": guard.name,
+                        "metric": guard.metric,
+                        "value": value,
+                        "scope": scope,
+                        "limit": str(guard.rule.limit),
+                        "warning": str(guard.rule.warning_threshold),
+                    },
+                    at,
+                )
+            return
+        if not quiet:
+            self._last_event[key] = at
+            kind = "critical" if isinstance(failure, RiskGuardCriticalError) else "recoverable"
+            self.counters[f"risk.guards.{guard.name}.{kind}_failures"] += 1
+            self.log.warning("%s", failure)
+            self._record("risk.guard_breached", {**failure.payload(), "severity": kind}, at)
+        if isinstance(failure, RiskGuardCriticalError):
+            self.escalate(ACTION_STATES[failure.action], f"guard {guard.name}", at)
+
+    # trading state
+
+    def escalate(self, state: TradingState, reason: str, at: datetime | None = None) -> bool:
+        """Move toward safety; a request to move back is ignored (only `set_state` can)."""
+        if not state.is_safer_than(self._state):
+            return False
+        self._change_state(state, {"by": "system", "reason": reason}, at)
+        return True
+
+    def set_state(self, state: TradingState, *, operator: str, reason: str, at: datetime | None = None) -> None:
+        """An operator's explicit move, in either direction, recorded with who and why."""
+        if not operator.strip():
+            raise ValueError("an operator action needs the operator's name")
+        if not reason.strip():
+            raise ValueError("an operator action needs a reason")
+        self._levels.clear()  # guards start afresh: a still-breached guard trips again on its next reading
+        self._change_state(state, {"by": "operator", "operator": operator, "reason": reason}, at)
+
+    def engage_kill_switch(self, *, operator: str, reason: str, at: datetime | None = None) -> None:
+        """Halt now. Cancelling open orders and flattening is the engine's half of the kill switch."""
+        self._record("risk.kill_switch", {"operator": operator, "reason": reason}, at)
+        self.set_state(TradingState.HALTED, operator=operator, reason=f"kill switch: {reason}", at=at)
+
+    def _change_state(self, state: TradingState, why: dict[str, str], at: datetime | None) -> None:
+        before, self._state = self._state, state
+        self.log.warning("trading state %s -> %s (%s)", before, state, why["reason"])
+        self._record(STATE_CHANGED, {"from": str(before), "to": str(state), **why}, at)
+
+    def replica(
+        self,
+        journal: RiskJournal,
+        clock: Callable[[], datetime],
+        sizer: PositionSizer | None = None,
+        logger: logging.Logger = log,
+    ) -> "LiveRiskManager":
+        """The same rules with a fresh state, journal and clock (and optionally another sizer): what a backtest
+        runs, so that the manager a caller holds is never changed by a simulation and a sweep can reuse it."""
+        return LiveRiskManager(
+            guards=self.guards,
+            limits=self.limits,
+            sizer=sizer or self.sizer,
+            journal=journal,
+            run_id=self.run_id,
+            clock=clock,
+            windows=self.windows,
+            logger=logger,
+        )
+
+    def _record(self, type: str, payload: dict[str, object], at: datetime | None) -> None:
+        self.journal.append(type, payload, run_id=self.run_id, time=at or self.clock())
