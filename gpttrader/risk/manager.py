@@ -244,7 +244,12 @@ class LiveRiskManager:
             if not quiet:
                 self._last_event[key] = at
                 self.log.warning(
-                    "risk guard %s warning: %s = %s (limit %s)", guard.name, guard.metric, value, guard.rule.limit
+                    "risk guard %s%s warning: %s = %s (limit %s)",
+                    guard.name,
+                    f" ({scope})" if scope else "",
+                    guard.metric,
+                    value,
+                    guard.rule.limit,
                 )
                 self._record(
                     "risk.guard_warning",

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from gpttrader.strategy.base import Array, Bar
-from gpttrader.strategy.indicators import SMA, sma
+from gpttrader.strategy.indicators import SMA, sign_of_difference, sma
 
 BOTH = 2.0
 
@@ -92,7 +92,7 @@ class TrendFilter:
     def allowed(self, candles: pd.DataFrame) -> Array:
         close = candles["close"].to_numpy(dtype=float)
         average = sma(close, self.period)
-        out: Array = np.where(np.isnan(average), 0.0, np.sign(close - average))
+        out: Array = np.where(np.isnan(average), 0.0, sign_of_difference(close, average))
         return out
 
     def stepper(self) -> FilterStep:
@@ -101,7 +101,7 @@ class TrendFilter:
         class _Step:
             def update(self, bar: Bar) -> float | None:
                 value = average.update(bar.close)
-                return 0.0 if value is None else float(np.sign(bar.close - value))
+                return 0.0 if value is None else float(sign_of_difference(bar.close, value))
 
         return _Step()
 

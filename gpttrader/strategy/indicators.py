@@ -23,6 +23,23 @@ def _check_period(n: int) -> None:
         raise ValueError(f"period must be a whole number >= 1, got {n!r}")
 
 
+# Relative difference under which two values count as equal when their order is a signal.
+TIE = 1e-9
+
+
+def sign_of_difference(a: ArrayLike, b: ArrayLike) -> Array:
+    """The sign of a - b, with a difference within a billionth of the values counted as a tie (0).
+
+    The vectorized and the incremental forms of one average agree to the last few bits, not to all of
+    them; where two averages are equal in exact arithmetic (prices on a cent grid make that common), the
+    raw sign would flip on rounding noise and the backtest and the live loop would disagree on a crossing.
+    """
+    left, right = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    difference = left - right
+    tie = np.abs(difference) <= TIE * np.maximum(np.abs(left), np.abs(right))
+    return np.asarray(np.where(tie, 0.0, np.sign(difference)), dtype=float)
+
+
 def sma(values: ArrayLike, n: int) -> Array:
     _check_period(n)
     return pd.Series(np.asarray(values, dtype=float)).rolling(n).mean().to_numpy()

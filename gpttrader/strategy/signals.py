@@ -11,7 +11,17 @@ import numpy as np
 import pandas as pd
 
 from gpttrader.strategy.base import Array, Bar
-from gpttrader.strategy.indicators import MACD, RSI, SMA, Bollinger, bollinger, macd, rsi, sma
+from gpttrader.strategy.indicators import (
+    MACD,
+    RSI,
+    SMA,
+    Bollinger,
+    bollinger,
+    macd,
+    rsi,
+    sign_of_difference,
+    sma,
+)
 
 
 class Stepper(Protocol):
@@ -28,11 +38,6 @@ class Signal(Protocol):
     def compute(self, candles: pd.DataFrame) -> Array: ...
 
     def stepper(self) -> Stepper: ...
-
-
-def _sign(value: Array) -> Array:
-    out: Array = np.sign(value)
-    return out
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ class MovingAverageCrossSignal:
 
     def compute(self, candles: pd.DataFrame) -> Array:
         close = candles["close"].to_numpy(dtype=float)
-        return _sign(sma(close, self.fast) - sma(close, self.slow))
+        return sign_of_difference(sma(close, self.fast), sma(close, self.slow))
 
     def stepper(self) -> Stepper:
         fast, slow = SMA(self.fast), SMA(self.slow)
@@ -61,7 +66,7 @@ class MovingAverageCrossSignal:
         class _Step:
             def update(self, bar: Bar) -> float | None:
                 f, s = fast.update(bar.close), slow.update(bar.close)
-                return None if f is None or s is None else float(np.sign(f - s))
+                return None if f is None or s is None else float(sign_of_difference(f, s))
 
         return _Step()
 
@@ -115,7 +120,8 @@ class MACDSignal:
         return self.slow + self.signal - 1
 
     def compute(self, candles: pd.DataFrame) -> Array:
-        return _sign(macd(candles["close"].to_numpy(dtype=float), self.fast, self.slow, self.signal)[2])
+        line, signal, _ = macd(candles["close"].to_numpy(dtype=float), self.fast, self.slow, self.signal)
+        return sign_of_difference(line, signal)
 
     def stepper(self) -> Stepper:
         indicator = MACD(self.fast, self.slow, self.signal)
@@ -123,7 +129,7 @@ class MACDSignal:
         class _Step:
             def update(self, bar: Bar) -> float | None:
                 value = indicator.update(bar.close)
-                return None if value is None or value[2] is None else float(np.sign(value[2]))
+                return None if value is None or value[1] is None else float(sign_of_difference(value[0], value[1]))
 
         return _Step()
 

@@ -1,12 +1,13 @@
 """Strategies decide the same bar by bar as over a whole history, and refuse bad parameters."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from gpttrader.marketdata import SyntheticSpec, synthetic_candles
+from gpttrader.marketdata import SyntheticSpec, load_candles, synthetic_candles
 from gpttrader.strategy import (
     BollingerSignal,
     EnsembleStrategy,
@@ -106,3 +107,35 @@ def test_filters_can_be_switched_off(candles: pd.DataFrame) -> None:
     plain = EnsembleStrategy(SIGNALS, Voter("weighted", threshold=0.25))
     np.testing.assert_array_equal(off.targets(candles), plain.targets(candles))
     assert (strict.targets(candles) != 0).sum() < (plain.targets(candles) != 0).sum()
+
+
+def test_a_crossing_on_an_exact_tie_is_the_same_both_ways() -> None:
+    """Cent prices make two averages equal in exact arithmetic; the vectorized and incremental sums then
+    differ in the last bits, and the raw sign of the difference differed with them (found on SOL-USD)."""
+    closes = [117.67] * 15 + [117.68, 117.66, 117.67, 117.69, 117.65, 117.67, 117.67, 117.67, 117.67, 117.67]
+    frame = pd.DataFrame(
+        {
+            "time": pd.date_range("2025-03-01", periods=len(closes), freq="1min", tz="UTC"),
+            "open": closes,
+            "high": closes,
+            "low": closes,
+            "close": closes,
+            "volume": 1.0,
+        }
+    )
+    strategy = MovingAverageCross(5, 20)
+    state = strategy.new_state()
+    stepped = [strategy.on_bar(bar, state).target for bar in bars(frame, "SOL-USD")]
+    assert stepped == strategy.targets(frame).tolist()
+    signal = MovingAverageCrossSignal(5, 20).compute(frame)
+    assert signal[-1] == 0  # both averages are exactly 117.67 at the end: a tie, not noise above or below
+    sol = load_candles(
+        "SOL-USD",
+        "ONE_MINUTE",
+        start=datetime(2025, 3, 1, tzinfo=UTC),
+        end=datetime(2025, 3, 4, tzinfo=UTC),
+        data_dir=Path(__file__).resolve().parents[3] / "data",
+    )
+    state = strategy.new_state()
+    stepped = [strategy.on_bar(bar, state).target for bar in bars(sol, "SOL-USD")]
+    assert stepped == strategy.targets(sol).tolist()  # row 2952 was such a tie
