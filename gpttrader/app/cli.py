@@ -21,6 +21,7 @@ GROUPS = {
     "events": "gpttrader.app.commands.events",
     "order": "gpttrader.app.commands.orders",
     "backtest": "gpttrader.app.commands.backtest",
+    "risk": "gpttrader.app.commands.risk",
     "sandbox": "gpttrader.app.commands.sandbox",
 }
 

@@ -14,6 +14,7 @@ from gpttrader.store import Database, EventStore, OrdersStore
 if TYPE_CHECKING:
     from gpttrader.brokers.coinbase import CoinbaseBroker
     from gpttrader.engine import OrderExecutor
+    from gpttrader.risk import LiveRiskManager
 
 
 class ApplicationContainer:
@@ -45,11 +46,18 @@ class ApplicationContainer:
 
         return OrderExecutor(self.coinbase_broker, self.orders_store, self.event_store)
 
+    @cached_property
+    def risk_manager(self) -> "LiveRiskManager":
+        """The profile's risk manager, journaling to (and reading its trading state back from) the event store."""
+        from gpttrader.risk import LiveRiskManager
+
+        return LiveRiskManager.from_config(self.config, self.event_store)
+
     def close(self) -> None:
         if "database" in self.__dict__:
             self.database.close()
             del self.__dict__["database"]
-            for name in ("event_store", "orders_store", "order_executor"):
+            for name in ("event_store", "orders_store", "order_executor", "risk_manager"):
                 self.__dict__.pop(name, None)
 
     def __enter__(self) -> "ApplicationContainer":

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from gpttrader.backtest.runner import run_backtest
 from gpttrader.brokers.simulated import FillModel
+from gpttrader.risk import LiveRiskManager
 from gpttrader.strategy.registry import build_strategy
 
 _candles: dict[str, pd.DataFrame] = {}
@@ -32,7 +33,8 @@ def _run_one(strategy: str, params: dict[str, Any]) -> dict[str, Any]:
         result = run_backtest(build_strategy(strategy, params), _candles, **_settings)
     except ValueError as exc:
         return {**params, "error": str(exc)}
-    return {**params, **result.metrics, "final_equity": result.final_equity, "error": None}
+    state = None if result.risk_state is None else result.risk_state.value
+    return {**params, **result.metrics, "final_equity": result.final_equity, "risk_state": state, "error": None}
 
 
 def parameter_sweep(
@@ -44,14 +46,16 @@ def parameter_sweep(
     progress: bool = True,
     initial_cash: Decimal = Decimal(1_000_000),
     fill_model: FillModel | None = None,
+    risk: LiveRiskManager | None = None,
 ) -> pd.DataFrame:
-    """One row per combination: its parameters, then the metrics (or the error), best Sharpe first."""
+    """One row per combination: its parameters, then the metrics (or the error), best Sharpe first. With
+    `risk`, each run checks its orders and runs the guards (a replica each: the runs stay independent)."""
     if not grid:
         raise ValueError("the grid is empty: give at least one parameter with its values")
     names = list(grid)
     combinations = [dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())]
     build_strategy(strategy, combinations[0] if combinations else {})  # fail fast on names and types
-    settings = {"initial_cash": initial_cash, "fill_model": fill_model or FillModel()}
+    settings = {"initial_cash": initial_cash, "fill_model": fill_model or FillModel(), "risk": risk}
     workers = max(1, min(processes or os.cpu_count() or 1, len(combinations)))
     rows = []
     with ProcessPoolExecutor(max_workers=workers, initializer=_initialize, initargs=(dict(candles), settings)) as pool:

@@ -9,10 +9,11 @@ from pathlib import Path
 from gpttrader.app.arguments import date_arg, decimal_arg, key_value
 from gpttrader.backtest import run_backtest
 from gpttrader.brokers.simulated import FeeSchedule, FillModel
-from gpttrader.config import load_config
+from gpttrader.config import PROFILE_NAMES, load_config
 from gpttrader.config.redaction import configure_logging
 from gpttrader.marketdata import CandleFileError, load_candles
 from gpttrader.reports import write_html
+from gpttrader.risk import LiveRiskManager, MemoryJournal
 from gpttrader.strategy import STRATEGIES, build_strategy
 
 
@@ -44,6 +45,13 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     backtest.add_argument("--fee", type=Decimal, default=Decimal("0.006"), help="fee per side (default 0.006)")
     backtest.add_argument("--slippage-bps", type=Decimal, default=Decimal(0))
     backtest.add_argument("--cash", type=decimal_arg, default=Decimal(1_000_000), help="starting cash")
+    backtest.add_argument(
+        "--risk",
+        metavar="PROFILE",
+        choices=PROFILE_NAMES,
+        help="check every order and run the guards with this profile's risk settings and sizing "
+        "(default: the strategy alone, all-in)",
+    )
     backtest.add_argument("--out", type=Path, help="HTML report path (default data/reports/...)")
     backtest.set_defaults(run=_backtest)
 
@@ -60,7 +68,11 @@ def _backtest(args: argparse.Namespace) -> int:
             )
             for product in args.products
         }
-        result = run_backtest(strategy, candles, initial_cash=args.cash, fill_model=fill_model)
+        risk = None
+        if args.risk:
+            profile = load_config(args.risk, overrides={"symbols": args.products})
+            risk = LiveRiskManager.from_config(profile, MemoryJournal())
+        result = run_backtest(strategy, candles, initial_cash=args.cash, fill_model=fill_model, risk=risk)
     except (ValueError, CandleFileError) as exc:
         print(f"gpttrader: error: {exc}", file=sys.stderr)
         return 2
@@ -71,5 +83,13 @@ def _backtest(args: argparse.Namespace) -> int:
     width = max(len(name) for name in result.metrics)
     for name, value in result.metrics.items():
         print(f"{name:<{width}}  {value:.6g}")
+    if result.risk_state is not None:
+        guards = result.guard_events()
+        breaches = guards[guards["type"] == "risk.guard_breached"] if not guards.empty else guards
+        rejected = result.risk_frame(("risk.order_rejected",))
+        print(
+            f"risk ({args.risk}): final state {result.risk_state.value}, {len(breaches)} guard breaches, "
+            f"{len(rejected)} orders rejected"
+        )
     print(f"report: {out}")
     return 0

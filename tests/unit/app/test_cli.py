@@ -105,6 +105,7 @@ def test_help_lists_only_working_commands(clean_env: dict[str, str]) -> None:
         "config",
         "events",
         "order",
+        "risk",
         "sandbox",
     }
 
@@ -245,3 +246,38 @@ def test_light_commands_do_not_load_heavy_libraries(clean_env: dict[str, str]) -
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[]"
+
+
+def test_backtest_with_a_profiles_risk(clean_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**clean_env, "GPTTRADER_DATA_DIR": str(Path(__file__).resolve().parents[3] / "data")}
+    common = ["backtest", "--strategy", "ma_cross", "--param", "fast=10", "--param", "slow=30"]
+    window = ["--start", "2025-02-01", "--end", "2025-03-01", "--out", str(tmp_path / "r.html")]
+    result = run_cli(*common, "--product", "BTC-USD", "--risk", "canary", "--cash", "20000", *window, env=env)
+    assert result.returncode == 0, result.stderr
+    # the canary trades 14:00-15:00 UTC only, so most of what the strategy wants is refused
+    assert "risk (canary): final state" in result.stdout
+    assert "orders rejected" in result.stdout
+    uncovered = run_cli(*common, "--product", "SOL-USD", "--risk", "canary", *window, env=env)
+    assert uncovered.returncode == 2
+    assert "risk.max_position_size names BTC-USD, which are not in symbols" in uncovered.stderr
+
+
+def test_risk_show_and_operator_set(clean_env: dict[str, str]) -> None:
+    shown = run_cli("risk", "show", "--profile", "paper", env=clean_env)
+    assert shown.returncode == 0, shown.stderr
+    assert "profile paper: active" in shown.stdout
+    assert "max_drawdown             drawdown ge 0.10 -> reduce_only" in shown.stdout
+    halted = run_cli(
+        "risk", "set", "halted", "--profile", "paper", "--reason", "incident", "--operator", "ann", env=clean_env
+    )
+    assert halted.returncode == 0, halted.stderr
+    assert "paper: active -> halted (by ann)" in halted.stdout
+    again = run_cli("risk", "show", "--profile", "paper", env=clean_env)
+    assert "profile paper: halted" in again.stdout
+    assert '"operator": "ann", "reason": "incident"' in again.stdout
+    refused = run_cli("risk", "set", "active", "--profile", "paper", "--reason", " ", env=clean_env)
+    assert refused.returncode == 2
+    assert "needs a reason" in refused.stderr
+    bad = run_cli("risk", "set", "paused", "--profile", "paper", "--reason", "x", env=clean_env)
+    assert bad.returncode == 2
+    assert "invalid choice: 'paused' (choose from 'active', 'reduce_only', 'halted')" in bad.stderr

@@ -4,7 +4,9 @@ from pathlib import Path
 import pytest
 
 from gpttrader.backtest import parameter_sweep
+from gpttrader.config import load_config
 from gpttrader.marketdata import load_candles
+from gpttrader.risk import LiveRiskManager, MemoryJournal, TradingState
 from gpttrader.strategy import MovingAverageCross, build_strategy
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -45,3 +47,29 @@ def test_sweep_runs_the_grid_in_processes() -> None:
     assert (ok["trades"] > 0).all()
     with pytest.raises(ValueError, match="takes no parameter 'speed'"):
         parameter_sweep("ma_cross", {"speed": [1]}, candles, progress=False)
+
+
+@pytest.mark.slow
+def test_a_sweep_with_guards_reports_each_runs_final_state(clean_env: dict[str, str]) -> None:
+    candles = {
+        "ETH-USD": load_candles(
+            "ETH-USD",
+            "ONE_HOUR",
+            start=datetime(2025, 1, 1, tzinfo=UTC),
+            end=datetime(2025, 7, 1, tzinfo=UTC),
+            data_dir=ROOT / "data",
+        )
+    }
+    config = load_config(
+        "paper",
+        overrides={"symbols": ["ETH-USD"], "guards": {"max_drawdown": {"limit": "0.01"}}},
+    )
+    risk = LiveRiskManager.from_config(config, MemoryJournal())
+    grid = {"fast": [5, 10], "slow": [20, 40]}
+    guarded = parameter_sweep("ma_cross", grid, candles, processes=2, progress=False, risk=risk)
+    free = parameter_sweep("ma_cross", grid, candles, processes=2, progress=False)
+    assert set(guarded["risk_state"]) == {"reduce_only"}  # a 1% drawdown limit stops every combination
+    assert free["risk_state"].isna().all()
+    merged = guarded.merge(free, on=["fast", "slow"], suffixes=("_guarded", "_free"))
+    assert (merged["trades_guarded"] < merged["trades_free"]).all()
+    assert risk.state is TradingState.ACTIVE
