@@ -51,7 +51,12 @@ class ApplicationContainer:
         """The profile's risk manager, journaling to (and reading its trading state back from) the event store."""
         from gpttrader.risk import LiveRiskManager
 
-        return LiveRiskManager.from_config(self.config, self.event_store)
+        preview = None
+        if self.config.is_live and self.config.risk.use_order_preview:
+            from gpttrader.engine.preview import venue_preview
+
+            preview = venue_preview(self.coinbase_broker)
+        return LiveRiskManager.from_config(self.config, self.event_store, preview=preview)
 
     def close(self) -> None:
         if "database" in self.__dict__:
