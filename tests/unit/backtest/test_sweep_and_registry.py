@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from gpttrader.backtest import parameter_sweep
@@ -27,9 +28,9 @@ def test_registry_builds_and_checks() -> None:
         build_strategy("ma_cross", {"fast": 2.5, "slow": 30})
 
 
-@pytest.mark.slow
-def test_sweep_runs_the_grid_in_processes() -> None:
-    candles = {
+@pytest.fixture(scope="module")
+def candles() -> dict[str, pd.DataFrame]:
+    return {
         "ETH-USD": load_candles(
             "ETH-USD",
             "ONE_HOUR",
@@ -38,6 +39,10 @@ def test_sweep_runs_the_grid_in_processes() -> None:
             data_dir=ROOT / "data",
         )
     }
+
+
+@pytest.mark.slow
+def test_sweep_runs_the_grid_in_processes(candles: dict[str, pd.DataFrame]) -> None:
     table = parameter_sweep("ma_cross", {"fast": [5, 10, 40], "slow": [20, 40]}, candles, processes=2, progress=False)
     assert len(table) == 6
     refused = table[table["error"].notna()]
@@ -50,16 +55,9 @@ def test_sweep_runs_the_grid_in_processes() -> None:
 
 
 @pytest.mark.slow
-def test_a_sweep_with_guards_reports_each_runs_final_state(clean_env: dict[str, str]) -> None:
-    candles = {
-        "ETH-USD": load_candles(
-            "ETH-USD",
-            "ONE_HOUR",
-            start=datetime(2025, 1, 1, tzinfo=UTC),
-            end=datetime(2025, 7, 1, tzinfo=UTC),
-            data_dir=ROOT / "data",
-        )
-    }
+def test_a_sweep_with_guards_reports_each_runs_final_state(
+    clean_env: dict[str, str], candles: dict[str, pd.DataFrame]
+) -> None:
     config = load_config(
         "paper",
         overrides={"symbols": ["ETH-USD"], "guards": {"max_drawdown": {"limit": "0.01"}}},
