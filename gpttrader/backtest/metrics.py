@@ -32,12 +32,10 @@ def compute_metrics(result: "BacktestResult") -> dict[str, float]:
     peak = np.maximum.accumulate(np.r_[initial, equity])[1:]
     drawdown = equity / peak - 1
     max_dd = float(drawdown.min()) if len(drawdown) else 0.0
-    underwater = drawdown < 0
-    longest = 0
-    run = 0
-    for flag in underwater:
-        run = run + 1 if flag else 0
-        longest = max(longest, run)
+    # The longest run of bars under water: from each step below the peak to the next step back onto it.
+    edges = np.diff(np.r_[0, (drawdown < 0).astype(np.int8), 0])
+    runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    longest = int(runs.max()) if len(runs) else 0
     cagr = (equity[-1] / initial) ** (1 / years) - 1 if equity[-1] > 0 else -1.0
     closed = [t for t in result.trades if t.exit_time is not None]
     pnl = [float(t.pnl) for t in closed]

@@ -7,7 +7,8 @@ Two ways through the same rules, with the same results:
   computed vectorized, as cash plus positions times closes.
 - step: the decisions come from `on_bar`, bar by bar with the state the live loop keeps for a strategy,
   instead of from the vectorized targets; execution is the same. Tests hold the two to identical orders,
-  fills and equity, which is what lets the fast path stand for the live decisions.
+  fills and equity, which is what lets the fast path stand for the live decisions. An order strategy
+  (limit and stop-limit entries with brackets attached) has no vectorized form and always runs this way.
 A decision made at a bar's close is executed on the next bar (market orders at its open by default).
 
 With a risk manager, every order passes its pre-trade checks under the trading state in force, and its
@@ -24,8 +25,8 @@ import logging
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -36,9 +37,10 @@ from gpttrader.backtest.metrics import compute_metrics
 from gpttrader.backtest.result import BacktestResult
 from gpttrader.backtest.trades import round_trips
 from gpttrader.brokers.simulated import FillModel
-from gpttrader.domain import Candle, Fill, OrderRequest, Product, ProductType, Side
+from gpttrader.domain import Candle, Fill, OrderRequest, OrderType, Product, ProductType, Side
+from gpttrader.domain.quantize import quantize_price
+from gpttrader.engine.decisions import order_for_intent, order_for_target
 from gpttrader.engine.portfolio import Portfolio
-from gpttrader.engine.targets import order_for_target
 from gpttrader.risk import (
     FixedFractionSizer,
     GuardTransition,
@@ -56,14 +58,16 @@ from gpttrader.risk.metrics import (
     correlated_exposure,
     rolling_correlations,
 )
-from gpttrader.strategy import Strategy, bars
+from gpttrader.strategy import OrderIntent, OrderStrategy, Strategy, TargetPosition, bars
 
 # The replica's guard warnings are in the result; logging each (thousands in a long run) would drown a notebook.
 RISK_LOG = logging.getLogger("gpttrader.backtest.risk")
 RISK_LOG.addHandler(logging.NullHandler())
 RISK_LOG.propagate = False
 
-# At one time: a state change first, then decisions (a new one replaces a working order), then work.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# At one time: a state change first, then decisions (a new one replaces working entries), then work.
 STATE, DECIDE, WORK = -1, 0, 1
 CHUNK = 1 << 16  # bars per guard evaluation: small enough that replaying one is cheap
 
@@ -83,8 +87,24 @@ def default_product(product_id: str) -> Product:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Working:
+    """An order still working: what is left of it, whether it rested or triggered on an earlier bar, the
+    last row it may work on (an expiring entry), and the bracket to attach to what it fills."""
+
+    pid: str
+    request: OrderRequest
+    remaining: Decimal
+    resting: bool = False
+    triggered: bool = False
+    last_row: int | None = None
+    exits: tuple[float, float] | None = None
+    filled: Decimal = Decimal(0)
+    is_exit: bool = False
+
+
 def run_backtest(
-    strategy: Strategy,
+    strategy: Strategy | OrderStrategy,
     candles: pd.DataFrame | Mapping[str, pd.DataFrame],
     *,
     product_id: str = "BTC-USD",
@@ -111,14 +131,14 @@ def run_backtest(
     stamps = {
         pid: pd.DatetimeIndex(pd.to_datetime(f["time"], utc=True)).as_unit("ns").asi8 for pid, f in frames.items()
     }
-    targets = _targets(strategy, frames, mode)
+    targets, intents = _decisions(strategy, frames, mode)
     engine = _Engine(Portfolio(cash=initial_cash), catalog, model, frames, stamps)
     if risk is None:
         engine.sizer = sizer or FixedFractionSizer(Decimal(1) / len(frames))
     else:
         engine.risk = risk.replica(engine.journal, engine.clock, sizer, RISK_LOG)
         engine.sizer = engine.risk
-    engine.run(targets)
+    engine.run(targets, intents)
     equity, exposure = engine.curves()
     result = BacktestResult(
         equity=equity,
@@ -147,16 +167,28 @@ def _check_frame(product_id: str, frame: pd.DataFrame) -> None:
         raise ValueError(f"{product_id} candles are not sorted by time with unique timestamps")
 
 
-def _targets(strategy: Strategy, frames: Mapping[str, pd.DataFrame], mode: str) -> dict[str, np.ndarray]:
-    if mode == "fast":
-        return {pid: strategy.targets(frame) for pid, frame in frames.items()}
-    if mode != "step":
+Intents = dict[str, dict[int, tuple[OrderIntent, ...]]]
+
+
+def _decisions(
+    strategy: Strategy | OrderStrategy, frames: Mapping[str, pd.DataFrame], mode: str
+) -> tuple[dict[str, np.ndarray], Intents]:
+    """Per product, the target after each bar (a target strategy), or the orders placed after each bar
+    that places some (an order strategy)."""
+    if mode not in ("fast", "step"):
         raise ValueError(f"mode must be fast or step, got {mode!r}")
-    stepped = {}
+    if isinstance(strategy, Strategy) and mode == "fast":
+        return {pid: strategy.targets(frame) for pid, frame in frames.items()}, {}
+    targets: dict[str, np.ndarray] = {}
+    intents: Intents = {}
     for pid, frame in frames.items():
         state = strategy.new_state()
-        stepped[pid] = np.array([strategy.on_bar(bar, state).target for bar in bars(frame, pid)])
-    return stepped
+        decided = [strategy.on_bar(bar, state) for bar in bars(frame, pid)]
+        if isinstance(strategy, Strategy):
+            targets[pid] = np.array([d.target for d in decided if isinstance(d, TargetPosition)])
+        else:
+            intents[pid] = {row: d for row, d in enumerate(decided) if isinstance(d, tuple) and d}
+    return targets, intents
 
 
 class _Engine:
@@ -193,7 +225,7 @@ class _Engine:
             self.closes[pid] = np.nan_to_num(pd.Series(close).ffill().to_numpy())
         self.orders: list[OrderRequest] = []
         self.fills: list[Fill] = []
-        self.working: dict[str, tuple[OrderRequest, Decimal]] = {}
+        self.working: dict[str, _Working] = {}  # by client order id
         # After each fill: (time index, cash) and, per product, (time index, size x multiplier, cost), so that
         # a position is worth size x multiplier x close - cost (cost is 0 for spot, entry value for derivatives).
         self.cash_after: list[tuple[int, Decimal]] = []
@@ -212,12 +244,13 @@ class _Engine:
     def clock(self) -> datetime:
         """The simulated clock: the time of the bar being processed."""
         if self._clock_cache[0] != self.now_ns:
-            self._clock_cache = (self.now_ns, pd.Timestamp(self.now_ns, tz="UTC").to_pydatetime())
+            self._clock_cache = (self.now_ns, EPOCH + timedelta(microseconds=self.now_ns // 1000))
         return self._clock_cache[1]
 
-    def run(self, targets: Mapping[str, np.ndarray]) -> None:
+    def run(self, targets: Mapping[str, np.ndarray], intents: Intents) -> None:
         """Process, in time order across all products, the bars where something can happen: the bar after
-        a change of target (a decision) and each bar an order is still filling on (work)."""
+        a change of target or after orders were decided (a decision) and each bar an order is still
+        working on (work)."""
         # (time index, kind, product, row, client order id of the order to work / the state entered)
         queue: list[tuple[int, int, str, int, str]] = []
         for pid, target in targets.items():
@@ -225,8 +258,11 @@ class _Engine:
             for row in (np.flatnonzero(target != previous) + 1).tolist():
                 if row < len(target):
                     queue.append((int(self.position[pid][row]), DECIDE, pid, row, ""))
+        for pid, decided in intents.items():
+            rows = len(self.stamps[pid])
+            queue += [(int(self.position[pid][row + 1]), DECIDE, pid, row + 1, "") for row in decided if row + 1 < rows]
         heapq.heapify(queue)
-        self.targets = targets
+        self.targets, self.intents = targets, intents
         if self.risk is None:
             self._process(queue, len(self.times))
         else:
@@ -241,19 +277,39 @@ class _Engine:
             if kind == STATE:
                 self._enter(TradingState(tag))
             elif kind == DECIDE:
-                self.working.pop(pid, None)  # a new decision replaces whatever was still filling
-                request = self._decide(pid, row, float(self.targets[pid][row - 1]))
-                if request is not None:
-                    self.working[pid] = (request, request.size)
-                    heapq.heappush(queue, (at, WORK, pid, row, request.client_order_id))
-            elif pid in self.working and self.working[pid][0].client_order_id == tag:  # not a replaced order's
-                request, remaining = self.working[pid]
-                remaining -= self._fill(pid, row, request, remaining)
-                if remaining > 0 and row + 1 < len(self.targets[pid]):
-                    self.working[pid] = (request, remaining)
-                    heapq.heappush(queue, (int(self.position[pid][row + 1]), WORK, pid, row + 1, tag))
-                else:
-                    del self.working[pid]
+                for order in self._decide(pid, row):
+                    heapq.heappush(queue, (at, WORK, pid, row, order.request.client_order_id))
+            elif tag in self.working:  # not a replaced or cancelled order's
+                self._work(queue, self.working[tag], row)
+
+    def _work(self, queue: list[tuple[int, int, str, int, str]], order: _Working, row: int) -> None:
+        """Give a working order one bar; it keeps working while something is left, until it expires."""
+        pid, cid = order.pid, order.request.client_order_id
+        filled, triggered = self._fill(pid, row, order)
+        order = replace(order, remaining=order.remaining - filled, filled=order.filled + filled, triggered=triggered)
+        last = len(self.stamps[pid]) - 1 if order.last_row is None else min(order.last_row, len(self.stamps[pid]) - 1)
+        if order.remaining > 0 and row < last:
+            self.working[cid] = replace(order, resting=True)
+            heapq.heappush(queue, (int(self.position[pid][row + 1]), WORK, pid, row + 1, cid))
+        else:
+            del self.working[cid]
+        if filled and order.exits is not None and row + 1 < len(self.stamps[pid]):
+            self._attach_exit(queue, order, row)
+
+    def _attach_exit(self, queue: list[tuple[int, int, str, int, str]], entry: _Working, row: int) -> None:
+        """Cover what the entry has filled so far with its bracket, working from the next bar."""
+        assert entry.exits is not None
+        product = self.catalog[entry.pid]
+        side = Side.SELL if entry.request.side is Side.BUY else Side.BUY
+        take, stop = (quantize_price(Decimal(repr(p)), product, side) for p in entry.exits)
+        cid = f"{entry.request.client_order_id}-exit"
+        previous = self.working.get(cid)
+        request = OrderRequest(cid, entry.pid, side, OrderType.BRACKET, entry.filled, take, stop)
+        done = Decimal(0) if previous is None else previous.filled
+        if previous is None:
+            self.orders.append(request)
+            heapq.heappush(queue, (int(self.position[entry.pid][row + 1]), WORK, entry.pid, row + 1, cid))
+        self.working[cid] = _Working(entry.pid, request, entry.filled - done, filled=done, is_exit=True)
 
     def _run_guarded(self, queue: list[tuple[int, int, str, int, str]], risk: LiveRiskManager) -> None:
         inputs = _GuardInputs(self, risk)
@@ -317,13 +373,14 @@ class _Engine:
     def _enter(self, state: TradingState) -> None:
         """The trading state moved: working orders that would not shrink a position stop working."""
         self.state = state
-        for pid, (request, remaining) in list(self.working.items()):
+        for cid, order in list(self.working.items()):
+            request, remaining = order.request, order.remaining
             change = remaining if request.side is Side.BUY else -remaining
-            if state is TradingState.HALTED or not is_reducing(self.portfolio.size(pid), change):
-                del self.working[pid]
+            if state is TradingState.HALTED or not is_reducing(self.portfolio.size(order.pid), change):
+                del self.working[cid]
                 self.journal.append(
                     "risk.order_cancelled",
-                    {"client_order_id": request.client_order_id, "remaining": str(remaining), "state": str(state)},
+                    {"client_order_id": cid, "remaining": str(remaining), "state": str(state)},
                     time=self.clock(),
                 )
 
@@ -361,45 +418,79 @@ class _Engine:
                     self.cash_after.append((int(self.position[pid][at]), self.portfolio.cash))
             self.funded[pid] = max(self.funded[pid], due)
 
-    def _decide(self, pid: str, row: int, target: float) -> OrderRequest | None:
+    def _decide(self, pid: str, row: int) -> list[_Working]:
+        """The orders decided after bar `row - 1`, to work from bar `row`. A new target replaces every order
+        of the product still working; new intents replace its entries (attached exits stay)."""
         self._accrue_funding(int(self.stamps[pid][row]) - 1)
         marks = self._marks(pid, row)
         equity = self.portfolio.equity(marks)
-        request = order_for_target(
-            client_order_id=f"bt-{pid}-{row}",
-            product=self.catalog[pid],
-            target=target,
-            portfolio=self.portfolio,
-            marks=marks,
-            equity=equity,
-            sizer=self.sizer,
-            fee_rate=self.model.fees.taker,
-        )
-        if request is None:
-            return None
-        if self.risk is not None:
-            positions = {
-                other: holding.position(marks[other])
-                for other, holding in self.portfolio.holdings.items()
-                if holding.size
-            }
-            now = self.clock()  # the mark is this bar's open: as fresh as a mark gets
-            ctx = TradeContext(request, self.catalog[pid], marks[pid], equity, positions, self.state, now, now)
-            decision = self.risk.check_order(ctx)
-            if not decision.passed:
-                self.risk.record_rejection(ctx, decision)
-                return None
-        self.orders.append(request)
-        return request
-
-    def _fill(self, pid: str, row: int, request: OrderRequest, remaining: Decimal) -> Decimal:
-        """Try the working order against one bar; returns the size filled (0 if none)."""
         product = self.catalog[pid]
+        fee_rate = self.model.fees.taker
+        placed: list[_Working] = []
+        if pid not in self.intents:
+            for cid in [cid for cid, w in self.working.items() if w.pid == pid]:
+                del self.working[cid]
+            request = order_for_target(
+                client_order_id=f"bt-{pid}-{row}",
+                product=product,
+                target=float(self.targets[pid][row - 1]),
+                portfolio=self.portfolio,
+                marks=marks,
+                equity=equity,
+                sizer=self.sizer,
+                fee_rate=fee_rate,
+            )
+            if request is not None and self._allowed(request, product, marks, equity):
+                placed.append(_Working(pid, request, request.size))
+        else:
+            for cid in [cid for cid, w in self.working.items() if w.pid == pid and not w.is_exit]:
+                del self.working[cid]
+            for i, intent in enumerate(self.intents[pid][row - 1]):
+                request = order_for_intent(
+                    client_order_id=f"bt-{pid}-{row}-{i}",
+                    product=product,
+                    intent=intent,
+                    portfolio=self.portfolio,
+                    marks=marks,
+                    equity=equity,
+                    sizer=self.sizer,
+                    fee_rate=fee_rate,
+                )
+                if request is not None and self._allowed(request, product, marks, equity):
+                    expiry = None if intent.expire_bars is None else row + intent.expire_bars - 1
+                    placed.append(_Working(pid, request, request.size, last_row=expiry, exits=intent.exits))
+        for order in placed:
+            self.orders.append(order.request)
+            self.working[order.request.client_order_id] = order
+        return placed
+
+    def _allowed(self, request: OrderRequest, product: Product, marks: dict[str, Decimal], equity: Decimal) -> bool:
+        """The risk manager's pre-trade checks, under the state in force (always true without a manager)."""
+        if self.risk is None:
+            return True
+        positions = {
+            other: holding.position(marks[other]) for other, holding in self.portfolio.holdings.items() if holding.size
+        }
+        now = self.clock()  # the mark is this bar's open: as fresh as a mark gets
+        price = request.limit_price or marks[request.product_id]
+        ctx = TradeContext(request, product, price, equity, positions, self.state, now, now)
+        decision = self.risk.check_order(ctx)
+        if not decision.passed:
+            self.risk.record_rejection(ctx, decision)
+        return decision.passed
+
+    def _fill(self, pid: str, row: int, order: _Working) -> tuple[Decimal, bool]:
+        """Try a working order against one bar: the size filled (0 if none) and whether its stop has fired."""
+        product, request = self.catalog[pid], order.request
         candle = self._candle(pid, row)
         self._accrue_funding(int(self.stamps[pid][row]) - 1)
-        execution = self.model.fill(request, candle, product, remaining=remaining).execution
+        outcome = self.model.fill(
+            request, candle, product, remaining=order.remaining, resting=order.resting, triggered=order.triggered
+        )
+        triggered = order.triggered or outcome.triggered
+        execution = outcome.execution
         if execution is None:
-            return Decimal(0)
+            return Decimal(0), triggered
         fill = Fill(
             f"{request.client_order_id}-{len(self.fills)}",
             request.client_order_id,
@@ -421,7 +512,7 @@ class _Engine:
         cost = exposure * holding.entry_price if product.is_derivative else Decimal(0)
         self.cash_after.append((at, self.portfolio.cash))
         self.holding_after[pid].append((at, float(exposure), float(cost)))
-        return execution.size
+        return execution.size, triggered
 
     def _close_trip(self, pid: str, at: int, before: Decimal, after: Decimal, pnl: Decimal) -> None:
         """Book a fill's PnL to the round trip it belongs to; a trip closes when the position reaches or

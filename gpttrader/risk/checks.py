@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from gpttrader.domain import BookLevel, OrderRequest, Position, Product, ProductType, Side
 from gpttrader.risk.limits import TradeLimits
@@ -42,17 +43,17 @@ class TradeContext:
     book: Sequence[BookLevel] | None = None
     available_margin: Decimal | None = None
 
-    @property
+    @cached_property
     def current(self) -> Decimal:
         position = self.positions.get(self.order.product_id)
         return position.size if position else Decimal(0)
 
-    @property
+    @cached_property
     def after(self) -> Decimal:
         signed = self.order.size if self.order.side is Side.BUY else -self.order.size
         return self.current + signed
 
-    @property
+    @cached_property
     def reducing(self) -> bool:
         return is_reducing(self.current, self.after - self.current)
 

@@ -1,7 +1,13 @@
 """Strategies and what they are built from: indicators, signals, the ensemble voter and filters."""
 
-from gpttrader.strategy.base import Bar, Strategy, TargetPosition, bars
-from gpttrader.strategy.builtin import EnsembleStrategy, MACDTrend, MovingAverageCross, RSIMeanReversion
+from gpttrader.strategy.base import Bar, OrderIntent, OrderStrategy, Strategy, TargetPosition, bars
+from gpttrader.strategy.builtin import (
+    BreakoutBracket,
+    EnsembleStrategy,
+    MACDTrend,
+    MovingAverageCross,
+    RSIMeanReversion,
+)
 from gpttrader.strategy.ensemble import Voter
 from gpttrader.strategy.filters import MomentumFilter, TrendFilter, VolumeFilter
 from gpttrader.strategy.indicators import ATR, EMA, MACD, RSI, SMA, Bollinger, atr, bollinger, ema, macd, rsi, sma
@@ -18,12 +24,15 @@ __all__ = [
     "Bar",
     "Bollinger",
     "BollingerSignal",
+    "BreakoutBracket",
     "EnsembleStrategy",
     "MACDSignal",
     "MACDTrend",
     "MomentumFilter",
     "MovingAverageCross",
     "MovingAverageCrossSignal",
+    "OrderIntent",
+    "OrderStrategy",
     "RSIMeanReversion",
     "RSISignal",
     "Strategy",

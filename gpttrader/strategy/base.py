@@ -1,18 +1,23 @@
 """What a strategy is: it sees bars and its own state, and returns an intent; it never calls a broker.
 
-Each strategy answers twice, with the same decisions: `targets()` over a whole history at once (the
-backtest's fast path) and `on_bar()` one bar at a time with a state the engine keeps for it (paper and
-live, and the backtest's check). The strategy object itself holds only parameters, so one object can
-trade many products, in a backtest and live at the same time.
+Two kinds of intent. A `Strategy` says what position it wants (`TargetPosition`) and answers twice,
+with the same decisions: `targets()` over a whole history at once (the backtest's fast path) and
+`on_bar()` one bar at a time with a state the engine keeps for it (paper and live, and the backtest's
+check). An `OrderStrategy` says how to trade (`OrderIntent`: a limit or stop-limit entry, with a
+take-profit and stop-loss bracket attached); it has no vectorized form, so the backtest steps it bar by
+bar. Either object holds only parameters, so one object can trade many products, in a backtest and live
+at the same time.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+
+from gpttrader.domain import OrderType, Side
 
 Array = NDArray[np.float64]
 
@@ -38,6 +43,60 @@ class TargetPosition:
     reason: str
 
 
+_ENTRY_PRICES = {OrderType.MARKET: (False, False), OrderType.LIMIT: (True, False), OrderType.STOP_LIMIT: (True, True)}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderIntent:
+    """The intent to place one entry order, sized as `fraction` of the equity a full position would use
+    (as a target's magnitude is). With `take_profit` and `stop_loss`, a bracket exit for what the entry
+    fills is attached once it fills, as Coinbase attaches one. A limit entry works until filled or for
+    `expire_bars` bars."""
+
+    product_id: str
+    side: Side
+    order_type: OrderType = OrderType.MARKET
+    fraction: float = 1.0
+    limit_price: float | None = None
+    stop_price: float | None = None
+    take_profit: float | None = None
+    stop_loss: float | None = None
+    expire_bars: int | None = None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.order_type not in _ENTRY_PRICES:
+            kinds = ", ".join(_ENTRY_PRICES)
+            raise ValueError(f"order_type {self.order_type} is not an entry; one of {kinds} (exits are attached)")
+        needs_limit, needs_stop = _ENTRY_PRICES[self.order_type]
+        for name, needed in (("limit_price", needs_limit), ("stop_price", needs_stop)):
+            value = getattr(self, name)
+            if needed != (value is not None):
+                raise ValueError(f"a {self.order_type} intent {'needs' if needed else 'takes no'} {name}")
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive, got {value}")
+        if not 0 < self.fraction <= 1:
+            raise ValueError(f"fraction must be in (0, 1], got {self.fraction}")
+        if (self.take_profit is None) != (self.stop_loss is None):
+            raise ValueError("take_profit and stop_loss come together (a bracket has both legs)")
+        if self.take_profit is not None and self.stop_loss is not None:
+            above, below = (
+                (self.take_profit, self.stop_loss) if self.side is Side.BUY else (self.stop_loss, self.take_profit)
+            )
+            if not 0 < below < above:
+                raise ValueError(
+                    f"a {self.side} entry's take_profit {self.take_profit} and stop_loss {self.stop_loss} are the "
+                    "wrong way round"
+                )
+        if self.expire_bars is not None and self.expire_bars < 1:
+            raise ValueError(f"expire_bars must be at least 1, got {self.expire_bars}")
+
+    @property
+    def exits(self) -> tuple[float, float] | None:
+        return None if self.take_profit is None or self.stop_loss is None else (self.take_profit, self.stop_loss)
+
+
+@runtime_checkable
 class Strategy(Protocol):
     @property
     def name(self) -> str: ...
@@ -57,6 +116,21 @@ class Strategy(Protocol):
 
     def on_bar(self, bar: Bar, state: Any) -> TargetPosition:
         """The target after `bar` closes; must equal `targets()` at that bar."""
+        ...
+
+
+class OrderStrategy(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def warmup(self) -> int: ...
+
+    def new_state(self) -> Any: ...
+
+    def on_bar(self, bar: Bar, state: Any) -> tuple[OrderIntent, ...]:
+        """The orders to place after `bar` closes (none: keep what is working). New orders replace the
+        product's entries still working; the exits attached to filled entries stay."""
         ...
 
 

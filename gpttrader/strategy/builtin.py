@@ -1,12 +1,15 @@
-"""The built-in strategies. Long-only unless `allow_short` is set; targets are fractions of equity."""
+"""The built-in strategies. Long-only unless `allow_short` is set; targets are fractions of equity.
+All but `BreakoutBracket` (which places limit entries with a bracket attached) decide by target."""
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from gpttrader.strategy.base import Array, Bar, TargetPosition
+from gpttrader.domain import OrderType, Side
+from gpttrader.strategy.base import Array, Bar, OrderIntent, TargetPosition
 from gpttrader.strategy.ensemble import Voter
 from gpttrader.strategy.filters import Filter, FilterStep, apply_filters
 from gpttrader.strategy.indicators import RSI, rsi
@@ -162,3 +165,59 @@ class EnsembleStrategy:
         target = float(self._target(direction, np.where(direction == 0, 0.0, confidence))[0])
         names = ",".join(s.name for s in self.signals)
         return TargetPosition(bar.product_id, target, float(confidence[0]), f"{self.voter.method} vote of {names}")
+
+
+@dataclass
+class _BreakoutState:
+    highs: deque[float]
+    quiet: int = 0  # bars left before the next entry may be signalled
+
+
+@dataclass(frozen=True)
+class BreakoutBracket:
+    """On a close above the highest high of the `lookback` bars before it, buy with a limit at that close
+    (working for `expire_bars` bars), with a take-profit `take_profit` above and a stop `stop_loss` below
+    the limit attached; then stay quiet for `lookback` bars."""
+
+    lookback: int = 20
+    take_profit: float = 0.02
+    stop_loss: float = 0.01
+    expire_bars: int = 3
+    fraction: float = 1.0
+    name: str = "breakout"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.lookback, int) or self.lookback < 2:
+            raise ValueError(f"lookback must be a whole number >= 2, got {self.lookback!r}")
+        for label, value in (("take_profit", self.take_profit), ("stop_loss", self.stop_loss)):
+            if not 0 < value < 1:
+                raise ValueError(f"{label} must be a share in (0, 1), got {value}")
+
+    @property
+    def warmup(self) -> int:
+        return self.lookback + 1
+
+    def new_state(self) -> _BreakoutState:
+        return _BreakoutState(deque(maxlen=self.lookback))
+
+    def on_bar(self, bar: Bar, state: _BreakoutState) -> tuple[OrderIntent, ...]:
+        full = len(state.highs) == self.lookback
+        breakout = full and state.quiet == 0 and bar.close > max(state.highs)
+        state.highs.append(bar.high)
+        state.quiet = max(state.quiet - 1, 0)
+        if not breakout:
+            return ()
+        state.quiet = self.lookback
+        return (
+            OrderIntent(
+                bar.product_id,
+                Side.BUY,
+                OrderType.LIMIT,
+                self.fraction,
+                limit_price=bar.close,
+                take_profit=bar.close * (1 + self.take_profit),
+                stop_loss=bar.close * (1 - self.stop_loss),
+                expire_bars=self.expire_bars,
+                reason=f"close above the {self.lookback}-bar high",
+            ),
+        )

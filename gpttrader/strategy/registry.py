@@ -5,8 +5,14 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from gpttrader.strategy.base import Strategy
-from gpttrader.strategy.builtin import EnsembleStrategy, MACDTrend, MovingAverageCross, RSIMeanReversion
+from gpttrader.strategy.base import OrderStrategy, Strategy
+from gpttrader.strategy.builtin import (
+    BreakoutBracket,
+    EnsembleStrategy,
+    MACDTrend,
+    MovingAverageCross,
+    RSIMeanReversion,
+)
 from gpttrader.strategy.ensemble import Voter
 from gpttrader.strategy.signals import BollingerSignal, MACDSignal, MovingAverageCrossSignal, RSISignal
 
@@ -18,15 +24,19 @@ def ensemble(method: str = "weighted", threshold: float = 0.5, allow_short: bool
 
 
 # name -> (constructor, parameter -> type)
-STRATEGIES: dict[str, tuple[Callable[..., Strategy], dict[str, type]]] = {
+STRATEGIES: dict[str, tuple[Callable[..., Strategy | OrderStrategy], dict[str, type]]] = {
     "ma_cross": (MovingAverageCross, {"fast": int, "slow": int, "allow_short": bool}),
     "rsi": (RSIMeanReversion, {"period": int, "oversold": float, "exit_level": float}),
     "macd": (MACDTrend, {"fast": int, "slow": int, "signal": int, "allow_short": bool}),
     "ensemble": (ensemble, {"method": str, "threshold": float, "allow_short": bool}),
+    "breakout": (
+        BreakoutBracket,
+        {"lookback": int, "take_profit": float, "stop_loss": float, "expire_bars": int, "fraction": float},
+    ),
 }
 
 
-def build_strategy(name: str, params: Mapping[str, Any] | None = None) -> Strategy:
+def build_strategy(name: str, params: Mapping[str, Any] | None = None) -> Strategy | OrderStrategy:
     if name not in STRATEGIES:
         raise ValueError(f"unknown strategy {name!r}; strategies: {', '.join(STRATEGIES)}")
     constructor, accepted = STRATEGIES[name]

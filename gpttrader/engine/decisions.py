@@ -1,0 +1,88 @@
+"""From a strategy's decision to the order that carries it out: the step the backtest, paper and live share.
+
+Orders are sized at the price they are expected to execute at (the next open in a backtest, the quote
+live, or the entry's limit), with the portfolio valued at `marks`. A target's magnitude (an intent's
+fraction) is the signal's confidence, its sign (the intent's side) the direction; the sizer (any of the
+risk layer's) says how large a full-confidence position is. Buying spot never spends more cash than there
+is, fee included, so all-in from flat is cash / (price x (1 + fee)). No order when the size is below the
+product's minimum.
+"""
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from gpttrader.domain import OrderRequest, OrderType, Product, Side
+from gpttrader.domain.quantize import quantize_price, quantize_size
+from gpttrader.engine.portfolio import Portfolio
+from gpttrader.risk import PositionSizer, PositionSizeRequest
+from gpttrader.strategy import OrderIntent
+
+
+def order_for_target(
+    *,
+    client_order_id: str,
+    product: Product,
+    target: float,
+    portfolio: Portfolio,
+    marks: Mapping[str, Decimal],
+    equity: Decimal,
+    sizer: PositionSizer,
+    fee_rate: Decimal,
+    strategy_name: str = "",
+) -> OrderRequest | None:
+    price = marks[product.product_id]
+    wanted = Decimal(0)
+    if target:
+        size = _full_size(sizer, product, price, equity, strategy_name, target)
+        wanted = size if target > 0 else -size
+    change = _affordable(wanted - portfolio.size(product.product_id), product, portfolio, price, fee_rate)
+    size = quantize_size(abs(change), product)
+    if size == 0 or size < product.base_min_size:
+        return None
+    return OrderRequest(
+        client_order_id, product.product_id, Side.BUY if change > 0 else Side.SELL, OrderType.MARKET, size
+    )
+
+
+def order_for_intent(
+    *,
+    client_order_id: str,
+    product: Product,
+    intent: OrderIntent,
+    portfolio: Portfolio,
+    marks: Mapping[str, Decimal],
+    equity: Decimal,
+    sizer: PositionSizer,
+    fee_rate: Decimal,
+    strategy_name: str = "",
+) -> OrderRequest | None:
+    """The entry order of an intent, its prices on the product's grid (toward the passive side)."""
+    limit = _on_grid(intent.limit_price, product, intent.side)
+    stop = _on_grid(intent.stop_price, product, intent.side)
+    price = limit or marks[product.product_id]
+    size = _full_size(sizer, product, price, equity, strategy_name, intent.fraction)
+    signed = _affordable(size if intent.side is Side.BUY else -size, product, portfolio, price, fee_rate)
+    size = quantize_size(abs(signed), product)
+    if size == 0 or size < product.base_min_size:
+        return None
+    return OrderRequest(client_order_id, product.product_id, intent.side, intent.order_type, size, limit, stop)
+
+
+def _on_grid(price: float | None, product: Product, side: Side) -> Decimal | None:
+    return None if price is None else quantize_price(Decimal(repr(price)), product, side)
+
+
+def _full_size(
+    sizer: PositionSizer, product: Product, price: Decimal, equity: Decimal, strategy_name: str, strength: float
+) -> Decimal:
+    """The size of a full position at `strength` confidence (the target's magnitude, the intent's fraction)."""
+    confidence = Decimal(repr(min(abs(strength), 1.0)))
+    request = PositionSizeRequest(product.product_id, price, equity, strategy_name, confidence=confidence)
+    return sizer.calculate_position_size(request).size
+
+
+def _affordable(change: Decimal, product: Product, portfolio: Portfolio, price: Decimal, fee_rate: Decimal) -> Decimal:
+    """A spot purchase cut to the cash there is, fee included."""
+    if change > 0 and not product.is_derivative:
+        return min(change, portfolio.cash / (price * (1 + fee_rate)))
+    return change
