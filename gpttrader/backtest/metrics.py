@@ -36,7 +36,8 @@ def compute_metrics(result: "BacktestResult") -> dict[str, float]:
     edges = np.diff(np.r_[0, (drawdown < 0).astype(np.int8), 0])
     runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
     longest = int(runs.max()) if len(runs) else 0
-    cagr = (equity[-1] / initial) ** (1 / years) - 1 if equity[-1] > 0 else -1.0
+    with np.errstate(over="ignore"):  # minutes of history annualize to infinity, which is what they say
+        cagr = (equity[-1] / initial) ** (1 / years) - 1 if equity[-1] > 0 else -1.0
     closed = [t for t in result.trades if t.exit_time is not None]
     pnl = [float(t.pnl) for t in closed]
     wins = [p for p in pnl if p > 0]

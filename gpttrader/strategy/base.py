@@ -137,5 +137,6 @@ class OrderStrategy(Protocol):
 def bars(candles: pd.DataFrame, product_id: str) -> list[Bar]:
     """The rows of a candles frame as Bars, for stepping a strategy through history."""
     times = pd.to_datetime(candles["time"], utc=True).dt.to_pydatetime()
-    columns = [candles[c].to_numpy(dtype=float) for c in ("open", "high", "low", "close", "volume")]
+    # tolist(): plain floats, not numpy scalars (whose repr is not a number, and a price goes to Decimal by repr)
+    columns = [candles[c].to_numpy(dtype=float).tolist() for c in ("open", "high", "low", "close", "volume")]
     return [Bar(product_id, t, *values) for t, *values in zip(times, *columns, strict=True)]

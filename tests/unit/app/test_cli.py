@@ -281,3 +281,28 @@ def test_risk_show_and_operator_set(clean_env: dict[str, str]) -> None:
     bad = run_cli("risk", "set", "paused", "--profile", "paper", "--reason", "x", env=clean_env)
     assert bad.returncode == 2
     assert "invalid choice: 'paused' (choose from 'active', 'reduce_only', 'halted')" in bad.stderr
+
+
+def test_backtest_an_order_strategy(clean_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**clean_env, "GPTTRADER_DATA_DIR": str(Path(__file__).resolve().parents[3] / "data")}
+    result = run_cli(
+        "backtest",
+        "--strategy",
+        "breakout",
+        "--param",
+        "lookback=24",
+        "--product",
+        "ETH-USD",
+        "--granularity",
+        "FIVE_MINUTE",
+        "--start",
+        "2025-06-01",
+        "--end",
+        "2025-06-15",
+        "--out",
+        str(tmp_path / "breakout.html"),
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    trades = next(line for line in result.stdout.splitlines() if line.startswith("trades "))
+    assert float(trades.split()[1]) > 0

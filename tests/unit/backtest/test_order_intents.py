@@ -1,0 +1,197 @@
+"""Strategies that place orders: limit and stop-limit entries, expiry, brackets attached on fill, partial
+fills growing the bracket, replacement, and the risk checks on both legs, on candles built by hand."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gpttrader.backtest import run_backtest
+from gpttrader.brokers.simulated import FeeSchedule, FillModel
+from gpttrader.config import load_config
+from gpttrader.config.guards import Guards
+from gpttrader.domain import Liquidity, OrderType, Side
+from gpttrader.marketdata import load_candles
+from gpttrader.risk import LiveRiskManager, MemoryJournal
+from gpttrader.strategy import Bar, BreakoutBracket, OrderIntent
+
+ROOT = Path(__file__).resolve().parents[3]
+FEES = FillModel(fees=FeeSchedule(maker=Decimal("0.001"), taker=Decimal("0.002")))
+CASH = Decimal(10_000)
+
+
+@dataclass
+class _Count:
+    bars: int = 0
+
+
+@dataclass(frozen=True)
+class Scripted:
+    """Places the orders of `plan` after the bar of that index, nothing otherwise."""
+
+    plan: dict[int, tuple[OrderIntent, ...]] = field(default_factory=dict)
+    name: str = "scripted"
+    warmup: int = 1
+
+    def new_state(self) -> _Count:
+        return _Count()
+
+    def on_bar(self, bar: Bar, state: _Count) -> tuple[OrderIntent, ...]:
+        state.bars += 1
+        return self.plan.get(state.bars - 1, ())
+
+
+def candles(rows: list[tuple[float, float, float, float]], volume: float = 1_000.0) -> pd.DataFrame:
+    """(open, high, low, close) per one-minute bar."""
+    frame = pd.DataFrame(rows, columns=["open", "high", "low", "close"])
+    frame.insert(0, "time", pd.date_range(datetime(2025, 5, 1, tzinfo=UTC), periods=len(rows), freq="1min"))
+    frame["volume"] = volume
+    return frame
+
+
+FLAT = (100.0, 100.5, 99.5, 100.0)
+
+
+def buy(kind: OrderType = OrderType.LIMIT, **fields: object) -> OrderIntent:
+    return OrderIntent("BTC-USD", Side.BUY, kind, **fields)  # type: ignore[arg-type]
+
+
+def all_in(price: Decimal) -> Decimal:
+    return (CASH / (price * Decimal("1.002"))).quantize(Decimal("0.00000001"), ROUND_FLOOR)
+
+
+def test_a_limit_entry_rests_fills_at_its_limit_and_its_bracket_takes_profit() -> None:
+    plan = {1: (buy(limit_price=99.0, take_profit=103.0, stop_loss=97.0, expire_bars=3),)}
+    bars = [FLAT, FLAT, (100.0, 100.4, 99.2, 99.5), (99.4, 99.6, 98.9, 99.3), (99.5, 103.5, 99.4, 103.2), FLAT]
+    result = run_backtest(Scripted(plan), candles(bars), fill_model=FEES, initial_cash=CASH)
+    size = all_in(Decimal(99))
+    entry, exit_ = result.fills
+    assert (entry.side, entry.price, entry.size, entry.liquidity) == (Side.BUY, Decimal(99), size, Liquidity.MAKER)
+    assert entry.time == datetime(2025, 5, 1, 0, 3, tzinfo=UTC)  # the bar whose low reached 99, not the one before
+    assert (exit_.side, exit_.price, exit_.size, exit_.liquidity) == (Side.SELL, Decimal(103), size, Liquidity.MAKER)
+    assert [o.order_type for o in result.orders] == [OrderType.LIMIT, OrderType.BRACKET]
+    fees = (Decimal(99) + Decimal(103)) * size * Decimal("0.001")
+    assert result.final_cash == CASH + size * 4 - fees
+
+
+def test_an_unfilled_limit_expires() -> None:
+    plan = {1: (buy(limit_price=90.0, take_profit=95.0, stop_loss=85.0, expire_bars=2),)}
+    bars = [FLAT, FLAT, FLAT, FLAT, (95.0, 95.0, 89.0, 90.0), FLAT]  # 90 is reached on the third bar: too late
+    result = run_backtest(Scripted(plan), candles(bars), fill_model=FEES, initial_cash=CASH)
+    assert len(result.orders) == 1
+    assert result.fills == []
+
+
+def test_a_bar_that_reaches_both_legs_is_read_as_the_stop() -> None:
+    plan = {1: (buy(OrderType.MARKET, take_profit=103.0, stop_loss=97.0),)}
+    bars = [FLAT, FLAT, (100.0, 100.2, 99.8, 100.0), (100.0, 104.0, 96.0, 100.0), FLAT]
+    result = run_backtest(Scripted(plan), candles(bars), fill_model=FEES, initial_cash=CASH)
+    entry, exit_ = result.fills
+    assert (entry.price, entry.liquidity) == (Decimal(100), Liquidity.TAKER)  # the next bar's open
+    assert (exit_.price, exit_.liquidity, exit_.size) == (Decimal(97), Liquidity.TAKER, entry.size)
+
+
+def test_a_stop_limit_entry_triggers_on_the_range_and_takes_at_the_trigger() -> None:
+    plan = {1: (buy(OrderType.STOP_LIMIT, stop_price=101.0, limit_price=101.5, expire_bars=5),)}
+    bars = [FLAT, FLAT, FLAT, (100.2, 101.4, 100.1, 101.2), FLAT]
+    result = run_backtest(Scripted(plan), candles(bars), fill_model=FEES, initial_cash=CASH)
+    [fill] = result.fills
+    assert (fill.price, fill.liquidity, fill.time.minute) == (Decimal(101), Liquidity.TAKER, 3)
+
+
+def test_partial_fills_grow_the_attached_bracket() -> None:
+    capped = FillModel(fees=FEES.fees, max_volume_share=Decimal("0.5"))
+    plan = {0: (buy(OrderType.MARKET, fraction=0.5, take_profit=110.0, stop_loss=90.0),)}
+    bars = [FLAT] * 4 + [(100.0, 111.0, 99.0, 110.0)] * 3 + [FLAT]
+    # 0.5 x 10,000 / 100 is about 50 units; at most half of a bar's 40 units fill each bar: 20, 20, then 9.99
+    result = run_backtest(Scripted(plan), candles(bars, volume=40), fill_model=capped, initial_cash=CASH)
+    buys = [f for f in result.fills if f.side is Side.BUY]
+    sells = [f for f in result.fills if f.side is Side.SELL]
+    assert [f.size for f in buys][:2] == [Decimal(20), Decimal(20)]
+    assert sum(f.size for f in sells) == sum(f.size for f in buys)  # the bracket covered every part
+    assert all(f.price == Decimal(110) for f in sells)
+
+
+def test_new_intents_replace_working_entries_but_not_exits() -> None:
+    plan = {
+        1: (buy(OrderType.MARKET, fraction=0.5, take_profit=120.0, stop_loss=80.0),),
+        3: (buy(limit_price=95.0, fraction=0.5, expire_bars=10),),
+        4: (buy(limit_price=96.0, fraction=0.5, expire_bars=10),),
+    }
+    bars = [FLAT] * 5 + [(99.0, 99.5, 94.0, 95.0), (95.0, 121.0, 94.0, 120.0), FLAT]
+    result = run_backtest(Scripted(plan), candles(bars), fill_model=FEES, initial_cash=CASH)
+    sides = [(f.side, f.price) for f in result.fills]
+    # the 95 limit was replaced by the 96 one before it could fill; the first entry's bracket stayed working
+    assert sides == [(Side.BUY, Decimal(100)), (Side.BUY, Decimal(96)), (Side.SELL, Decimal(120))]
+
+
+def test_breakout_bracket_on_the_sample_data() -> None:
+    frame = load_candles(
+        "ETH-USD",
+        "FIVE_MINUTE",
+        start=datetime(2025, 6, 1, tzinfo=UTC),
+        end=datetime(2025, 7, 1, tzinfo=UTC),
+        data_dir=ROOT / "data",
+    )
+    strategy = BreakoutBracket(lookback=24, take_profit=0.01, stop_loss=0.005, expire_bars=2)
+    result = run_backtest(strategy, frame, fill_model=FEES, initial_cash=CASH)
+    entries = [o for o in result.orders if o.order_type is OrderType.LIMIT]
+    exits = {o.client_order_id: o for o in result.orders if o.order_type is OrderType.BRACKET}
+    assert len(exits) > 10
+    held = Decimal(0)
+    for fill in result.fills:
+        held += fill.size if fill.side is Side.BUY else -fill.size
+        assert held >= 0
+        bracket = exits.get(fill.client_order_id)
+        if bracket is not None:  # a take-profit at its limit, or a stop at (or past a gap, below) its trigger
+            assert bracket.stop_price is not None
+            assert fill.price == bracket.limit_price or fill.price <= bracket.stop_price
+    assert len(entries) >= len(exits)
+    assert {t.exit_time is not None for t in result.trades[:-1]} == {True}
+    assert result.metrics["trades"] == pytest.approx(len([t for t in result.trades if t.exit_time]))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"order_type": OrderType.BRACKET}, "not an entry"),
+        ({"order_type": OrderType.LIMIT}, "needs limit_price"),
+        ({"limit_price": 1.0}, "takes no limit_price"),
+        ({"take_profit": 110.0}, "come together"),
+        ({"take_profit": 90.0, "stop_loss": 95.0}, "wrong way round"),
+        ({"fraction": 1.5}, "fraction must be in"),
+        ({"order_type": OrderType.LIMIT, "limit_price": 1.0, "expire_bars": 0}, "expire_bars must be at least 1"),
+    ],
+)
+def test_bad_intents_say_what_is_wrong(fields: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        OrderIntent("BTC-USD", Side.BUY, **fields)  # type: ignore[arg-type]
+
+
+def test_in_reduce_only_entries_are_refused_and_the_bracket_still_exits(clean_env: dict[str, str]) -> None:
+    config = load_config(
+        "paper",
+        overrides={
+            "symbols": ["BTC-USD"],
+            "risk": {"limits_file": None, "max_position_fraction": 1, "max_exposure_fraction": 1},
+            "sizing": {"method": "fixed_fraction", "fraction": 1},
+            "guards": {
+                **{name: {"enabled": False} for name in Guards.model_fields},
+                "max_drawdown": {"limit": "0.02"},
+            },
+        },
+    )
+    risk = LiveRiskManager.from_config(config, MemoryJournal())
+    plan = {
+        1: (buy(OrderType.MARKET, fraction=0.6, take_profit=110.0, stop_loss=95.0),),
+        4: (buy(OrderType.MARKET, fraction=0.3),),
+    }
+    # bar 3 closes at 97: 60% of equity 3% under its entry, the 2% drawdown guard trips; bar 6 reaches the stop
+    bars = [FLAT, FLAT, FLAT, (99.0, 99.0, 96.0, 96.0), FLAT, (97.0, 97.0, 97.0, 97.0), (96.0, 96.0, 94.0, 95.0)]
+    result = run_backtest(Scripted(plan), candles(bars), fill_model=FEES, initial_cash=CASH, risk=risk)
+    [rejected] = result.risk_frame(("risk.order_rejected",)).to_dict("records")
+    assert (rejected["client_order_id"], rejected["reason"]) == ("bt-BTC-USD-5-0", "reduce_only")
+    assert [(f.side, f.price) for f in result.fills] == [(Side.BUY, Decimal(100)), (Side.SELL, Decimal(95))]
