@@ -22,6 +22,9 @@ GROUPS = {
     "order": "gpttrader.app.commands.orders",
     "backtest": "gpttrader.app.commands.backtest",
     "risk": "gpttrader.app.commands.risk",
+    "run": "gpttrader.app.commands.run",
+    "kill": "gpttrader.app.commands.run",
+    "preflight": "gpttrader.app.commands.preflight",
     "sandbox": "gpttrader.app.commands.sandbox",
 }
 
@@ -46,9 +49,9 @@ def _parser(only: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gpttrader", description="Research-to-live trading toolkit for Coinbase.")
     parser.add_argument("--version", action="version", version=f"gpttrader {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for name, module in GROUPS.items():
-        if only is None or name == only:
-            importlib.import_module(module).register(commands)
+    modules = [GROUPS[only]] if only is not None else list(dict.fromkeys(GROUPS.values()))
+    for module in modules:  # a module may register several commands (run and kill)
+        importlib.import_module(module).register(commands)
     return parser
 
 

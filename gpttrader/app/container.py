@@ -8,22 +8,73 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from gpttrader.config import BotConfig
+from gpttrader.config import BotConfig, ConfigError
 from gpttrader.store import Database, EventStore, OrdersStore
+from gpttrader.store.venue import VENUE_FILE, VenueStore
 
 if TYPE_CHECKING:
     from gpttrader.brokers.coinbase import CoinbaseBroker
+    from gpttrader.brokers.protocol import Broker
     from gpttrader.engine import OrderExecutor
+    from gpttrader.engine.bot import TradingBot
+    from gpttrader.engine.clock import Clock
     from gpttrader.risk import LiveRiskManager
+    from gpttrader.strategy import OrderStrategy, Strategy
 
 
 class ApplicationContainer:
-    def __init__(self, config: BotConfig) -> None:
+    def __init__(self, config: BotConfig, *, clock: "Clock | None" = None) -> None:
         self.config = config
+        self._clock = clock
+
+    @cached_property
+    def clock(self) -> "Clock":
+        from gpttrader.engine.clock import WallClock
+
+        return self._clock or WallClock()
+
+    @cached_property
+    def broker(self) -> "Broker":
+        """The profile's broker: deterministic (dev), paper, or Coinbase."""
+        if self.config.broker == "deterministic":
+            from gpttrader.app.dev_market import deterministic_broker
+
+            return deterministic_broker(self.config, self.clock.now, VenueStore(self.venue_database, "dev"))
+        if self.config.broker == "coinbase":
+            return self.coinbase_broker
+        raise ConfigError(f"profile {self.config.profile}: the {self.config.broker} broker is not available yet")
+
+    def create_bot(
+        self, strategy: "Strategy | OrderStrategy | None" = None, *, run_id: str | None = None
+    ) -> "TradingBot":
+        """The trading bot of this profile, on this container's broker, stores, risk manager and clock."""
+        from gpttrader.brokers.simulated import FeeSchedule
+        from gpttrader.engine.bot import TradingBot
+        from gpttrader.strategy import build_strategy
+
+        chosen = strategy or build_strategy(self.config.strategy.name, self.config.strategy.params)
+        retry = getattr(self.broker, "retry", None)
+        return TradingBot(
+            config=self.config,
+            broker=self.broker,
+            strategy=chosen,
+            risk=self.risk_manager,
+            orders=self.orders_store,
+            events=self.event_store,
+            clock=self.clock,
+            fee_rate=FeeSchedule().taker,
+            retries=(lambda: retry.retries) if retry is not None else (lambda: 0),
+            run_id=run_id,
+        )
 
     @cached_property
     def database(self) -> Database:
         return Database.for_state_dir(self.config.state_dir)
+
+    @cached_property
+    def venue_database(self) -> Database:
+        """The simulated exchange's own books (dev and paper), apart from the bot's state."""
+        return Database(self.config.state_dir / VENUE_FILE)
 
     @cached_property
     def event_store(self) -> EventStore:
@@ -44,7 +95,7 @@ class ApplicationContainer:
     def order_executor(self) -> "OrderExecutor":
         from gpttrader.engine import OrderExecutor
 
-        return OrderExecutor(self.coinbase_broker, self.orders_store, self.event_store)
+        return OrderExecutor(self.broker, self.orders_store, self.event_store)
 
     @cached_property
     def risk_manager(self) -> "LiveRiskManager":
@@ -56,14 +107,14 @@ class ApplicationContainer:
             from gpttrader.engine.preview import venue_preview
 
             preview = venue_preview(self.coinbase_broker)
-        return LiveRiskManager.from_config(self.config, self.event_store, preview=preview)
+        return LiveRiskManager.from_config(self.config, self.event_store, preview=preview, clock=self.clock.now)
 
     def close(self) -> None:
-        if "database" in self.__dict__:
-            self.database.close()
-            del self.__dict__["database"]
-            for name in ("event_store", "orders_store", "order_executor", "risk_manager"):
-                self.__dict__.pop(name, None)
+        for name in ("database", "venue_database"):
+            if name in self.__dict__:
+                self.__dict__.pop(name).close()
+        for name in ("event_store", "orders_store", "order_executor", "risk_manager", "broker"):
+            self.__dict__.pop(name, None)
 
     def __enter__(self) -> "ApplicationContainer":
         return self

@@ -40,7 +40,7 @@ from gpttrader.brokers.simulated import FillModel
 from gpttrader.domain import Candle, Fill, OrderRequest, OrderType, Product, ProductType, Side
 from gpttrader.domain.quantize import quantize_price
 from gpttrader.engine.decisions import order_for_intent, order_for_target
-from gpttrader.engine.portfolio import Portfolio
+from gpttrader.engine.portfolio import Portfolio, RoundTrips
 from gpttrader.risk import (
     FixedFractionSizer,
     GuardTransition,
@@ -232,7 +232,7 @@ class _Engine:
         self.holding_after: dict[str, list[tuple[int, float, float]]] = {pid: [] for pid in frames}
         # Closed round trips as (time index, PnL after fees), for the loss-streak guard.
         self.trade_closes: list[tuple[int, float]] = []
-        self.trip_pnl = dict.fromkeys(frames, Decimal(0))
+        self.trips = RoundTrips()
         hour = 3_600_000_000_000
         self.funding_rows = {
             pid: np.flatnonzero(stamps[pid] % hour == 0)
@@ -295,6 +295,9 @@ class _Engine:
             del self.working[cid]
         if filled and order.exits is not None and row + 1 < len(self.stamps[pid]):
             self._attach_exit(queue, order, row)
+        if filled and self.portfolio.size(pid) == 0:  # closed: the exits attached to it have nothing to exit
+            for other in [c for c, w in self.working.items() if w.pid == pid and w.is_exit]:
+                del self.working[other]
 
     def _attach_exit(self, queue: list[tuple[int, int, str, int, str]], entry: _Working, row: int) -> None:
         """Cover what the entry has filled so far with its bracket, working from the next bar."""
@@ -348,7 +351,7 @@ class _Engine:
             "queue": list(queue),
             "state": self.state,
             "funded": dict(self.funded),
-            "trip_pnl": dict(self.trip_pnl),
+            "trips": copy.deepcopy(self.trips),
             "lengths": (len(self.orders), len(self.fills), len(self.cash_after), len(self.trade_closes)),
             "holdings": {pid: len(changes) for pid, changes in self.holding_after.items()},
             "journal": len(self.journal.events),
@@ -361,7 +364,7 @@ class _Engine:
         queue[:] = saved["queue"]
         self.state = saved["state"]
         self.funded = dict(saved["funded"])
-        self.trip_pnl = dict(saved["trip_pnl"])
+        self.trips = copy.deepcopy(saved["trips"])
         orders, fills, cash, closes = saved["lengths"]
         del self.orders[orders:], self.fills[fills:], self.cash_after[cash:], self.trade_closes[closes:]
         for pid, length in saved["holdings"].items():
@@ -507,22 +510,14 @@ class _Engine:
         self.fills.append(fill)
         at = int(self.position[pid][row])
         holding = self.portfolio.holding(product)
-        self._close_trip(pid, at, before, holding.size, realized - fill.fee)
+        closed = self.trips.book(pid, before, holding.size, realized - fill.fee)
+        if closed is not None:
+            self.trade_closes.append((at, float(closed)))
         exposure = holding.size * product.multiplier
         cost = exposure * holding.entry_price if product.is_derivative else Decimal(0)
         self.cash_after.append((at, self.portfolio.cash))
         self.holding_after[pid].append((at, float(exposure), float(cost)))
         return execution.size, triggered
-
-    def _close_trip(self, pid: str, at: int, before: Decimal, after: Decimal, pnl: Decimal) -> None:
-        """Book a fill's PnL to the round trip it belongs to; a trip closes when the position reaches or
-        crosses zero (the crossing fill's fee is the closing trip's)."""
-        if before == 0:
-            self.trip_pnl[pid] = Decimal(0)
-        self.trip_pnl[pid] += pnl
-        if before != 0 and (after == 0 or (after > 0) != (before > 0)):
-            self.trade_closes.append((at, float(self.trip_pnl[pid])))
-            self.trip_pnl[pid] = Decimal(0)
 
     def values(self, start: int, stop: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Equity (cash plus every position at its close) and each product's signed notional, for the time

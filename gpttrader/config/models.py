@@ -146,6 +146,10 @@ class ExecutionConfig(Section):
     time_in_force: TimeInForce = TimeInForce.GTC
     slippage_tolerance_bps: NonNegativeDecimal = Decimal(20)
     market_fallback: bool = False
+    # Open orders on the exchange that the orders store does not know (placed by hand, or by another bot):
+    # cancelled by default, since the bot cannot account for what it did not decide; or adopted.
+    unknown_orders: Literal["cancel", "adopt"] = "cancel"
+    reconcile_every_cycles: PositiveInt = 10
 
 
 class OrderLimits(Section):

@@ -22,6 +22,7 @@ class Product:
     product_type: ProductType = ProductType.SPOT
     contract_size: Decimal | None = None
     expiry: datetime | None = None
+    tradable: bool = True  # false while the venue has trading disabled, or the market cancel-only
 
     def __post_init__(self) -> None:
         if not self.product_id:

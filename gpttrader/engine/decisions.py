@@ -61,6 +61,8 @@ def order_for_intent(
     stop = _on_grid(intent.stop_price, product, intent.side)
     price = limit or marks[product.product_id]
     size = _full_size(sizer, product, price, equity, strategy_name, intent.fraction)
+    if intent.side is Side.SELL and not product.is_derivative:
+        size = min(size, portfolio.size(product.product_id))  # spot sells only what is held
     signed = _affordable(size if intent.side is Side.BUY else -size, product, portfolio, price, fee_rate)
     size = quantize_size(abs(signed), product)
     if size == 0 or size < product.base_min_size:

@@ -83,6 +83,16 @@ class OrderExecutor:
         self._broker.cancel_orders([stored.order_id])
         return self.refresh(client_order_id)
 
+    def adopt(self, venue_order: Order) -> Order:
+        """Take an order the exchange has and the store does not into the store, as the exchange has it."""
+        self._orders.add(venue_order.request, run_id=self._run_id)
+        self._events.append(
+            "order.adopted",
+            {"client_order_id": venue_order.client_order_id, "order_id": venue_order.order_id},
+            run_id=self._run_id,
+        )
+        return self.record(venue_order)
+
     def record(self, venue_order: Order) -> Order:
         """Apply the venue's view of an order to the store: acknowledgement, new fills, final state."""
         cid = venue_order.client_order_id

@@ -95,8 +95,10 @@ class LiveRiskManager:
         *,
         preview: OrderPreviewHook | None = None,
         run_id: str | None = None,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> "LiveRiskManager":
         return cls(
+            clock=clock,
             guards=build_guards(config.guards),
             limits=TradeLimits.from_config(config),
             sizer=sizer_from_config(config, products),

@@ -35,6 +35,7 @@ DEFAULT_BALANCES = {
 class SandboxSettings:
     state_dir: Path
     key_files: tuple[Path, ...]
+    view_only_key_files: tuple[Path, ...] = ()  # keys that may read but not trade (preflight's subject)
     host: str = "127.0.0.1"
     port: int = 0
     tls: bool = True
@@ -96,6 +97,7 @@ def _candles_for(
 
 def load_keys(settings: SandboxSettings) -> dict[str, SandboxKey]:
     keys = [trusted_key_from_file(path) for path in settings.key_files]
+    keys += [trusted_key_from_file(path, can_trade=False) for path in settings.view_only_key_files]
     return {key.name: key for key in keys}
 
 

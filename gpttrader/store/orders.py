@@ -17,9 +17,7 @@ from gpttrader.domain import (
     Order,
     OrderRequest,
     OrderStatus,
-    OrderType,
     Side,
-    TimeInForce,
 )
 from gpttrader.store import codec
 from gpttrader.store.database import Database
@@ -249,7 +247,7 @@ def _load(conn: sqlite3.Connection, client_order_id: str) -> Order | None:
 
 def _order(row: tuple[Any, ...]) -> Order:
     return Order(
-        request=_request(codec.loads(row[0])),
+        request=codec.request_from_dict(codec.loads(row[0])),
         status=OrderStatus(row[1]),
         order_id=row[2],
         filled_size=Decimal(row[3]),
@@ -258,23 +256,4 @@ def _order(row: tuple[Any, ...]) -> Order:
         reject_reason=row[6],
         created_at=codec.parse_time(row[7]),
         updated_at=codec.parse_time(row[8]),
-    )
-
-
-def _request(data: dict[str, Any]) -> OrderRequest:
-    def dec(key: str) -> Decimal | None:
-        return None if data[key] is None else Decimal(data[key])
-
-    return OrderRequest(
-        client_order_id=data["client_order_id"],
-        product_id=data["product_id"],
-        side=Side(data["side"]),
-        order_type=OrderType(data["order_type"]),
-        size=Decimal(data["size"]),
-        limit_price=dec("limit_price"),
-        stop_price=dec("stop_price"),
-        time_in_force=TimeInForce(data["time_in_force"]),
-        end_time=None if data["end_time"] is None else codec.parse_time(data["end_time"]),
-        post_only=bool(data["post_only"]),
-        reduce_only=bool(data["reduce_only"]),
     )

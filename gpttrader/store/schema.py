@@ -83,6 +83,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX fills_order ON fills(client_order_id);
         """,
     ),
+    Migration(
+        3,
+        "the books of a simulated exchange (the dev and paper brokers' accounts)",
+        """
+        CREATE TABLE venue_state (
+            name TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -2,6 +2,7 @@
 
 from gpttrader.strategy.base import Bar, OrderIntent, OrderStrategy, Strategy, TargetPosition, bars
 from gpttrader.strategy.builtin import (
+    Baseline,
     BreakoutBracket,
     EnsembleStrategy,
     MACDTrend,
@@ -22,6 +23,7 @@ __all__ = [
     "SMA",
     "STRATEGIES",
     "Bar",
+    "Baseline",
     "Bollinger",
     "BollingerSignal",
     "BreakoutBracket",

@@ -221,3 +221,63 @@ class BreakoutBracket:
                 reason=f"close above the {self.lookback}-bar high",
             ),
         )
+
+
+@dataclass
+class _BaselineState:
+    cross: Stepper
+    rsi: RSI
+    direction: float = 0.0
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The dev profile's strategy: buy at market when the fast average crosses above the slow one while RSI
+    is not overbought, with a take-profit / stop-loss bracket attached; sell what is held when it crosses
+    back below while RSI is not oversold."""
+
+    fast: int = 5
+    slow: int = 20
+    rsi_period: int = 14
+    rsi_overbought: float = 70.0
+    rsi_oversold: float = 30.0
+    stop_loss: float = 0.02
+    take_profit: float = 0.04
+    name: str = "baseline"
+
+    def __post_init__(self) -> None:
+        MovingAverageCrossSignal(self.fast, self.slow)  # checks fast < slow
+        if not 0 < self.rsi_oversold < self.rsi_overbought < 100:
+            raise ValueError(
+                f"need 0 < rsi_oversold ({self.rsi_oversold}) < rsi_overbought ({self.rsi_overbought}) < 100"
+            )
+        for label, value in (("stop_loss", self.stop_loss), ("take_profit", self.take_profit)):
+            if not 0 < value < 1:
+                raise ValueError(f"{label} must be a share in (0, 1), got {value}")
+
+    @property
+    def warmup(self) -> int:
+        return max(self.slow, self.rsi_period + 1)
+
+    def new_state(self) -> _BaselineState:
+        return _BaselineState(MovingAverageCrossSignal(self.fast, self.slow).stepper(), RSI(self.rsi_period))
+
+    def on_bar(self, bar: Bar, state: _BaselineState) -> tuple[OrderIntent, ...]:
+        direction = state.cross.update(bar) or 0.0
+        strength = state.rsi.update(bar.close)
+        crossed, state.direction = direction != state.direction, direction
+        if not crossed or strength is None:
+            return ()
+        if direction > 0 and strength < self.rsi_overbought:
+            return (
+                OrderIntent(
+                    bar.product_id,
+                    Side.BUY,
+                    take_profit=bar.close * (1 + self.take_profit),
+                    stop_loss=bar.close * (1 - self.stop_loss),
+                    reason=f"sma{self.fast} crossed above sma{self.slow}, rsi {strength:.1f}",
+                ),
+            )
+        if direction < 0 and strength > self.rsi_oversold:
+            return (OrderIntent(bar.product_id, Side.SELL, reason=f"sma{self.fast} crossed below sma{self.slow}"),)
+        return ()

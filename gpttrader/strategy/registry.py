@@ -7,6 +7,7 @@ from typing import Any
 
 from gpttrader.strategy.base import OrderStrategy, Strategy
 from gpttrader.strategy.builtin import (
+    Baseline,
     BreakoutBracket,
     EnsembleStrategy,
     MACDTrend,
@@ -29,6 +30,18 @@ STRATEGIES: dict[str, tuple[Callable[..., Strategy | OrderStrategy], dict[str, t
     "rsi": (RSIMeanReversion, {"period": int, "oversold": float, "exit_level": float}),
     "macd": (MACDTrend, {"fast": int, "slow": int, "signal": int, "allow_short": bool}),
     "ensemble": (ensemble, {"method": str, "threshold": float, "allow_short": bool}),
+    "baseline": (
+        Baseline,
+        {
+            "fast": int,
+            "slow": int,
+            "rsi_period": int,
+            "rsi_overbought": float,
+            "rsi_oversold": float,
+            "stop_loss": float,
+            "take_profit": float,
+        },
+    ),
     "breakout": (
         BreakoutBracket,
         {"lookback": int, "take_profit": float, "stop_loss": float, "expire_bars": int, "fraction": float},

@@ -7,7 +7,7 @@ sent. Perpetuals are refused unless derivatives are enabled.
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -39,6 +39,14 @@ from gpttrader.domain import (
 
 T = TypeVar("T")
 MAX_CANDLES = 350
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPermissions:
+    can_view: bool
+    can_trade: bool
+    can_transfer: bool
+    portfolio_type: str
 
 
 class CoinbaseBroker:
@@ -281,6 +289,19 @@ class CoinbaseBroker:
         if not data.get("success"):
             raise failures.order_rejection(data.get("error_response") or {})
         return self.get_order(str(mapping.field(data.get("success_response") or {}, "order_id", "close position")))
+
+    def key_permissions(self) -> KeyPermissions:
+        data = mapping.as_dict(self._call("key permissions", self._client.get_api_key_permissions))
+        return KeyPermissions(
+            bool(data.get("can_view")),
+            bool(data.get("can_trade")),
+            bool(data.get("can_transfer")),
+            str(data.get("portfolio_type") or ""),
+        )
+
+    def server_time(self) -> datetime:
+        data = mapping.as_dict(self._call("server time", self._client.get_unix_time, public=True))
+        return mapping.timestamp(mapping.field(data, "iso", "server time"), "server time")
 
     def preview_order(self, request: OrderRequest) -> OrderPreview:
         prepared = self.prepare(request)

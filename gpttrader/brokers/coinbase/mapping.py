@@ -156,6 +156,8 @@ def product(data: dict[str, Any]) -> Product:
         product_type=kind,
         contract_size=contract_size,
         expiry=expiry,
+        tradable=not any(data.get(flag) for flag in ("trading_disabled", "is_disabled", "cancel_only", "view_only"))
+        and data.get("status", "online") == "online",
     )
 
 

@@ -1,0 +1,95 @@
+"""`gpttrader run` and `gpttrader kill`: the trading bot of a profile, and its kill switch.
+
+`run --profile dev --dev-fast` runs the dev bot on a fast clock for a bounded number of cycles and exits 0
+with a summary (the smoke test); paper and live profiles run until SIGINT or SIGTERM, which stop the loop
+after the cycle in progress. A live profile (canary, prod) starts only with credentials, a passing
+preflight and the opt-in (`--live` or GPTTRADER_LIVE=1).
+"""
+
+import argparse
+import getpass
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+
+from gpttrader.app.arguments import positive_int, profile_option
+from gpttrader.app.container import ApplicationContainer
+from gpttrader.config import ConfigError, load_config
+from gpttrader.config.redaction import configure_logging
+from gpttrader.engine.clock import FastClock
+
+DEV_FAST_CYCLES = 30
+
+
+def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    run = commands.add_parser("run", help="run the trading bot of a profile")
+    profile_option(run)
+    run.add_argument("--dev-fast", action="store_true", help="dev only: a fast clock, bounded cycles, then exit")
+    run.add_argument("--cycles", type=positive_int, help=f"stop after this many cycles (--dev-fast: {DEV_FAST_CYCLES})")
+    run.add_argument("--live", action="store_true", help="opt in to trading real money (canary, prod)")
+    run.set_defaults(run=_run)
+    kill = commands.add_parser("kill", help="kill switch: cancel open orders, flatten, halt (recorded)")
+    profile_option(kill)
+    kill.add_argument("--reason", default="kill switch from the command line", help="kept in the event store")
+    kill.add_argument("--operator", default=getpass.getuser(), help="who (default: the login name)")
+    kill.add_argument("--no-flatten", action="store_true", help="cancel and halt, but keep the positions")
+    kill.set_defaults(run=_kill)
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = load_config(args.profile)
+    configure_logging(config.log_level)
+    if args.dev_fast and config.broker != "deterministic":
+        raise ConfigError(
+            f"--dev-fast runs the deterministic broker only; profile {config.profile} uses {config.broker}"
+        )
+    if config.is_live:
+        if not (args.live or os.environ.get("GPTTRADER_LIVE") == "1"):
+            raise ConfigError(
+                f"profile {config.profile} trades real money: opt in with --live or GPTTRADER_LIVE=1 "
+                "(after `gpttrader preflight` passes)"
+            )
+        if config.credentials is None:
+            raise ConfigError("a live profile needs COINBASE_API_KEY/COINBASE_API_SECRET or COINBASE_KEY_FILE")
+    clock = FastClock(datetime.now(UTC).replace(second=0, microsecond=0)) if args.dev_fast else None
+    cycles = args.cycles or (DEV_FAST_CYCLES if args.dev_fast else None)
+    with ApplicationContainer(config, clock=clock) as container:
+        if config.is_live:
+            from gpttrader.app.preflight import run_preflight
+
+            results = run_preflight(container)
+            if not all(r.passed for r in results):
+                print("preflight failed; not starting (run `gpttrader preflight` for the fixes)", file=sys.stderr)
+                return 1
+        bot = container.create_bot()
+        report = bot.bootstrap()
+        if not report.ok:
+            print("reconciliation failed, trading halted:", file=sys.stderr)
+            for line in report.mismatches:
+                print(f"  {line}", file=sys.stderr)
+        for name in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(name, lambda *_: bot.stop())
+        try:
+            bot.run(max_cycles=cycles)
+        finally:
+            summary = bot.shutdown()
+        for line in summary.lines():
+            print(line)
+        print(f"metrics: {bot.metrics_path}")
+    return 0 if report.ok else 1
+
+
+def _kill(args: argparse.Namespace) -> int:
+    config = load_config(args.profile)
+    configure_logging(config.log_level)
+    with ApplicationContainer(config) as container:
+        bot = container.create_bot()
+        bot.prepare()
+        report = bot.kill(operator=args.operator, reason=args.reason, flatten=not args.no_flatten)
+    print(f"profile {config.profile}: halted by {args.operator}")
+    print(f"  cancelled: {', '.join(report.cancelled) or 'none'}")
+    print(f"  flattened: {', '.join(report.flattened) or 'none'}")
+    for failure in report.failed:
+        print(f"  failed: {failure}", file=sys.stderr)
+    return 1 if report.failed else 0

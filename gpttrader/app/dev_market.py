@@ -1,0 +1,48 @@
+"""The dev profile's market: the sandbox's ten spot listings on seeded synthetic one-minute paths, a day
+of history before the clock's start and two days after it, and $100,000 to trade with."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from gpttrader.brokers.simulated import FillModel
+from gpttrader.brokers.simulated.deterministic import DeterministicBroker
+from gpttrader.brokers.simulated.venue import VenueState
+from gpttrader.config import BotConfig
+from gpttrader.domain import Candle
+from gpttrader.marketdata import SyntheticSpec, synthetic_candles
+from gpttrader.sandbox.catalog import build_catalog
+from gpttrader.store.venue import VenueStore
+
+SEED = 20_251_124
+HISTORY = timedelta(days=1)
+HORIZON = timedelta(days=2)
+STARTING_CASH = {"USD": Decimal(100_000)}
+
+
+def deterministic_broker(config: BotConfig, clock: Callable[[], datetime], books: VenueStore) -> DeterministicBroker:
+    """`books` keeps the account between runs, so that a restarted dev bot reconciles against it."""
+    start = clock().replace(second=0, microsecond=0) - HISTORY
+    minutes = int((HISTORY + HORIZON).total_seconds() // 60)
+    listings = {pid: listing for pid, listing in build_catalog(start).items() if not listing.product.is_derivative}
+    unknown = sorted(set(config.symbols) - set(listings))
+    if unknown:
+        raise ValueError(f"the dev market has no {', '.join(unknown)}; it lists {', '.join(sorted(listings))}")
+    candles = {}
+    for index, pid in enumerate(sorted(config.symbols)):
+        listing = listings[pid]
+        spec = SyntheticSpec(pid, listing.start_price, base_volume=500_000 / listing.start_price)
+        frame = synthetic_candles(spec, start, minutes, SEED + index)
+        rows = zip(*(frame[c].tolist() for c in ("time", "open", "high", "low", "close", "volume")), strict=True)
+        candles[pid] = [Candle(pid, t.to_pydatetime(), *(Decimal(repr(v)) for v in values)) for t, *values in rows]
+    products = {pid: listings[pid].product for pid in config.symbols}
+    saved = books.load()
+    return DeterministicBroker(
+        products,
+        candles,
+        clock,
+        balances=STARTING_CASH,
+        model=FillModel(),
+        state=None if saved is None else VenueState(**saved),
+        on_change=books.save,
+    )

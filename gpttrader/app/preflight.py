@@ -1,0 +1,144 @@
+"""Preflight: what must hold before a live profile may trade, each check with what to do when it fails.
+
+Credentials valid and allowed to view and trade; the local clock close to the exchange's (Coinbase
+rejects JWTs more than two minutes off, and skew makes every timestamp lie); the exchange reachable; every
+configured product tradable; the risk limits sane for the account's size (the bot must be able to place
+at least a minimum order, and the daily loss limit must be smaller than the account); market data fresh.
+"""
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from gpttrader.app.container import ApplicationContainer
+from gpttrader.brokers.coinbase import CoinbaseBroker
+from gpttrader.brokers.errors import AuthenticationError, BrokerError
+from gpttrader.config import ConfigError
+from gpttrader.risk import TradeLimits
+
+MAX_SKEW = timedelta(seconds=5)
+
+
+@dataclass(frozen=True, slots=True)
+class PreflightResult:
+    name: str
+    passed: bool
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        text = f"[{'PASS' if self.passed else 'FAIL'}] {self.name}: {self.detail}"
+        return text if self.passed else f"{text}\n       fix: {self.fix}"
+
+
+def run_preflight(container: ApplicationContainer) -> list[PreflightResult]:
+    config = container.config
+    if config.broker != "coinbase":
+        raise ConfigError(f"preflight checks profiles that trade on Coinbase; {config.profile} uses {config.broker}")
+    if config.credentials is None:
+        return [
+            PreflightResult(
+                "credentials",
+                False,
+                "no API key in the environment",
+                "set COINBASE_API_KEY and COINBASE_API_SECRET, or COINBASE_KEY_FILE (a CDP key file, chmod 600)",
+            )
+        ]
+    results = [PreflightResult("credentials", True, f"key {config.credentials.describe()['api_key']}")]
+    broker = container.coinbase_broker
+    try:
+        results.append(_clock(broker))
+        results.append(_permissions(broker))
+    except AuthenticationError as exc:
+        results.append(
+            PreflightResult("authentication", False, str(exc), "check the key name and secret; regenerate the key")
+        )
+        return results
+    except BrokerError as exc:
+        url = config.coinbase.sandbox_url or "api.coinbase.com"
+        results.append(PreflightResult("connectivity", False, f"{url}: {exc}", "check the network and the URL"))
+        return results
+    results += _products(container, broker)
+    return results
+
+
+def _clock(broker: CoinbaseBroker) -> PreflightResult:
+    sent = time.time()
+    server = broker.server_time()
+    received = time.time()
+    local = datetime.fromtimestamp((sent + received) / 2, UTC)
+    skew = abs(server - local)
+    detail = f"reachable in {(received - sent) * 1000:.0f} ms, clock skew {skew.total_seconds():.2f} s"
+    return PreflightResult(
+        "connectivity and clock", skew <= MAX_SKEW, detail, "synchronise the system clock (timedatectl set-ntp true)"
+    )
+
+
+def _permissions(broker: CoinbaseBroker) -> PreflightResult:
+    allowed = broker.key_permissions()
+    missing = [name for name, ok in (("view", allowed.can_view), ("trade", allowed.can_trade)) if not ok]
+    detail = "view and trade" if not missing else f"the key lacks {' and '.join(missing)}"
+    return PreflightResult(
+        "key permissions", not missing, detail, "create a CDP key with the View and Trade permissions"
+    )
+
+
+def _products(container: ApplicationContainer, broker: CoinbaseBroker) -> list[PreflightResult]:
+    config = container.config
+    limits = TradeLimits.from_config(config)
+    results = []
+    balances = {b.currency: b.total for b in broker.balances()}
+    prices = {}
+    stale = []
+    for pid in config.symbols:
+        try:
+            product = broker.product(pid)
+            quote = broker.quote(pid)
+        except BrokerError as exc:
+            results.append(PreflightResult(f"product {pid}", False, str(exc), "remove it from the profile's symbols"))
+            continue
+        prices[pid] = quote.mid
+        age = (datetime.now(UTC) - quote.time).total_seconds()
+        if limits.max_mark_age_seconds is not None and age > limits.max_mark_age_seconds:
+            stale.append(f"{pid} {age:.0f} s old")
+        results.append(
+            PreflightResult(
+                f"product {pid}",
+                product.tradable,
+                "tradable" if product.tradable else "trading is disabled on the exchange",
+                "wait for the market to reopen, or remove it from the profile's symbols",
+            )
+        )
+        smallest = product.base_min_size * quote.mid * product.multiplier
+        cap = limits.max_notional.get(pid)
+        if cap is not None and cap < smallest:
+            results.append(
+                PreflightResult(
+                    f"limits {pid}",
+                    False,
+                    f"the notional cap {cap} is below the smallest order ({smallest:.2f})",
+                    "raise risk.max_notional_per_position or the limits file's cap",
+                )
+            )
+    equity = balances.get("USD", Decimal(0)) + sum(
+        (balances.get(pid.split("-")[0], Decimal(0)) * price for pid, price in prices.items()), Decimal(0)
+    )
+    daily = config.guards.daily_loss.limit
+    results.append(
+        PreflightResult(
+            "account size",
+            equity > 0 and daily < equity,
+            f"equity {equity:.2f} USD, daily loss limit {daily}",
+            "fund the account, or lower guards.daily_loss.limit below the account's equity",
+        )
+    )
+    results.append(
+        PreflightResult(
+            "market data",
+            not stale,
+            "fresh" if not stale else "stale: " + ", ".join(stale),
+            "check the exchange status page; the bot will not open positions on stale marks",
+        )
+    )
+    return results

@@ -1,0 +1,318 @@
+"""`TradingBot`: the engine that runs a backtest's strategy, risk and execution code on a wall clock
+against a live feed (or on a fast clock against the deterministic broker).
+
+Lifecycle: `bootstrap` (products, the account, reconciliation, the strategy warmed up), `run` (one cycle
+per interval until stopped or a bound is reached), `shutdown` (metrics and a final event flushed). A cycle:
+marks, then the orders working since the last cycle (their fills), then the bars that closed (the
+strategy's decisions, each through the risk manager to the executor), then the guards and telemetry.
+"""
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gpttrader.brokers.errors import BrokerError
+from gpttrader.brokers.protocol import Broker
+from gpttrader.config import BotConfig
+from gpttrader.domain import Product
+from gpttrader.engine.clock import Clock
+from gpttrader.engine.execution import OrderExecutor
+from gpttrader.engine.execution_coordinator import ExecutionCoordinator
+from gpttrader.engine.kill import KillReport, engage_kill_switch
+from gpttrader.engine.marks import MarkBook
+from gpttrader.engine.reconcile import ReconcileReport, check_positions, reconcile
+from gpttrader.engine.strategy_coordinator import StrategyCoordinator
+from gpttrader.engine.telemetry import CycleMetrics, ExecutionTelemetry, write_metrics
+from gpttrader.risk import LiveRiskManager
+from gpttrader.risk.metrics import NS, EquityTracker, ErrorCount, ErrorRate, LossStreak
+from gpttrader.store import EventStore, OrdersStore
+from gpttrader.strategy import OrderStrategy, Strategy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BotSummary:
+    profile: str
+    cycles: int
+    bars: int
+    decisions: int
+    orders: int
+    rejected: int
+    fills: int
+    errors: int
+    state: str
+    equity: str
+    positions: dict[str, str] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        held = ", ".join(f"{pid} {size}" for pid, size in self.positions.items()) or "flat"
+        return [
+            f"profile {self.profile}: {self.cycles} cycles, {self.bars} bars, {self.decisions} decisions, "
+            f"{self.orders} orders ({self.rejected} refused by risk), {self.fills} fills, {self.errors} errors",
+            f"trading state {self.state}, equity {self.equity}, positions: {held}",
+        ]
+
+
+class TradingBot:
+    def __init__(
+        self,
+        *,
+        config: BotConfig,
+        broker: Broker,
+        strategy: Strategy | OrderStrategy,
+        risk: LiveRiskManager,
+        orders: OrdersStore,
+        events: EventStore,
+        clock: Clock,
+        fee_rate: Decimal,
+        retries: Callable[[], int] = lambda: 0,
+        run_id: str | None = None,
+        snapshot_every: int = 10,
+    ) -> None:
+        self.config, self.broker, self.strategy, self.risk = config, broker, strategy, risk
+        self.orders, self.events, self.clock, self.run_id = orders, events, clock, run_id
+        self.fee_rate, self.snapshot_every = fee_rate, snapshot_every
+        self.marks = MarkBook()
+        self.metrics = CycleMetrics()
+        self.telemetry = ExecutionTelemetry(retries=retries)
+        self.executor = OrderExecutor(broker, orders, events, run_id=run_id)
+        self.metrics_path: Path = config.state_dir / "metrics.json"
+        self.products: dict[str, Product] = {}
+        self._stop = threading.Event()
+        self._error_rate = ErrorRate(config.risk.error_rate_window)
+        self._api_errors = ErrorCount(config.risk.api_error_window_seconds)
+        self._streak = LossStreak()
+        self._equity: EquityTracker | None = None
+        self._execution: ExecutionCoordinator | None = None
+        self._strategy: StrategyCoordinator | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    @property
+    def execution(self) -> ExecutionCoordinator:
+        if self._execution is None:
+            raise RuntimeError("the bot has not been bootstrapped")
+        return self._execution
+
+    def prepare(self) -> None:
+        """Products, the coordinators, marks, cash and the bot's positions from its fills: enough to act
+        (the kill switch), without reconciling or warming the strategy up."""
+        now = self.clock.now()
+        self.products = {pid: self.broker.product(pid) for pid in self.config.symbols}
+        self._execution = ExecutionCoordinator(
+            executor=self.executor,
+            orders=self.orders,
+            events=self.events,
+            risk=self.risk,
+            products=self.products,
+            marks=self.marks,
+            settings=self.config.execution,
+            fee_rate=self.fee_rate,
+            telemetry=self.telemetry,
+            metrics=self.metrics,
+            strategy_name=self.strategy.name,
+            run_id=self.run_id,
+        )
+        self._strategy = StrategyCoordinator(
+            self.strategy, self.broker, self.config.symbols, self.config.risk.volatility_window
+        )
+        self._refresh_marks(now, force=True)
+        self._refresh_cash()
+        self.execution.absorb_fills()
+
+    def bootstrap(self) -> ReconcileReport:
+        self.prepare()
+        assert self._strategy is not None
+        assert self._execution is not None
+        now = self.clock.now()
+        report = self.reconcile()
+        warmed = self._strategy.warm_up(now)
+        equity = self._execution.equity()
+        self._equity = EquityTracker(float(equity))
+        self.events.append(
+            "bot.started",
+            {
+                "profile": self.config.profile,
+                "strategy": self.strategy.name,
+                "symbols": list(self.config.symbols),
+                "state": str(self.risk.state),
+                "equity": equity,
+                "warmup_bars": warmed,
+                "reconcile": report.as_dict(),
+            },
+            run_id=self.run_id,
+            time=now,
+        )
+        return report
+
+    def reconcile(self) -> ReconcileReport:
+        execution = self.execution
+        with execution.lock:
+            report = reconcile(
+                broker=self.broker,
+                executor=self.executor,
+                orders=self.orders,
+                events=self.events,
+                risk=self.risk,
+                products=self.products,
+                portfolio=execution.portfolio,
+                unknown_orders=self.config.execution.unknown_orders,
+                run_id=self.run_id,
+            )
+            execution.absorb_fills()
+            return check_positions(
+                broker=self.broker,
+                risk=self.risk,
+                events=self.events,
+                products=self.products,
+                portfolio=execution.portfolio,
+                report=report,
+                run_id=self.run_id,
+            )
+
+    def run(self, *, max_cycles: int | None = None) -> BotSummary:
+        """Cycle until stopped (`stop()`, a signal) or after `max_cycles`."""
+        while not self._stop.is_set():
+            self.cycle()
+            if max_cycles is not None and self.metrics.cycles >= max_cycles:
+                break
+            if not self.clock.sleep_until(self._next_cycle(self.clock.now()), self._stop):
+                break
+        return self.summary()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def shutdown(self) -> BotSummary:
+        summary = self.summary()
+        self.events.append("bot.stopped", asdict(summary), run_id=self.run_id, time=self.clock.now())
+        self._write_metrics()
+        return summary
+
+    def kill(self, *, operator: str, reason: str, flatten: bool = True) -> KillReport:
+        stamp = f"kill-{self.clock.now():%Y%m%dT%H%M%S}"
+        return engage_kill_switch(
+            self.execution, self.risk, self.events, operator=operator, reason=reason, flatten=flatten, stamp=stamp
+        )
+
+    # -- one cycle ---------------------------------------------------------------------------------------
+    def cycle(self) -> None:
+        assert self._strategy is not None
+        started = time.perf_counter()
+        now = self.clock.now()
+        execution = self.execution
+        try:
+            self._refresh_marks(now)
+            self._refresh_cash()
+            execution.refresh()
+            for bar, decision in self._strategy.new_bars(now):
+                self.metrics.bars += 1
+                if decision:
+                    execution.act(bar, decision, now)
+            if self.metrics.cycles % self.config.execution.reconcile_every_cycles == 0 and self.metrics.cycles:
+                self.reconcile()
+            self._observe_guards(now)
+            self._error_rate.record(True)
+        except BrokerError as exc:
+            self.metrics.errors += 1
+            rate = self._error_rate.record(False)
+            count = self._api_errors.record(now, error=True)
+            self.risk.observe("error_rate", rate, now)
+            self.risk.observe("api_errors", count, now)
+            log.warning("cycle at %s failed: %s", now.isoformat(), exc)
+            self.events.append("bot.cycle_error", {"error": type(exc).__name__, "message": str(exc)}, time=now)
+        self.metrics.cycles += 1
+        self.metrics.last_cycle_ms = (time.perf_counter() - started) * 1000
+        self.metrics.last_cycle_at = now
+        if self.metrics.cycles % self.snapshot_every == 1:
+            self._snapshot(now)
+        self._write_metrics()
+
+    def _refresh_marks(self, now: datetime, *, force: bool = False) -> None:
+        """A REST quote for every product whose mark the feed has not refreshed within half an interval."""
+        for pid in self.config.symbols:
+            if force or self.marks.age(pid, now) > self.config.interval_seconds / 2:
+                quote = self.broker.quote(pid)
+                self.marks.update(pid, quote.mid, quote.time)
+
+    def _refresh_cash(self) -> None:
+        quote_currencies = {p.quote_currency for p in self.products.values()}
+        balances = {b.currency: b.total for b in self.broker.balances()}
+        self.execution.portfolio.cash = sum((balances.get(c, Decimal(0)) for c in quote_currencies), Decimal(0))
+
+    def _observe_guards(self, now: datetime) -> None:
+        assert self._equity is not None
+        assert self._strategy is not None
+        equity = float(self.execution.equity())
+        stamp = np.array([int(now.timestamp() * NS)], dtype=np.int64)
+        for metric, values in self._equity.update(stamp, np.array([equity])).items():
+            self.risk.observe(metric, float(values[0]), now)
+        for pid in self.config.symbols:
+            age = self.marks.age(pid, now)
+            self.risk.observe("mark_age_seconds", age if math.isfinite(age) else 1e9, now, pid)
+            self.risk.observe("volatility", self._strategy.volatility(pid), now, pid)
+        trips = self.execution.closed_trips
+        for count in self._streak.update(float(t) for t in trips):
+            self.risk.observe("consecutive_losses", count, now)
+        trips.clear()
+        self.risk.observe("api_errors", self._api_errors.record(now, error=False), now)
+
+    def _snapshot(self, now: datetime) -> None:
+        execution = self.execution
+        self.events.append(
+            "account.snapshot",
+            {
+                "equity": execution.equity(),
+                "cash": execution.portfolio.cash,
+                "positions": {pid: str(p.size) for pid, p in execution.positions().items()},
+                "marks": self.marks.prices(),
+                "state": str(self.risk.state),
+            },
+            run_id=self.run_id,
+            time=now,
+        )
+
+    def _next_cycle(self, now: datetime) -> datetime:
+        """The next interval boundary, a second late so that the bar that just closed is served."""
+        interval = self.config.interval_seconds
+        epoch = now.timestamp()
+        return datetime.fromtimestamp((epoch // interval + 1) * interval + 1, tz=now.tzinfo)
+
+    def summary(self) -> BotSummary:
+        execution = self._execution
+        positions = {} if execution is None else {pid: str(p.size) for pid, p in execution.positions().items()}
+        return BotSummary(
+            self.config.profile,
+            self.metrics.cycles,
+            self.metrics.bars,
+            self.metrics.decisions,
+            self.metrics.orders,
+            self.metrics.rejected,
+            self.metrics.fills,
+            self.metrics.errors,
+            str(self.risk.state),
+            "n/a" if execution is None else f"{execution.equity():.2f}",
+            positions,
+        )
+
+    def _write_metrics(self) -> None:
+        payload: dict[str, Any] = {
+            "profile": self.config.profile,
+            "cycle": asdict(self.metrics),
+            "execution": self.telemetry.as_dict(),
+            "state": str(self.risk.state),
+            "risk_counters": dict(self.risk.counters),
+        }
+        if self._execution is not None:
+            payload["equity"] = str(self._execution.equity())
+            payload["positions"] = {pid: str(p.size) for pid, p in self._execution.positions().items()}
+        write_metrics(self.metrics_path, payload)
