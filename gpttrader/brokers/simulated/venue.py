@@ -209,9 +209,7 @@ class SimulatedVenue:
         currency = self._hold_currency(request)
         if request.side is Side.SELL:
             return currency, request.size
-        price = max(p for p in (request.limit_price, request.stop_price, quote.ask) if p is not None)
-        if request.order_type is OrderType.MARKET:
-            price = quote.ask * (1 + self.model.slippage_bps / Decimal(10_000))
+        price = request.limit_price or quote.ask * (1 + self.model.slippage_bps / Decimal(10_000))
         return currency, price * request.size * (1 + self.model.fees.taker)
 
     def _available(self, currency: str) -> Decimal:

@@ -1,0 +1,161 @@
+"""The dev bot end to end on real SQLite files: the smoke run, determinism, restart and reconciliation,
+and the kill switch."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from gpttrader.app import ApplicationContainer
+from gpttrader.config import load_config
+from gpttrader.domain import OrderRequest, OrderStatus, OrderType, Side
+from gpttrader.engine.clock import FastClock
+from gpttrader.risk import TradingState
+from gpttrader.store.venue import VENUE_FILE
+from gpttrader.strategy import Bar, OrderIntent
+
+START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class _Bought:
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class BuyOnce:
+    """Buys BTC at market on the first bar from 09:02 on that it sees (after a restart: again), nothing more."""
+
+    name: str = "buy_once"
+    warmup: int = 1
+
+    def new_state(self) -> _Bought:
+        return _Bought()
+
+    def on_bar(self, bar: Bar, state: _Bought) -> tuple[OrderIntent, ...]:
+        if state.done or bar.product_id != "BTC-USD" or bar.time < START + timedelta(minutes=2):
+            return ()
+        state.done = True
+        return (OrderIntent(bar.product_id, Side.BUY),)
+
+
+def container(data: Path, start: datetime = START, **overrides: Any) -> ApplicationContainer:
+    config = load_config("dev", overrides={"data_dir": data, "symbols": ["BTC-USD", "ETH-USD"], **overrides}, env={})
+    return ApplicationContainer(config, clock=FastClock(start))
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gpttrader.app.cli", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_the_dev_smoke_run_and_its_restart(clean_env: dict[str, str]) -> None:
+    for _ in range(2):
+        result = run_cli("run", "--profile", "dev", "--dev-fast", env=clean_env)
+        assert result.returncode == 0, result.stderr
+        assert "profile dev: 30 cycles, 300 bars" in result.stdout
+        assert "trading state" in result.stdout
+    state = Path(clean_env["GPTTRADER_DATA_DIR"]) / "state" / "dev"
+    metrics = json.loads((state / "metrics.json").read_text())
+    assert metrics["cycle"]["cycles"] == 30
+    assert {"success_rate", "latency_ms_p50", "latency_ms_p95", "latency_ms_p99", "retries"} <= set(
+        metrics["execution"]
+    )
+    shown = run_cli("events", "tail", "--profile", "dev", "-n", "10000", "--json", env=clean_env)
+    types = [json.loads(line)["type"] for line in shown.stdout.splitlines()]
+    assert types.count("bot.started") == 2
+    assert types.count("bot.stopped") == 2
+    assert types.count("reconcile.done") >= 2
+
+
+def stream(data: Path) -> list[tuple[str, str]]:
+    with container(data) as c:
+        bot = c.create_bot()
+        bot.bootstrap()
+        bot.run(max_cycles=90)
+        bot.shutdown()
+        return [
+            (e.type, json.dumps({k: v for k, v in e.payload.items() if k not in ("reconcile",)}, sort_keys=True))
+            for e in c.event_store.read()
+        ]
+
+
+def test_same_inputs_give_the_same_event_stream(tmp_path: Path) -> None:
+    first, second = stream(tmp_path / "one"), stream(tmp_path / "two")
+    assert first == second
+    assert any(kind == "order.fill" for kind, _ in first), "the run should trade"
+
+
+def test_a_restart_reconciles_pending_and_unknown_orders(tmp_path: Path) -> None:
+    with container(tmp_path) as c:
+        bot = c.create_bot(BuyOnce())
+        bot.bootstrap()
+        bot.run(max_cycles=5)
+        bot.shutdown()
+        held = bot.execution.portfolio.size("BTC-USD")
+        assert held > 0
+        # A crash between writing an intent and sending it: PENDING in the store, unknown to the exchange.
+        c.orders_store.add(OrderRequest("lost-1", "BTC-USD", Side.BUY, OrderType.MARKET, Decimal("0.0001")))
+        # An order on the exchange that the store does not know.
+        stranger = c.broker.place_order(
+            OrderRequest("by-hand-1", "ETH-USD", Side.BUY, OrderType.LIMIT, Decimal("0.01"), Decimal(100))
+        )
+    with container(tmp_path, START + timedelta(minutes=10)) as c:
+        bot = c.create_bot(BuyOnce())
+        report = bot.bootstrap()
+        assert report.ok
+        assert report.unsent == ["lost-1"]
+        assert report.cancelled == ["by-hand-1"]
+        lost = c.orders_store.get("lost-1")
+        assert lost is not None
+        assert (lost.status, lost.reject_reason) == (OrderStatus.FAILED, "NOT_SENT")
+        assert c.broker.get_order(stranger.order_id or "").status is OrderStatus.CANCELLED
+        assert bot.execution.portfolio.size("BTC-USD") == held  # rebuilt from the stored fills
+        assert c.broker.list_orders(open_only=True) == []
+
+
+def test_books_that_cannot_explain_the_position_halt_trading(tmp_path: Path) -> None:
+    with container(tmp_path) as c:
+        bot = c.create_bot(BuyOnce())
+        bot.bootstrap()
+        bot.run(max_cycles=5)
+        bot.shutdown()
+    os.remove(tmp_path / "state" / "dev" / VENUE_FILE)  # the exchange's books are gone: fresh cash, no BTC
+    with container(tmp_path, START + timedelta(minutes=10)) as c:
+        bot = c.create_bot(BuyOnce())
+        report = bot.bootstrap()
+        assert not report.ok
+        assert "BTC-USD: the bot's fills add up to" in report.mismatches[0]
+        assert "the account holds 0" in report.mismatches[0]
+        assert c.risk_manager.state is TradingState.HALTED
+        bot.run(max_cycles=5)
+        assert bot.metrics.orders == 0
+
+
+def test_the_kill_switch_cancels_flattens_and_halts(tmp_path: Path) -> None:
+    with container(tmp_path) as c:
+        bot = c.create_bot(BuyOnce())
+        bot.bootstrap()
+        bot.run(max_cycles=5)
+        assert bot.execution.portfolio.size("BTC-USD") > 0
+        report = bot.kill(operator="ops", reason="test")
+        assert report.flattened == ["BTC-USD-kill-20261124T090401"]  # the fast clock after 5 cycles
+        assert bot.execution.portfolio.size("BTC-USD") == 0
+        assert c.risk_manager.state is TradingState.HALTED
+        kinds = [e.type for e in c.event_store.read()]
+        assert kinds[-1] == "kill_switch.done"
+        assert "risk.kill_switch" in kinds
+        bot.shutdown()
+    with container(tmp_path, START + timedelta(minutes=10)) as c:  # halted survives the restart
+        bot = c.create_bot(BuyOnce())
+        bot.bootstrap()
+        bot.run(max_cycles=5)
+        assert c.risk_manager.state is TradingState.HALTED
+        rejected = [e.payload["reason"] for e in c.event_store.read(types=["risk.order_rejected"])]
+        assert rejected == ["halted"]
