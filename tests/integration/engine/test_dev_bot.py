@@ -44,6 +44,18 @@ class BuyOnce:
         return (OrderIntent(bar.product_id, Side.BUY),)
 
 
+@dataclass(frozen=True)
+class BuyEveryBar:
+    name: str = "buy_every_bar"
+    warmup: int = 1
+
+    def new_state(self) -> None:
+        return None
+
+    def on_bar(self, bar: Bar, state: None) -> tuple[OrderIntent, ...]:
+        return (OrderIntent(bar.product_id, Side.BUY, fraction=0.1),) if bar.product_id == "BTC-USD" else ()
+
+
 def container(data: Path, start: datetime = START, **overrides: Any) -> ApplicationContainer:
     config = load_config("dev", overrides={"data_dir": data, "symbols": ["BTC-USD", "ETH-USD"], **overrides}, env={})
     return ApplicationContainer(config, clock=FastClock(start))
@@ -153,9 +165,11 @@ def test_the_kill_switch_cancels_flattens_and_halts(tmp_path: Path) -> None:
         assert "risk.kill_switch" in kinds
         bot.shutdown()
     with container(tmp_path, START + timedelta(minutes=10)) as c:  # halted survives the restart
-        bot = c.create_bot(BuyOnce())
+        bot = c.create_bot(BuyEveryBar())
         bot.bootstrap()
         bot.run(max_cycles=5)
         assert c.risk_manager.state is TradingState.HALTED
         rejected = [e.payload["reason"] for e in c.event_store.read(types=["risk.order_rejected"])]
-        assert rejected == ["halted"]
+        assert len(rejected) == 5
+        assert set(rejected) == {"halted"}
+        assert bot.metrics.orders == 0
