@@ -104,8 +104,11 @@ def test_help_lists_only_working_commands(clean_env: dict[str, str]) -> None:
         "backtest",
         "config",
         "events",
+        "kill",
         "order",
+        "preflight",
         "risk",
+        "run",
         "sandbox",
     }
 
