@@ -10,7 +10,7 @@ from gpttrader.config.redaction import configure_logging
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    preflight = commands.add_parser("preflight", help="check credentials, clock, products, limits and data")
+    preflight = commands.add_parser("preflight", help="check a live profile before it trades")
     profile_option(preflight)
     preflight.set_defaults(run=_preflight)
 
