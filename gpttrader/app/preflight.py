@@ -50,6 +50,7 @@ def run_preflight(container: ApplicationContainer) -> list[PreflightResult]:
     try:
         results.append(_clock(broker))
         results.append(_permissions(broker))
+        results += _products(container, broker)
     except AuthenticationError as exc:
         results.append(
             PreflightResult("authentication", False, str(exc), "check the key name and secret; regenerate the key")
@@ -58,8 +59,6 @@ def run_preflight(container: ApplicationContainer) -> list[PreflightResult]:
     except BrokerError as exc:
         url = config.coinbase.sandbox_url or "api.coinbase.com"
         results.append(PreflightResult("connectivity", False, f"{url}: {exc}", "check the network and the URL"))
-        return results
-    results += _products(container, broker)
     return results
 
 
