@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from gpttrader.brokers.simulated import FillModel
-from gpttrader.brokers.simulated.deterministic import DeterministicBroker
+from gpttrader.brokers.simulated.market import PricePathMarket
+from gpttrader.brokers.simulated.paper import PaperBroker
 from gpttrader.brokers.simulated.venue import VenueState
 from gpttrader.config import BotConfig
 from gpttrader.domain import Candle
@@ -20,7 +21,7 @@ HORIZON = timedelta(days=2)
 STARTING_CASH = {"USD": Decimal(100_000)}
 
 
-def deterministic_broker(config: BotConfig, clock: Callable[[], datetime], books: VenueStore) -> DeterministicBroker:
+def deterministic_broker(config: BotConfig, clock: Callable[[], datetime], books: VenueStore) -> PaperBroker:
     """`books` keeps the account between runs, so that a restarted dev bot reconciles against it."""
     start = clock().replace(second=0, microsecond=0) - HISTORY
     minutes = int((HISTORY + HORIZON).total_seconds() // 60)
@@ -37,12 +38,13 @@ def deterministic_broker(config: BotConfig, clock: Callable[[], datetime], books
         candles[pid] = [Candle(pid, t.to_pydatetime(), *(Decimal(repr(v)) for v in values)) for t, *values in rows]
     products = {pid: listings[pid].product for pid in config.symbols}
     saved = books.load()
-    return DeterministicBroker(
+    return PaperBroker(
+        PricePathMarket(products, candles, clock),
         products,
-        candles,
         clock,
         balances=STARTING_CASH,
         model=FillModel(),
         state=None if saved is None else VenueState(**saved),
         on_change=books.save,
+        name="dev",
     )

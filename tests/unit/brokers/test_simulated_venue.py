@@ -4,12 +4,14 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gpttrader.brokers.errors import InsufficientFundsError, InvalidOrderError, NotFoundError
 from gpttrader.brokers.simulated import FeeSchedule, FillModel
-from gpttrader.brokers.simulated.deterministic import DeterministicBroker
+from gpttrader.brokers.simulated.market import PricePathMarket
+from gpttrader.brokers.simulated.paper import PaperBroker
 from gpttrader.brokers.simulated.venue import SimulatedVenue, VenueState
 from gpttrader.domain import (
     Candle,
@@ -115,10 +117,16 @@ def path(start: datetime, prices: list[str]) -> list[Candle]:
     return [bar(start + timedelta(minutes=i), p, p, p, p) for i, p in enumerate(prices)]
 
 
+def dev_broker(btc: Product, candles: list[Candle], clock: Clock, **extra: Any) -> PaperBroker:
+    """The deterministic broker: the paper broker on a fixed price path."""
+    market = PricePathMarket({"BTC-USD": btc}, {"BTC-USD": candles}, clock)
+    return PaperBroker(market, {"BTC-USD": btc}, clock, balances={"USD": D(10000)}, **extra)
+
+
 def test_the_deterministic_broker_quotes_the_open_and_serves_closed_bars(btc: Product) -> None:
     clock = Clock(T0 + timedelta(minutes=2, seconds=30))
     candles = path(T0, ["100", "101", "102", "103", "104"])
-    broker = DeterministicBroker({"BTC-USD": btc}, {"BTC-USD": candles}, clock, balances={"USD": D(10000)})
+    broker = dev_broker(btc, candles, clock)
     assert broker.quote("BTC-USD").ask == D(102)  # the bar the clock is in
     served = broker.candles("BTC-USD", Granularity.ONE_MINUTE, T0, T0 + timedelta(hours=1))
     assert [c.close for c in served] == [D(100), D(101)]  # the 12:02 bar is still open
@@ -140,9 +148,7 @@ def test_same_clock_same_orders_same_fills_and_the_books_survive(btc: Product, t
     for name in ("one", "two"):
         clock = Clock(T0 + timedelta(seconds=30))
         books = VenueStore(Database(tmp_path / f"{name}.sqlite"), "dev")
-        broker = DeterministicBroker(
-            {"BTC-USD": btc}, {"BTC-USD": candles}, clock, balances={"USD": D(10000)}, on_change=books.save
-        )
+        broker = dev_broker(btc, candles, clock, on_change=books.save)
         for minute in range(0, 20, 3):
             clock.at = T0 + timedelta(minutes=minute, seconds=5)
             side = Side.BUY if minute % 2 == 0 else Side.SELL
@@ -157,12 +163,6 @@ def test_same_clock_same_orders_same_fills_and_the_books_survive(btc: Product, t
     assert runs[0][0], "the scenario should trade"
     saved = runs[0][2].load()
     assert saved is not None
-    again = DeterministicBroker(
-        {"BTC-USD": btc},
-        {"BTC-USD": candles},
-        Clock(T0 + timedelta(minutes=25)),
-        balances={},
-        state=VenueState(**saved),
-    )
+    again = dev_broker(btc, candles, Clock(T0 + timedelta(minutes=25)), state=VenueState(**saved))
     assert again.fills() == runs[0][0]
     assert again.balances() == runs[0][1]
