@@ -8,13 +8,14 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from gpttrader.config import BotConfig, ConfigError
+from gpttrader.config import BotConfig
 from gpttrader.store import Database, EventStore, OrdersStore
 from gpttrader.store.venue import VENUE_FILE, VenueStore
 
 if TYPE_CHECKING:
     from gpttrader.brokers.coinbase import CoinbaseBroker
     from gpttrader.brokers.protocol import Broker
+    from gpttrader.brokers.simulated.paper import PaperBroker
     from gpttrader.engine import OrderExecutor
     from gpttrader.engine.bot import TradingBot
     from gpttrader.engine.clock import Clock
@@ -42,7 +43,27 @@ class ApplicationContainer:
             return deterministic_broker(self.config, self.clock.now, VenueStore(self.venue_database, "dev"))
         if self.config.broker == "coinbase":
             return self.coinbase_broker
-        raise ConfigError(f"profile {self.config.profile}: the {self.config.broker} broker is not available yet")
+        return self.paper_broker
+
+    @cached_property
+    def paper_broker(self) -> "PaperBroker":
+        """Simulated fills on Coinbase's public market data (or the sandbox's), with books kept between runs."""
+        from gpttrader.brokers.coinbase import create_market_data
+        from gpttrader.brokers.simulated.paper import PaperBroker
+        from gpttrader.brokers.simulated.venue import VenueState
+
+        market = create_market_data(self.config)
+        products = {pid: market.product(pid) for pid in self.config.symbols}
+        books = VenueStore(self.venue_database, "paper")
+        saved = books.load()
+        return PaperBroker(
+            market,
+            products,
+            self.clock.now,
+            balances={"USD": self.config.paper.starting_cash},
+            state=None if saved is None else VenueState(**saved),
+            on_change=books.save,
+        )
 
     def create_bot(
         self, strategy: "Strategy | OrderStrategy | None" = None, *, run_id: str | None = None
@@ -113,7 +134,7 @@ class ApplicationContainer:
         for name in ("database", "venue_database"):
             if name in self.__dict__:
                 self.__dict__.pop(name).close()
-        for name in ("event_store", "orders_store", "order_executor", "risk_manager", "broker"):
+        for name in ("event_store", "orders_store", "order_executor", "risk_manager", "broker", "paper_broker"):
             self.__dict__.pop(name, None)
 
     def __enter__(self) -> "ApplicationContainer":

@@ -1,5 +1,5 @@
 """The dev profile's market: the sandbox's ten spot listings on seeded synthetic one-minute paths, a day
-of history before the clock's start and two days after it, and $100,000 to trade with."""
+of history before the clock's start and two days after it, and the paper account's starting cash."""
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -18,7 +18,6 @@ from gpttrader.store.venue import VenueStore
 SEED = 20_251_124
 HISTORY = timedelta(days=1)
 HORIZON = timedelta(days=2)
-STARTING_CASH = {"USD": Decimal(100_000)}
 
 
 def deterministic_broker(config: BotConfig, clock: Callable[[], datetime], books: VenueStore) -> PaperBroker:
@@ -42,7 +41,7 @@ def deterministic_broker(config: BotConfig, clock: Callable[[], datetime], books
         PricePathMarket(products, candles, clock),
         products,
         clock,
-        balances=STARTING_CASH,
+        balances={"USD": config.paper.starting_cash},
         model=FillModel(),
         state=None if saved is None else VenueState(**saved),
         on_change=books.save,

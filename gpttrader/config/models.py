@@ -159,6 +159,12 @@ class OrderLimits(Section):
     min_interval_seconds: Annotated[int, Field(ge=0)] = 0
 
 
+class PaperConfig(Section):
+    """The simulated account of the dev and paper brokers, on their first run (later runs keep theirs)."""
+
+    starting_cash: PositiveDecimal = Decimal(100_000)
+
+
 class StrategyConfig(Section):
     name: str = "baseline"
     params: dict[str, Any] = Field(default_factory=dict)
@@ -185,6 +191,7 @@ class BotConfig(Section):
     execution: ExecutionConfig = ExecutionConfig()
     order_limits: OrderLimits = OrderLimits()
     strategy: StrategyConfig = StrategyConfig()
+    paper: PaperConfig = PaperConfig()
     # Set by the loader only: never from a profile file (see gpttrader.config.loader).
     risk_limits: RiskLimits | None = None
     credentials: Credentials | None = Field(default=None, exclude=True, repr=False)

@@ -6,7 +6,7 @@ Coinbase processes them daily; until then they are pending and can be cancelled.
 """
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -82,7 +82,7 @@ class DerivativesRoutes:
 
     # -- CFM ------------------------------------------------------------------------------------------
     def _process_sweeps(self) -> None:
-        now = datetime.now(UTC)
+        now = self.exchange.clock.wall.utc()
         for sweep in self.exchange.sweeps:
             if sweep["status"] == "PENDING" and now >= sweep["_due"]:
                 moved = min(Decimal(sweep["requested_amount"]["value"]), self.exchange.cfm.balance)
@@ -182,7 +182,7 @@ class DerivativesRoutes:
                 return web.json_response({"success": False})
             if any(s["status"] == "PENDING" for s in self.exchange.sweeps):
                 return web.json_response({"success": False})  # Coinbase allows one pending sweep
-            now = datetime.now(UTC)
+            now = self.exchange.clock.wall.utc()
             due = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
             self.exchange.sweeps.append(
                 {
@@ -219,7 +219,7 @@ class DerivativesRoutes:
         return web.json_response({})
 
     async def current_margin_window(self, request: web.Request) -> web.Response:
-        now = datetime.now(UTC)
+        now = self.exchange.clock.wall.utc()
         intraday = intraday_window(now)
         end = now.replace(hour=21 if intraday else 13, minute=0, second=0, microsecond=0)
         if end <= now:

@@ -65,7 +65,7 @@ class Account:
     currency: str
     available: Decimal
     hold: Decimal = Decimal(0)
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = field(default_factory=lambda: datetime(2000, 1, 1, tzinfo=UTC))
 
 
 @dataclass
@@ -190,9 +190,12 @@ class Exchange:
         self.fees = fees
         self.maker_participation = maker_participation
         self.on_fill = on_fill
-        self.accounts = {c: Account(_account_uuid(c), c, amount) for c, amount in starting_balances.items()}
-        self.cfm = MarginAccount("CFM", "USD", cfm_balance)
-        self.intx = MarginAccount("INTX", "USDC", intx_balance)
+        opened = clock.wall.utc()
+        self.accounts = {
+            c: Account(_account_uuid(c), c, amount, created_at=opened) for c, amount in starting_balances.items()
+        }
+        self.cfm = MarginAccount("CFM", "USD", cfm_balance, now=clock.wall.utc)
+        self.intx = MarginAccount("INTX", "USDC", intx_balance, now=clock.wall.utc)
         self.orders: dict[str, SandboxOrder] = {}
         self.by_client_id: dict[str, str] = {}
         self.fills: list[SandboxFill] = []
@@ -349,7 +352,7 @@ class Exchange:
             resting = ticket.base_size - sum((s for _, s in fills), Decimal(0)) if rests else Decimal(0)
             self._check_funds(ticket, fills, resting)
             product = self.listings[ticket.product_id].product
-            now = datetime.now(UTC)
+            now = self.clock.wall.utc()
             order = SandboxOrder(
                 order_id=str(uuid.uuid4()),
                 client_order_id=client_order_id,
@@ -427,7 +430,7 @@ class Exchange:
                 }
             order.base_size, order.limit_price = size, price
             order.ticket = edited
-            now = datetime.now(UTC)
+            now = self.clock.wall.utc()
             for fill_price, fill_size in fills:
                 self._execute(order, fill_price, fill_size, Liquidity.TAKER, now)
             self._settle_entry(order, True)
@@ -470,7 +473,7 @@ class Exchange:
         """Bring resting orders and positions up to the current market position."""
         with self.lock:
             position = self.clock.position()
-            now = datetime.now(UTC)
+            now = self.clock.wall.utc()
             self._accrue_funding(position)
             for order in list(self.orders.values()):
                 if order.status != "OPEN":

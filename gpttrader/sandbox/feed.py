@@ -10,7 +10,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -94,7 +94,7 @@ class FeedSession:
         body = {
             "channel": channel,
             "client_id": "",
-            "timestamp": payloads.rfc3339(datetime.now(UTC)),
+            "timestamp": payloads.rfc3339(self.exchange.clock.wall.utc()),
             "sequence_num": self.sequence,
             "events": events,
         }
@@ -155,7 +155,14 @@ class FeedSession:
                 book = self._book(product_id)
                 self._last_book[product_id] = book
                 await self.send(
-                    "l2_data", [{"type": "snapshot", "product_id": product_id, "updates": _book_updates(book, {})}]
+                    "l2_data",
+                    [
+                        {
+                            "type": "snapshot",
+                            "product_id": product_id,
+                            "updates": _book_updates(book, {}, self.exchange.clock.wall.utc()),
+                        }
+                    ],
                 )
         elif channel == "candles":
             await self.send("candles", [{"type": "snapshot", "candles": [self._candle(p) for p in products]}])
@@ -236,7 +243,7 @@ class FeedSession:
         return False
 
     async def _heartbeat(self) -> None:
-        now = datetime.now(UTC)
+        now = self.exchange.clock.wall.utc()
         await self.send(
             "heartbeats",
             [
@@ -261,7 +268,7 @@ class FeedSession:
     async def _book_updates(self) -> None:
         for product_id in sorted(self.subscriptions["level2"]):
             book = self._book(product_id)
-            updates = _book_updates(book, self._last_book.get(product_id, {}))
+            updates = _book_updates(book, self._last_book.get(product_id, {}), self.exchange.clock.wall.utc())
             self._last_book[product_id] = book
             if updates:
                 await self.send("l2_data", [{"type": "update", "product_id": product_id, "updates": updates}])
@@ -302,7 +309,7 @@ class FeedSession:
             self.exchange.book(product_id, Side.SELL, 1)[0],
         )
         path, clock = self.exchange.paths[product_id], self.exchange.clock
-        first, high, low, _, volume = path.span(clock.position(time.time() - 86400), clock.position())
+        first, high, low, _, volume = path.span(clock.position(clock.wall.now() - 86400), clock.position())
         change = (float(price) / first - 1) * 100 if first else 0.0
         quantum = self.exchange.listings[product_id].product.quote_increment
         return {
@@ -327,7 +334,7 @@ class FeedSession:
         return book
 
     def _candle(self, product_id: str) -> dict[str, Any]:
-        now = time.time()
+        now = self.exchange.clock.wall.now()
         start = int(now) - int(now) % CANDLE_SECONDS
         clock = self.exchange.clock
         o, h, low, c, v = self.exchange.paths[product_id].span(clock.position(start), clock.position(now))
@@ -344,7 +351,7 @@ class FeedSession:
 
     def _trade(self, product_id: str, step: int) -> dict[str, Any]:
         return payloads.market_trade(
-            self.exchange.listings[product_id], self.exchange.paths[product_id], step, datetime.now(UTC)
+            self.exchange.listings[product_id], self.exchange.paths[product_id], step, self.exchange.clock.wall.utc()
         )
 
     def _status(self, product_id: str) -> dict[str, Any]:
@@ -368,10 +375,10 @@ class FeedSession:
 
 
 def _book_updates(
-    book: dict[tuple[str, Decimal], Decimal], before: dict[tuple[str, Decimal], Decimal]
+    book: dict[tuple[str, Decimal], Decimal], before: dict[tuple[str, Decimal], Decimal], now: datetime
 ) -> list[dict[str, Any]]:
     """Level changes from `before` to `book`; a level that went away is sent with quantity 0."""
-    stamp = payloads.rfc3339(datetime.now(UTC))
+    stamp = payloads.rfc3339(now)
     updates = [
         {"side": side, "event_time": stamp, "price_level": str(price), "new_quantity": str(size)}
         for (side, price), size in book.items()

@@ -6,6 +6,7 @@ the overnight rate, or the lower intraday rate when the account opted in to intr
 positions pay (longs) or receive (shorts) funding every hour of the price path.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -64,12 +65,13 @@ class MarginAccount:
     hold: Decimal = Decimal(0)
     intraday_setting: str = STANDARD_SETTING
     positions: dict[str, DerivativePosition] = field(default_factory=dict)
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)  # the exchange's clock
 
     def margin_rate(self, product: Product) -> Decimal:
         if product.product_type is ProductType.PERPETUAL:
             return PERPETUAL_MARGIN
         opted_in = self.intraday_setting == INTRADAY_SETTING
-        return INTRADAY_MARGIN if opted_in and intraday_window(datetime.now(UTC)) else OVERNIGHT_MARGIN
+        return INTRADAY_MARGIN if opted_in and intraday_window(self.now()) else OVERNIGHT_MARGIN
 
     def position(self, product: Product) -> DerivativePosition:
         if product.product_id not in self.positions:

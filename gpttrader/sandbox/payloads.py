@@ -39,7 +39,9 @@ def money(value: Decimal) -> str:
     return format(value.normalize(), "f") if value else "0"
 
 
-def product(listing: Listing, price: Decimal, change_24h: Decimal, volume_24h: Decimal) -> dict[str, Any]:
+def product(
+    listing: Listing, price: Decimal, change_24h: Decimal, volume_24h: Decimal, now: datetime
+) -> dict[str, Any]:
     p = listing.product
     body: dict[str, Any] = {
         "product_id": p.product_id,
@@ -106,7 +108,7 @@ def product(listing: Listing, price: Decimal, change_24h: Decimal, volume_24h: D
                 contract_expiry=rfc3339(p.expiry),
                 contract_expiry_type="EXPIRING",
                 contract_expiry_timezone="Europe/London",
-                time_to_expiry_ms=str(int((p.expiry - datetime.now(UTC)).total_seconds() * 1000)),
+                time_to_expiry_ms=str(int((p.expiry - now).total_seconds() * 1000)),
             )
         else:
             details.update(
@@ -117,7 +119,6 @@ def product(listing: Listing, price: Decimal, change_24h: Decimal, volume_24h: D
             )
         body["future_product_details"] = details
         if p.product_type is ProductType.FUTURE:
-            now = datetime.now(UTC)
             body["fcm_trading_session_details"] = {
                 "is_session_open": True,
                 "open_time": rfc3339(now.replace(hour=0, minute=0, second=0, microsecond=0)),

@@ -9,9 +9,10 @@ high and low are actually traded through.
 
 import math
 import threading
-import time
 
 import pandas as pd
+
+from gpttrader.sandbox.walltime import WallTime
 
 
 class PricePath:
@@ -68,9 +69,10 @@ class PricePath:
 class MarketClock:
     """Maps wall time to a position on the path; thread-safe, since the server and tests both move it."""
 
-    def __init__(self, started_at: float, history_minutes: int, speed: float) -> None:
+    def __init__(self, started_at: float, history_minutes: int, speed: float, wall: WallTime | None = None) -> None:
         if speed < 0:
             raise ValueError(f"speed must be >= 0, got {speed}")
+        self.wall = wall or WallTime()
         self.started_at = started_at
         self.history_minutes = history_minutes
         self.speed = speed
@@ -79,7 +81,7 @@ class MarketClock:
         self._lock = threading.Lock()
 
     def position(self, wall: float | None = None) -> float:
-        now = time.time() if wall is None else wall
+        now = self.wall.now() if wall is None else wall
         with self._lock:
             if now < self.started_at:
                 return self.history_minutes + (now - self.started_at) / 60
@@ -101,6 +103,6 @@ class MarketClock:
                 self._frozen_at = current
             elif not frozen and self._frozen_at is not None:
                 # Resume from where the feed froze, not from where the wall clock would have put it.
-                live = self.history_minutes + (time.time() - self.started_at) / 60 * self.speed
+                live = self.history_minutes + (self.wall.now() - self.started_at) / 60 * self.speed
                 self._offset = self._frozen_at - live
                 self._frozen_at = None

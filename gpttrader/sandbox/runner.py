@@ -21,6 +21,7 @@ from gpttrader.sandbox.keys import SandboxKey, trusted_key_from_file
 from gpttrader.sandbox.prices import MarketClock, PricePath
 from gpttrader.sandbox.server import SandboxApi
 from gpttrader.sandbox.tls import make_self_signed
+from gpttrader.sandbox.walltime import WallTime
 
 DEFAULT_BALANCES = {
     "USD": Decimal(100_000),
@@ -41,6 +42,9 @@ class SandboxSettings:
     tls: bool = True
     derivatives_enabled: bool = False
     speed: float = 1.0
+    # A virtual clock starting at this UNIX time, moved only by `RunningSandbox.advance_to` (tests that run
+    # hours in seconds); None: the real clock.
+    virtual_start: float | None = None
     seed: int = 7
     history_minutes: int = 2 * 1440
     horizon_minutes: int = 7 * 1440
@@ -52,7 +56,8 @@ class SandboxSettings:
     starting_balances: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_BALANCES))
 
 
-def build_exchange(settings: SandboxSettings, started_at: float) -> Exchange:
+def build_exchange(settings: SandboxSettings, wall: WallTime) -> Exchange:
+    started_at = wall.now()
     now = datetime.fromtimestamp(started_at, UTC)
     listings = build_catalog(now)
     first = now.replace(second=0, microsecond=0) - timedelta(minutes=settings.history_minutes)
@@ -67,7 +72,9 @@ def build_exchange(settings: SandboxSettings, started_at: float) -> Exchange:
         # Futures and perpetuals track their spot market (no basis), as the sandbox has no funding curve yet.
         paths[listing.product_id] = by_base[base]
     # The clock starts on the minute the history ends at, so that path minute N is wall minute N.
-    clock = MarketClock(first.timestamp() + settings.history_minutes * 60, settings.history_minutes, settings.speed)
+    clock = MarketClock(
+        first.timestamp() + settings.history_minutes * 60, settings.history_minutes, settings.speed, wall
+    )
     return Exchange(
         listings,
         paths,
@@ -115,7 +122,8 @@ class RunningSandbox:
 
     def __init__(self, settings: SandboxSettings) -> None:
         self.settings = settings
-        self.exchange = build_exchange(settings, time.time())
+        self.wall = WallTime(settings.virtual_start)
+        self.exchange = build_exchange(settings, self.wall)
         self._api = SandboxApi(self.exchange, load_keys(settings), settings.feed_timing)
         self._context, self.cert_path = _ssl_context(settings)
         self._loop = asyncio.new_event_loop()
@@ -129,6 +137,12 @@ class RunningSandbox:
             raise RuntimeError("the sandbox did not start within 30 s")
         if self._error is not None:
             raise self._error
+
+    def advance_to(self, moment: datetime) -> None:
+        """Move a virtual clock to `moment` and bring the exchange's orders up to it."""
+        self.wall.advance_to(moment.timestamp())
+        with self.exchange.lock:
+            self.exchange.advance()
 
     @property
     def base_url(self) -> str:

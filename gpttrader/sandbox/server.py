@@ -125,7 +125,7 @@ class SandboxApi:
 
     # -- market data ----------------------------------------------------------------------------------
     async def server_time(self, request: web.Request) -> web.Response:
-        now = time.time()
+        now = self.exchange.clock.wall.now()
         return json_response(
             {
                 "iso": payloads.rfc3339(datetime.fromtimestamp(now, UTC)),
@@ -138,7 +138,7 @@ class SandboxApi:
         exchange = self.exchange
         listing = exchange.listing(product_id)
         clock, path = exchange.clock, exchange.paths[product_id]
-        now = time.time()
+        now = clock.wall.now()
         first, _, _, last, volume = path.span(clock.position(now - 86400), clock.position(now))
         change = (Decimal(repr(last)) / Decimal(repr(first)) - 1) * 100 if first else Decimal(0)
         return payloads.product(
@@ -146,6 +146,7 @@ class SandboxApi:
             exchange.mid(product_id),
             change.quantize(Decimal("0.0001")),
             Decimal(repr(volume)).quantize(listing.product.base_increment),
+            clock.wall.utc(),
         )
 
     async def list_products(self, request: web.Request) -> web.Response:
@@ -180,7 +181,7 @@ class SandboxApi:
             start, end = int(query["start"]), int(query["end"])
         except (KeyError, ValueError):
             raise fail(400, "INVALID_ARGUMENT", "start and end must be UNIX seconds") from None
-        now = int(time.time())
+        now = int(self.exchange.clock.wall.now())
         end = min(end, now)
         first = -(-start // granularity) * granularity  # the first bucket starting at or after start
         buckets = list(range(first, end, granularity))
@@ -213,7 +214,7 @@ class SandboxApi:
         listing = self.exchange.listing(product_id)
         limit = max(1, min(int(request.query.get("limit", "10")), 1000))
         path = self.exchange.paths[product_id]
-        now = time.time()
+        now = self.exchange.clock.wall.now()
         last = int(self.exchange.clock.position(now) * 12)
         trades = [
             {
@@ -241,7 +242,7 @@ class SandboxApi:
             "product_id": product_id,
             "bids": [{"price": str(p), "size": str(s)} for p, s in bids],
             "asks": [{"price": str(p), "size": str(s)} for p, s in asks],
-            "time": payloads.rfc3339(datetime.now(UTC)),
+            "time": payloads.rfc3339(self.exchange.clock.wall.utc()),
         }
         return json_response(
             {
@@ -269,7 +270,7 @@ class SandboxApi:
                     "product_id": product_id,
                     "bids": [{"price": str(bid), "size": str(bid_size)}],
                     "asks": [{"price": str(ask), "size": str(ask_size)}],
-                    "time": payloads.rfc3339(datetime.now(UTC)),
+                    "time": payloads.rfc3339(self.exchange.clock.wall.utc()),
                 }
             )
         return json_response({"pricebooks": books})

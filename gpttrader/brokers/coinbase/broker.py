@@ -17,9 +17,10 @@ from coinbase.rest import RESTClient
 
 from gpttrader.brokers.coinbase import failures, mapping
 from gpttrader.brokers.coinbase.encoding import order_configuration
+from gpttrader.brokers.coinbase.market_data import CoinbaseMarketData
 from gpttrader.brokers.coinbase.ratelimit import TokenBucket
-from gpttrader.brokers.coinbase.retry import RetryPolicy
-from gpttrader.brokers.errors import BrokerError, InvalidOrderError, NotFoundError
+from gpttrader.brokers.coinbase.retry import RetryPolicy, guarded
+from gpttrader.brokers.errors import InvalidOrderError, NotFoundError
 from gpttrader.brokers.protocol import MarginSummary, OrderPreview
 from gpttrader.domain import (
     Balance,
@@ -38,7 +39,6 @@ from gpttrader.domain import (
 )
 
 T = TypeVar("T")
-MAX_CANDLES = 350
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,7 @@ class CoinbaseBroker:
         self.retry = retry or RetryPolicy()
         self._private = private_limit or TokenBucket(30)
         self._public = public_limit or TokenBucket(10)
+        self._market = CoinbaseMarketData(client, retry=self.retry, limit=self._public)
         self._catalog: dict[str, Product] = {}
         self._client_ids: dict[str, str] = {}  # exchange order id -> client order id, for fills
         self._lock = threading.Lock()
@@ -71,17 +72,7 @@ class CoinbaseBroker:
     # -- plumbing -------------------------------------------------------------------------------------
     def _call(self, what: str, call: Callable[[], T], *, public: bool = False, safe_to_retry: bool = True) -> T:
         bucket = self._public if public else self._private
-
-        def attempt() -> T:
-            bucket.acquire()
-            try:
-                return call()
-            except BrokerError:
-                raise
-            except Exception as exc:  # the SDK raises requests' errors and bare Exceptions
-                raise failures.from_exception(exc) from exc
-
-        return self.retry.run(attempt, safe_to_retry=safe_to_retry, what=what)
+        return guarded(call, bucket=bucket, retry=self.retry, what=what, safe_to_retry=safe_to_retry)
 
     def _check_derivatives(self, product_id: str) -> None:
         if "-PERP" in product_id and not self.derivatives_enabled:
@@ -129,21 +120,7 @@ class CoinbaseBroker:
 
     def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]:
         """One window of candles (at most 350), oldest first, from the public endpoint."""
-        count = int((end - start).total_seconds() // granularity.seconds)
-        if count > MAX_CANDLES:
-            raise ValueError(f"{count} candles asked for; Coinbase answers at most {MAX_CANDLES} a request")
-        response = self._call(
-            f"candles {product_id}",
-            lambda: self._client.get_public_candles(
-                product_id,
-                start=str(int(start.timestamp())),
-                end=str(int(end.timestamp())),
-                granularity=granularity.value,
-            ),
-            public=True,
-        )
-        rows = [mapping.candle(product_id, c) for c in mapping.as_dict(response).get("candles", [])]
-        return sorted(rows, key=lambda c: c.time)
+        return self._market.candles(product_id, granularity, start, end)
 
     # -- account --------------------------------------------------------------------------------------
     def balances(self) -> list[Balance]:

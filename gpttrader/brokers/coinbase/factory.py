@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from coinbase.rest import RESTClient
 
 from gpttrader.brokers.coinbase.broker import CoinbaseBroker
+from gpttrader.brokers.coinbase.market_data import CoinbaseMarketData
 from gpttrader.brokers.coinbase.streams import CoinbaseStream
 from gpttrader.brokers.coinbase.transport import trust_certificate
 from gpttrader.brokers.errors import AuthenticationError
@@ -67,3 +68,12 @@ def create_rest_client(config: BotConfig, *, timeout: int = 10) -> RESTClient:
 
 def create_coinbase_broker(config: BotConfig) -> CoinbaseBroker:
     return CoinbaseBroker(create_rest_client(config), derivatives_enabled=config.derivatives_enabled)
+
+
+def create_market_data(config: BotConfig, *, timeout: int = 10) -> CoinbaseMarketData:
+    """Public market data with no key: what paper trading needs from Coinbase (or from the sandbox)."""
+    host = rest_host(config)
+    client = RESTClient(base_url=host, timeout=timeout)
+    if config.coinbase.sandbox_certificate is not None:
+        trust_certificate(client.session, host, config.coinbase.sandbox_certificate)
+    return CoinbaseMarketData(client)

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from gpttrader.brokers.errors import ExchangeUnavailableError, RateLimitedError
+from gpttrader.brokers.coinbase import failures
+from gpttrader.brokers.coinbase.ratelimit import TokenBucket
+from gpttrader.brokers.errors import BrokerError, ExchangeUnavailableError, RateLimitedError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -57,3 +59,20 @@ class RetryPolicy:
             wait = (exc.reset_at - datetime.now(UTC)).total_seconds()
             return min(max(wait, 0.05), self.max_rate_limit_wait)
         return self._backoff(attempt)
+
+
+def guarded(
+    call: Callable[[], T], *, bucket: TokenBucket, retry: RetryPolicy, what: str, safe_to_retry: bool = True
+) -> T:
+    """One SDK call through the rate limiter and the retry policy, any failure as a BrokerError."""
+
+    def attempt() -> T:
+        bucket.acquire()
+        try:
+            return call()
+        except BrokerError:
+            raise
+        except Exception as exc:  # the SDK raises requests' errors and bare Exceptions
+            raise failures.from_exception(exc) from exc
+
+    return retry.run(attempt, safe_to_retry=safe_to_retry, what=what)
