@@ -74,6 +74,9 @@ class TradingWindow(Section):
 class CoinbaseSettings(Section):
     sandbox_url: str | None = None
     sandbox_certificate: Path | None = None
+    # Coinbase's own limits; a sandbox session on a virtual clock may raise them (the sandbox enforces none).
+    private_requests_per_second: PositiveInt = 30
+    public_requests_per_second: PositiveInt = 10
 
     @field_validator("sandbox_url")
     @classmethod

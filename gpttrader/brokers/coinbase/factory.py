@@ -8,6 +8,7 @@ from coinbase.rest import RESTClient
 
 from gpttrader.brokers.coinbase.broker import CoinbaseBroker
 from gpttrader.brokers.coinbase.market_data import CoinbaseMarketData
+from gpttrader.brokers.coinbase.ratelimit import TokenBucket
 from gpttrader.brokers.coinbase.streams import CoinbaseStream
 from gpttrader.brokers.coinbase.transport import trust_certificate
 from gpttrader.brokers.errors import AuthenticationError
@@ -67,7 +68,13 @@ def create_rest_client(config: BotConfig, *, timeout: int = 10) -> RESTClient:
 
 
 def create_coinbase_broker(config: BotConfig) -> CoinbaseBroker:
-    return CoinbaseBroker(create_rest_client(config), derivatives_enabled=config.derivatives_enabled)
+    limits = config.coinbase
+    return CoinbaseBroker(
+        create_rest_client(config),
+        derivatives_enabled=config.derivatives_enabled,
+        private_limit=TokenBucket(limits.private_requests_per_second),
+        public_limit=TokenBucket(limits.public_requests_per_second),
+    )
 
 
 def create_market_data(config: BotConfig, *, timeout: int = 10) -> CoinbaseMarketData:
@@ -76,4 +83,4 @@ def create_market_data(config: BotConfig, *, timeout: int = 10) -> CoinbaseMarke
     client = RESTClient(base_url=host, timeout=timeout)
     if config.coinbase.sandbox_certificate is not None:
         trust_certificate(client.session, host, config.coinbase.sandbox_certificate)
-    return CoinbaseMarketData(client)
+    return CoinbaseMarketData(client, limit=TokenBucket(config.coinbase.public_requests_per_second))
