@@ -29,6 +29,7 @@ from gpttrader.strategy import Bar, OrderIntent, TargetPosition
 
 log = logging.getLogger(__name__)
 EXITS_PLANNED = "order.exits_planned"
+DECISION = "strategy.decision"  # what the strategy decided, before the risk manager: the parity stream
 BPS = Decimal(10_000)
 
 
@@ -138,6 +139,20 @@ class ExecutionCoordinator:
                     )
                     requests += [] if request is None else [(request, intent)]
             for request, origin in requests:
+                self.events.append(
+                    DECISION,
+                    {
+                        "bar_time": bar.time,
+                        "product_id": request.product_id,
+                        "side": request.side,
+                        "size": request.size,
+                        "order_type": request.order_type,
+                        "client_order_id": request.client_order_id,
+                        "mark": mark,
+                    },
+                    run_id=self.run_id,
+                    time=now,
+                )
                 self._send(self._executable(request, product, mark), product, mark, equity, now, origin)
 
     def _executable(self, request: OrderRequest, product: Product, mark: Decimal) -> OrderRequest:
