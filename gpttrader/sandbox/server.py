@@ -74,6 +74,8 @@ class SandboxApi:
         r.add_post(f"{API}/orders/close_position", self.close_position)
         DerivativesRoutes(self.exchange).register(r)
         r.add_post("/sandbox/admin/clock", self.admin_clock)
+        r.add_get("/sandbox/admin/time", self.admin_time)
+        r.add_post("/sandbox/admin/time", self.admin_time)
         r.add_post("/sandbox/admin/faults", self.admin_add_fault)
         r.add_delete("/sandbox/admin/faults", self.admin_clear_faults)
         return app
@@ -552,6 +554,18 @@ class SandboxApi:
         with self.exchange.lock:
             self.exchange.advance()
         return json_response({"position": self.exchange.clock.position()})
+
+    async def admin_time(self, request: web.Request) -> web.Response:
+        """The sandbox's now (UNIX seconds); a POST {"advance_to": t} moves a virtual clock there first."""
+        wall = self.exchange.clock.wall
+        if request.method == "POST":
+            body = await self._body(request)
+            if not wall.is_virtual:
+                raise fail(400, "INVALID_ARGUMENT", "the sandbox runs on the real clock; it cannot be moved")
+            wall.advance_to(float(body["advance_to"]))
+            with self.exchange.lock:
+                self.exchange.advance()
+        return json_response({"now": wall.now(), "virtual": wall.is_virtual})
 
     def drop_websockets(self) -> int:
         """Cut every feed connection without a close frame; returns how many there were."""
