@@ -1,0 +1,105 @@
+"""`gpttrader run --profile paper` runs until stopped: SIGTERM (or SIGINT) ends it cleanly, with its summary,
+its metrics and a bot.stopped event; a live profile refuses to start without the opt-in."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gpttrader.sandbox import RunningSandbox
+from tests.integration.sandbox.conftest import SandboxFactory
+
+
+def sandbox_env(sandbox: RunningSandbox, clean_env: dict[str, str]) -> dict[str, str]:
+    return {
+        **clean_env,
+        "COINBASE_SANDBOX_URL": f"https://{sandbox.base_url}",
+        "COINBASE_SANDBOX_CERT": str(sandbox.cert_path),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_paper_runs_until_a_signal_stops_it(
+    start_sandbox: SandboxFactory, clean_env: dict[str, str], stop: signal.Signals
+) -> None:
+    env = sandbox_env(start_sandbox(), clean_env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gpttrader.app.cli", "run", "--profile", "paper"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    metrics = Path(env["GPTTRADER_DATA_DIR"]) / "state" / "paper" / "metrics.json"
+    deadline = time.monotonic() + 60
+    while not metrics.exists() and time.monotonic() < deadline:  # the first cycle has run
+        time.sleep(0.2)
+    process.send_signal(stop)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err[-3000:]
+    assert "profile paper: 1 cycles" in out
+    assert json.loads(metrics.read_text())["cycle"]["cycles"] == 1
+    shown = subprocess.run(
+        [sys.executable, "-m", "gpttrader.app.cli", "events", "tail", "--profile", "paper", "--type", "bot.stopped"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "bot.stopped" in shown.stdout
+
+
+def test_a_live_profile_needs_the_opt_in(start_sandbox: SandboxFactory, clean_env: dict[str, str]) -> None:
+    sandbox = start_sandbox()
+    env = {**sandbox_env(sandbox, clean_env), "COINBASE_KEY_FILE": str(sandbox.settings.key_files[0])}
+    refused = subprocess.run(
+        [sys.executable, "-m", "gpttrader.app.cli", "run", "--profile", "canary"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert "opt in with --live or GPTTRADER_LIVE=1" in refused.stderr
+    bare = {k: v for k, v in env.items() if k != "COINBASE_KEY_FILE"}
+    no_key = subprocess.run(
+        [sys.executable, "-m", "gpttrader.app.cli", "run", "--profile", "canary", "--live"],
+        env=bare,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert no_key.returncode == 2
+    assert "needs COINBASE_API_KEY" in no_key.stderr
+
+
+@pytest.mark.slow
+def test_the_canary_starts_once_preflight_passes_and_the_opt_in_is_given(
+    start_sandbox: SandboxFactory, clean_env: dict[str, str]
+) -> None:
+    sandbox = start_sandbox()
+    env = {
+        **sandbox_env(sandbox, clean_env),
+        "COINBASE_KEY_FILE": str(sandbox.settings.key_files[0]),
+        "GPTTRADER_LIVE": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gpttrader.app.cli", "run", "--profile", "canary"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    metrics = Path(env["GPTTRADER_DATA_DIR"]) / "state" / "canary" / "metrics.json"
+    deadline = time.monotonic() + 60
+    while not metrics.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, out + err[-3000:]
+    assert "profile canary: 1 cycles" in out
