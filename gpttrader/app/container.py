@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from gpttrader.brokers.protocol import Broker
     from gpttrader.brokers.simulated.paper import PaperBroker
     from gpttrader.engine import OrderExecutor
-    from gpttrader.engine.bot import TradingBot
+    from gpttrader.engine.bot import StreamFactory, TradingBot
     from gpttrader.engine.clock import Clock
     from gpttrader.risk import LiveRiskManager
     from gpttrader.strategy import OrderStrategy, Strategy
@@ -86,7 +86,17 @@ class ApplicationContainer:
             fee_rate=FeeSchedule().taker,
             retries=(lambda: retry.retries) if retry is not None else (lambda: 0),
             run_id=run_id,
+            stream=self._stream_factory()
+            if self.config.market_data == "coinbase" and self.config.coinbase.websocket
+            else None,
+            channels=("ticker", "user") if self.config.broker == "coinbase" else ("ticker",),
         )
+
+    def _stream_factory(self) -> "StreamFactory":
+        from gpttrader.brokers.coinbase import create_stream
+
+        config = self.config
+        return lambda on_message, on_resync: create_stream(config, on_message=on_message, on_resync=on_resync)
 
     @cached_property
     def database(self) -> Database:

@@ -77,6 +77,9 @@ class CoinbaseSettings(Section):
     # Coinbase's own limits; a sandbox session on a virtual clock may raise them (the sandbox enforces none).
     private_requests_per_second: PositiveInt = 30
     public_requests_per_second: PositiveInt = 10
+    # The WebSocket feed (marks from the ticker, order updates from the user channel); off, the bot reads
+    # both by REST each cycle.
+    websocket: bool = True
 
     @field_validator("sandbox_url")
     @classmethod

@@ -11,7 +11,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -27,6 +27,7 @@ from gpttrader.domain import Product
 from gpttrader.engine.clock import Clock
 from gpttrader.engine.execution import OrderExecutor
 from gpttrader.engine.execution_coordinator import ExecutionCoordinator
+from gpttrader.engine.feed import FeedHandler, Stream
 from gpttrader.engine.kill import KillReport, engage_kill_switch
 from gpttrader.engine.marks import MarkBook
 from gpttrader.engine.reconcile import ReconcileReport, check_positions, reconcile
@@ -38,6 +39,8 @@ from gpttrader.store import EventStore, OrdersStore
 from gpttrader.strategy import OrderStrategy, Strategy
 
 log = logging.getLogger(__name__)
+# Builds the feed from the handler's two callbacks (a message, a resync with its reason).
+StreamFactory = Callable[[Callable[[dict[str, Any]], None], Callable[[str], None]], Stream]
 
 
 @dataclass
@@ -78,6 +81,8 @@ class TradingBot:
         retries: Callable[[], int] = lambda: 0,
         run_id: str | None = None,
         snapshot_every: int = 10,
+        stream: StreamFactory | None = None,
+        channels: Sequence[str] = ("ticker",),
     ) -> None:
         self.config, self.broker, self.strategy, self.risk = config, broker, strategy, risk
         self.orders, self.events, self.clock, self.run_id = orders, events, clock, run_id
@@ -89,6 +94,10 @@ class TradingBot:
         self.metrics_path: Path = config.state_dir / "metrics.json"
         self.products: dict[str, Product] = {}
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by stop() and by the feed (a bar closed, an order changed)
+        self.feed = FeedHandler(self.marks, self._wake)
+        self._stream_factory, self._channels = stream, tuple(channels)
+        self._stream: Stream | None = None
         self._error_rate = ErrorRate(config.risk.error_rate_window)
         self._api_errors = ErrorCount(config.risk.api_error_window_seconds)
         self._streak = LossStreak()
@@ -136,6 +145,9 @@ class TradingBot:
         now = self.clock.now()
         report = self.reconcile()
         warmed = self._strategy.warm_up(now)
+        if self._stream_factory is not None:
+            self._stream = self._stream_factory(self.feed.message, self.feed.resync)
+            self._stream.start(self.config.symbols, self._channels)
         equity = self._execution.equity()
         self._equity = EquityTracker(float(equity))
         self.events.append(
@@ -185,14 +197,18 @@ class TradingBot:
             self.cycle()
             if max_cycles is not None and self.metrics.cycles >= max_cycles:
                 break
-            if not self.clock.sleep_until(self._next_cycle(self.clock.now()), self._stop):
-                break
+            self._wake.clear()
+            self.clock.sleep_until(self._next_cycle(self.clock.now()), self._wake)  # the feed may wake it early
         return self.summary()
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def shutdown(self) -> BotSummary:
+        if self._stream is not None:
+            self._stream.stop()
+            self._stream = None
         summary = self.summary()
         self.events.append("bot.stopped", asdict(summary), run_id=self.run_id, time=self.clock.now())
         self._write_metrics()
@@ -210,6 +226,8 @@ class TradingBot:
         started = time.perf_counter()
         now = self.clock.now()
         execution = self.execution
+        self.feed.take()  # every open order is read below; the feed only woke the loop early for it
+        execution.signal_at, self.feed.bar_closed_at = self.feed.bar_closed_at, None
         try:
             self._refresh_marks(now)
             self._refresh_cash()

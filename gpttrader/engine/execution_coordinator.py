@@ -58,6 +58,7 @@ class ExecutionCoordinator:
         self.trips = RoundTrips()
         self.closed_trips: list[Decimal] = []  # taken by the telemetry each cycle
         self.lock = threading.RLock()  # the loop, the kill switch and the panel may act at once
+        self.signal_at: float | None = None  # perf_counter of the tick that closed the bar being decided
         self._applied: set[str] = set()
         self._exits: dict[str, tuple[Decimal, Decimal]] = {}
         for event in events.read(types=[EXITS_PLANNED]):
@@ -209,6 +210,8 @@ class ExecutionCoordinator:
                 run_id=self.run_id,
             )
         started = time.perf_counter()
+        if self.signal_at is not None:
+            self.telemetry.record_decision(started - self.signal_at)
         try:
             self.executor.submit(request)
         except (BrokerError, OrderRejected) as exc:

@@ -25,6 +25,16 @@ class ExecutionTelemetry:
     failed: int = 0
     retries: Callable[[], int] = lambda: 0
     _latencies: deque[float] = field(default_factory=deque)
+    _decisions: deque[float] = field(default_factory=deque)
+
+    def record_decision(self, seconds: float) -> None:
+        """From the tick that closed a bar to the order decided on it being handed to the broker."""
+        self._decisions.append(seconds * 1000)
+        while len(self._decisions) > self.window:
+            self._decisions.popleft()
+
+    def decision_percentile(self, q: float) -> float:
+        return float(np.percentile(list(self._decisions), q)) if self._decisions else math.nan
 
     def record(self, ok: bool, seconds: float) -> None:
         if ok:
@@ -52,6 +62,8 @@ class ExecutionTelemetry:
             "latency_ms_p95": self.percentile(95),
             "latency_ms_p99": self.percentile(99),
             "retries": self.retries(),
+            "decision_latency_ms_p50": self.decision_percentile(50),
+            "decision_latency_ms_p99": self.decision_percentile(99),
         }
 
 

@@ -87,7 +87,7 @@ def main() -> None:
                 "max_exposure_fraction": "1",
             },
             "guards": {name: {"enabled": False} for name in Guards.model_fields},
-            "coinbase": {"public_requests_per_second": 1000, "private_requests_per_second": 1000},
+            "coinbase": {"public_requests_per_second": 1000, "private_requests_per_second": 1000, "websocket": False},
         },
         env={
             "COINBASE_SANDBOX_URL": args.url,

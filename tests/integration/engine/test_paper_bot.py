@@ -30,7 +30,7 @@ def paper_config(sandbox: RunningSandbox, data: Path) -> BotConfig:
             "symbols": ["BTC-USD", "ETH-USD", "SOL-USD"],
             "strategy": {"name": "ma_cross", "params": {"fast": 3, "slow": 8}},
             "sizing": {"fraction": "0.2"},
-            "coinbase": {"public_requests_per_second": 1000},  # the sandbox enforces no limit
+            "coinbase": {"public_requests_per_second": 1000, "websocket": False},  # the sandbox enforces no limit
         },
         env=env,
     )

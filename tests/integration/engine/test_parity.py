@@ -60,7 +60,7 @@ def config_for(profile: str, sandbox: RunningSandbox, data: Path) -> BotConfig:
                 "max_exposure_fraction": "1",
             },
             "guards": {name: {"enabled": False} for name in Guards.model_fields},
-            "coinbase": {"public_requests_per_second": 1000, "private_requests_per_second": 1000},
+            "coinbase": {"public_requests_per_second": 1000, "private_requests_per_second": 1000, "websocket": False},
         },
         env=env,
     )
