@@ -13,15 +13,23 @@ from gpttrader.sandbox import RunningSandbox
 
 
 class SandboxClock:
-    def __init__(self, sandbox: RunningSandbox) -> None:
+    def __init__(self, sandbox: RunningSandbox, *, drive: bool = True) -> None:
+        """`drive`: sleeping moves the sandbox's clock; without it, something else moves it (a benchmark's
+        driver) and sleeping waits, on the wall, until the sandbox's clock gets there."""
         if not sandbox.wall.is_virtual:
             raise ValueError("the sandbox runs on the real clock; start it with virtual_start to drive it")
         self._sandbox = sandbox
+        self._drive = drive
 
     def now(self) -> datetime:
         return self._sandbox.wall.utc()
 
     def sleep_until(self, moment: datetime, stop: threading.Event) -> bool:
+        if not self._drive:
+            while self.now() < moment:
+                if stop.wait(0.01):
+                    return False
+            return True
         if stop.is_set():
             return False
         self._sandbox.advance_to(moment)

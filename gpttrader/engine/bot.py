@@ -229,13 +229,17 @@ class TradingBot:
         self.feed.take()  # every open order is read below; the feed only woke the loop early for it
         execution.signal_at, self.feed.bar_closed_at = self.feed.bar_closed_at, None
         try:
+            # Decide first: a closed bar is acted on with the marks the feed keeps fresh and the cash the
+            # last cycle read; bookkeeping reads come after the orders are out.
             self._refresh_marks(now)
-            self._refresh_cash()
-            execution.refresh()
-            for bar, decision in self._strategy.new_bars(now):
+            decided = self._strategy.new_bars(now)
+            execution.bars_at = time.perf_counter()
+            for bar, decision in decided:
                 self.metrics.bars += 1
                 if decision:
                     execution.act(bar, decision, now)
+            execution.refresh()
+            self._refresh_cash()
             if self.metrics.cycles % self.config.execution.reconcile_every_cycles == 0 and self.metrics.cycles:
                 self.reconcile()
             self._observe_guards(now)

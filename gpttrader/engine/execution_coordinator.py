@@ -59,6 +59,7 @@ class ExecutionCoordinator:
         self.closed_trips: list[Decimal] = []  # taken by the telemetry each cycle
         self.lock = threading.RLock()  # the loop, the kill switch and the panel may act at once
         self.signal_at: float | None = None  # perf_counter of the tick that closed the bar being decided
+        self.bars_at: float | None = None  # perf_counter when the closed bars were in hand
         self._applied: set[str] = set()
         self._exits: dict[str, tuple[Decimal, Decimal]] = {}
         for event in events.read(types=[EXITS_PLANNED]):
@@ -210,8 +211,8 @@ class ExecutionCoordinator:
                 run_id=self.run_id,
             )
         started = time.perf_counter()
-        if self.signal_at is not None:
-            self.telemetry.record_decision(started - self.signal_at)
+        if self.signal_at is not None and self.bars_at is not None:
+            self.telemetry.record_decision(started - self.signal_at, started - self.bars_at)
         try:
             self.executor.submit(request)
         except (BrokerError, OrderRejected) as exc:

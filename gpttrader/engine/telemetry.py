@@ -25,16 +25,19 @@ class ExecutionTelemetry:
     failed: int = 0
     retries: Callable[[], int] = lambda: 0
     _latencies: deque[float] = field(default_factory=deque)
-    _decisions: deque[float] = field(default_factory=deque)
+    _decisions: deque[tuple[float, float]] = field(default_factory=deque)
 
-    def record_decision(self, seconds: float) -> None:
-        """From the tick that closed a bar to the order decided on it being handed to the broker."""
-        self._decisions.append(seconds * 1000)
+    def record_decision(self, total: float, in_process: float) -> None:
+        """From the tick that closed a bar to the order decided on it being handed to the broker (`total`),
+        and the part of it after the closed bar was in hand (`in_process`: strategy, sizing, risk checks,
+        the intent written to the store), in seconds."""
+        self._decisions.append((total * 1000, in_process * 1000))
         while len(self._decisions) > self.window:
             self._decisions.popleft()
 
-    def decision_percentile(self, q: float) -> float:
-        return float(np.percentile(list(self._decisions), q)) if self._decisions else math.nan
+    def decision_percentile(self, q: float, *, in_process: bool = False) -> float:
+        values = [d[1 if in_process else 0] for d in self._decisions]
+        return float(np.percentile(values, q)) if values else math.nan
 
     def record(self, ok: bool, seconds: float) -> None:
         if ok:
@@ -64,6 +67,8 @@ class ExecutionTelemetry:
             "retries": self.retries(),
             "decision_latency_ms_p50": self.decision_percentile(50),
             "decision_latency_ms_p99": self.decision_percentile(99),
+            "decision_in_process_ms_p50": self.decision_percentile(50, in_process=True),
+            "decision_in_process_ms_p99": self.decision_percentile(99, in_process=True),
         }
 
 
