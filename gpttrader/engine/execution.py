@@ -8,6 +8,8 @@ it is never resent under a new id.
 """
 
 import logging
+from dataclasses import replace
+from decimal import Decimal
 
 from gpttrader.brokers.errors import BrokerError, InvalidOrderError
 from gpttrader.brokers.protocol import Broker
@@ -72,6 +74,46 @@ class OrderExecutor:
         if stored.order_id is None:
             raise StoreError(f"order {client_order_id} has no exchange order id yet; reconcile it by client id")
         return self.record(self._broker.get_order(stored.order_id))
+
+    def amend(self, client_order_id: str, *, size: Decimal, limit_price: Decimal) -> Order:
+        """Edit a resting limit order's size and price at the venue, then record what the venue accepted.
+        An edit is not retried blind (it carries no idempotency key): on an unclear failure the order is
+        read back and recorded as the venue has it."""
+        stored = self._require(client_order_id)
+        if stored.order_id is None or stored.is_terminal:
+            raise StoreError(f"order {client_order_id} is not open at the venue; it cannot be amended")
+        self._events.append(
+            "order.amend_requested",
+            {"client_order_id": client_order_id, "size": size, "limit_price": limit_price},
+            run_id=self._run_id,
+        )
+        try:
+            venue_order = self._broker.edit_order(stored.order_id, size=size, limit_price=limit_price)
+        except InvalidOrderError as exc:
+            self._events.append(
+                "order.amend_rejected", {"client_order_id": client_order_id, "reason": exc.reason}, run_id=self._run_id
+            )
+            raise
+        except BrokerError:
+            venue_order = self._broker.get_order(stored.order_id)
+        if (
+            venue_order.request.size != stored.request.size
+            or venue_order.request.limit_price != stored.request.limit_price
+        ):
+            self._orders.amend(
+                client_order_id,
+                replace(stored.request, size=venue_order.request.size, limit_price=venue_order.request.limit_price),
+            )
+            self._events.append(
+                "order.amended",
+                {
+                    "client_order_id": client_order_id,
+                    "size": venue_order.request.size,
+                    "limit_price": venue_order.request.limit_price,
+                },
+                run_id=self._run_id,
+            )
+        return self.record(venue_order)
 
     def cancel(self, client_order_id: str) -> Order:
         stored = self._require(client_order_id)

@@ -94,6 +94,28 @@ class OrdersStore:
             )
             return _require(conn, client_order_id)
 
+    def amend(self, client_order_id: str, request: OrderRequest, *, time: datetime | None = None) -> Order:
+        """Record the venue's acceptance of an edit: the order's size and limit price are now `request`'s."""
+        stamp = codec.format_time(time or codec.utc_now())
+        with self._db.transaction() as conn:
+            order = _require(conn, client_order_id)
+            if request.client_order_id != client_order_id or request.product_id != order.product_id:
+                raise StoreError(f"an amendment of {client_order_id} must keep its client order id and product")
+            if order.status.is_terminal:
+                raise InvalidTransitionError(f"order {client_order_id} is {order.status}; it cannot be amended")
+            conn.execute(
+                "UPDATE orders SET request = ?, updated_at = ? WHERE client_order_id = ?",
+                (codec.dumps(request), stamp, client_order_id),
+            )
+            _log_transition(
+                conn,
+                client_order_id,
+                stamp,
+                order.status,
+                {"event": "amended", "size": request.size, "limit_price": request.limit_price},
+            )
+            return _require(conn, client_order_id)
+
     def add_fill(self, fill: Fill) -> bool:
         """Apply a fill once; returns False (and changes nothing) when its trade id was seen before."""
         stamp = codec.format_time(fill.time)

@@ -8,6 +8,7 @@ from gpttrader.app import ApplicationContainer
 from gpttrader.brokers.errors import InsufficientFundsError
 from gpttrader.config import BotConfig
 from gpttrader.domain import OrderRejected, OrderRequest, OrderStatus, OrderType, Side
+from gpttrader.store import StoreError
 
 
 def test_a_market_order_is_stored_sent_and_filled(config: BotConfig) -> None:
@@ -56,3 +57,23 @@ def test_cancel_a_resting_order(config: BotConfig) -> None:
         assert [o.client_order_id for o in app.orders_store.open_orders()] == ["e-4"]
         assert app.order_executor.cancel("e-4").status is OrderStatus.CANCELLED
         assert app.orders_store.open_orders() == []
+
+
+def test_a_resting_limit_order_is_amended_at_the_venue_and_in_the_store(config: BotConfig) -> None:
+    with ApplicationContainer(config) as app:
+        price = app.broker.quote("BTC-USD").bid
+        far = (price * Decimal("0.8")).quantize(Decimal("0.01"))
+        request = OrderRequest("e-4", "BTC-USD", Side.BUY, OrderType.LIMIT, Decimal("0.002"), far)
+        assert app.order_executor.submit(request).status is OrderStatus.OPEN
+        closer = (price * Decimal("0.9")).quantize(Decimal("0.01"))
+        amended = app.order_executor.amend("e-4", size=Decimal("0.003"), limit_price=closer)
+        assert (amended.request.size, amended.request.limit_price) == (Decimal("0.003"), closer)
+        stored = app.orders_store.get("e-4")
+        assert stored is not None
+        assert (stored.request.size, stored.request.limit_price) == (Decimal("0.003"), closer)
+        venue = app.broker.get_order(stored.order_id or "")
+        assert (venue.request.size, venue.request.limit_price) == (Decimal("0.003"), closer)
+        assert [e.type for e in app.event_store.tail(2)] == ["order.amend_requested", "order.amended"]
+        assert app.order_executor.cancel("e-4").status is OrderStatus.CANCELLED
+        with pytest.raises(StoreError, match="not open at the venue"):
+            app.order_executor.amend("e-4", size=Decimal("0.004"), limit_price=closer)

@@ -173,3 +173,28 @@ def test_the_kill_switch_cancels_flattens_and_halts(tmp_path: Path) -> None:
         assert len(rejected) == 5
         assert set(rejected) == {"halted"}
         assert bot.metrics.orders == 0
+
+
+def test_unknown_orders_are_adopted_when_the_policy_says_so(tmp_path: Path) -> None:
+    with container(tmp_path, execution={"unknown_orders": "adopt"}) as c:
+        stranger = c.broker.place_order(
+            OrderRequest("by-hand-2", "ETH-USD", Side.BUY, OrderType.LIMIT, Decimal("0.01"), Decimal(100))
+        )
+        report = c.create_bot(BuyOnce()).bootstrap()
+        assert report.adopted == ["by-hand-2"]
+        adopted = c.orders_store.get("by-hand-2")
+        assert adopted is not None
+        assert (adopted.status, adopted.order_id) == (OrderStatus.OPEN, stranger.order_id)
+        assert c.broker.get_order(stranger.order_id or "").status is OrderStatus.OPEN
+
+
+def test_the_kill_command_halts_a_profile_until_an_operator_resumes_it(clean_env: dict[str, str]) -> None:
+    assert run_cli("run", "--profile", "dev", "--dev-fast", "--cycles", "5", env=clean_env).returncode == 0
+    killed = run_cli("kill", "--profile", "dev", "--reason", "drill", "--operator", "ops", env=clean_env)
+    assert killed.returncode == 0, killed.stderr
+    assert "profile dev: halted by ops" in killed.stdout
+    again = run_cli("run", "--profile", "dev", "--dev-fast", "--cycles", "5", env=clean_env)
+    assert "trading state halted" in again.stdout
+    resumed = run_cli("risk", "set", "active", "--profile", "dev", "--reason", "drill over", env=clean_env)
+    assert resumed.returncode == 0
+    assert "halted -> active" in resumed.stdout
