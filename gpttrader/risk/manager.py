@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from gpttrader.config.models import BotConfig
 from gpttrader.domain import OrderRequest, Product
@@ -28,6 +28,9 @@ from gpttrader.risk.limits import TradeLimits
 from gpttrader.risk.metrics import MetricWindows
 from gpttrader.risk.sizing import PositionSizer, PositionSizeRecommendation, PositionSizeRequest, sizer_from_config
 from gpttrader.risk.state import ACTION_STATES, TradingState
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("gpttrader.risk")
 
@@ -220,7 +223,7 @@ class LiveRiskManager:
                     moves.append((transition, target))
         return moves
 
-    def apply(self, transitions: Iterable[GuardTransition], times: Sequence[datetime] | pd.DatetimeIndex) -> None:
+    def apply(self, transitions: Iterable[GuardTransition], times: "Sequence[datetime] | pd.DatetimeIndex") -> None:
         """Record transitions found by `guard_transitions`; `times[i]` is the time of series position i."""
         for t in sorted(transitions, key=lambda t: t.index):
             failure = t.guard.failure(Decimal(repr(t.value)), t.scope) if t.level is GuardLevel.BREACHED else None

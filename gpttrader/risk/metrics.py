@@ -10,7 +10,6 @@ from datetime import datetime
 from decimal import Decimal
 
 import numpy as np
-import pandas as pd
 
 from gpttrader.domain import BookLevel
 
@@ -77,14 +76,28 @@ def _period_loss(period: np.ndarray, equity: np.ndarray, previous: np.ndarray, s
 
 
 def annualized_volatility(closes: np.ndarray, window: int, bar_seconds: float) -> np.ndarray:
-    """Standard deviation of log returns over the last `window` returns, annualized; NaN until defined."""
-    returns = pd.Series(np.log(np.asarray(closes, dtype=float))).diff()
-    deviation = returns.rolling(window, min_periods=window).std().to_numpy()
-    return np.asarray(deviation * math.sqrt(YEAR_SECONDS / bar_seconds), dtype=float)
+    """Standard deviation of log returns over the last `window` returns, annualized; NaN until defined.
+
+    Rolling sums instead of pandas: the same figure for a million bars in a backtest and for the last few in
+    the live loop, which therefore never loads pandas."""
+    prices = np.asarray(closes, dtype=float)
+    out = np.full(len(prices), np.nan)
+    returns = np.diff(np.log(prices))
+    if window < 2 or len(returns) < window:
+        return out
+    first = np.cumsum(np.r_[0.0, returns])
+    second = np.cumsum(np.r_[0.0, returns**2])
+    total = first[window:] - first[:-window]
+    squares = second[window:] - second[:-window]
+    variance = np.maximum((squares - total**2 / window) / (window - 1), 0.0)
+    out[window:] = np.sqrt(variance) * math.sqrt(YEAR_SECONDS / bar_seconds)
+    return out
 
 
 def rolling_correlations(closes: Mapping[str, np.ndarray], window: int) -> dict[tuple[str, str], np.ndarray]:
     """Pairwise correlation of log returns over the last `window` returns, for series on one time grid."""
+    import pandas as pd  # a backtest's: the live loop never computes correlations over history
+
     returns = {pid: pd.Series(np.log(np.asarray(c, dtype=float))).diff() for pid, c in closes.items()}
     names = sorted(returns)
     return {

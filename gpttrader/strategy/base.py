@@ -9,15 +9,19 @@ bar. Either object holds only parameters, so one object can trade many products,
 at the same time.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from gpttrader.domain import OrderType, Side
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Array = NDArray[np.float64]
 
@@ -136,6 +140,8 @@ class OrderStrategy(Protocol):
 
 def bars(candles: pd.DataFrame, product_id: str) -> list[Bar]:
     """The rows of a candles frame as Bars, for stepping a strategy through history."""
+    import pandas as pd  # history is a backtest's; the live loop steps bars it builds itself
+
     times = pd.to_datetime(candles["time"], utc=True).dt.to_pydatetime()
     # tolist(): plain floats, not numpy scalars (whose repr is not a number, and a price goes to Decimal by repr)
     columns = [candles[c].to_numpy(dtype=float).tolist() for c in ("open", "high", "low", "close", "volume")]

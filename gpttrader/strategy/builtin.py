@@ -1,12 +1,13 @@
 """The built-in strategies. Long-only unless `allow_short` is set; targets are fractions of equity.
 All but `BreakoutBracket` (which places limit entries with a bracket attached) decide by target."""
 
+from __future__ import annotations
+
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from gpttrader.domain import OrderType, Side
 from gpttrader.strategy.base import Array, Bar, OrderIntent, TargetPosition
@@ -14,6 +15,9 @@ from gpttrader.strategy.ensemble import Voter
 from gpttrader.strategy.filters import Filter, FilterStep, apply_filters
 from gpttrader.strategy.indicators import RSI, rsi
 from gpttrader.strategy.signals import MACDSignal, MovingAverageCrossSignal, Signal, Stepper
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _clip_short(values: Array, allow_short: bool) -> Array:
@@ -81,6 +85,8 @@ class RSIMeanReversion:
     def targets(self, candles: pd.DataFrame) -> Array:
         value = rsi(candles["close"].to_numpy(dtype=float), self.period)
         decisions = np.where(value < self.oversold, 1.0, np.where(value > self.exit_level, 0.0, np.nan))
+        import pandas as pd
+
         return np.asarray(pd.Series(decisions).ffill().fillna(0.0), dtype=np.float64)
 
     def new_state(self) -> dict[str, Any]:

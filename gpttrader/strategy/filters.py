@@ -4,14 +4,18 @@ A filter answers, per bar, which directions it allows: +1 (long only), -1 (short
 2 (both). The pipeline keeps a direction only where every enabled filter allows it.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import pandas as pd
 
 from gpttrader.strategy.base import Array, Bar
 from gpttrader.strategy.indicators import SMA, sign_of_difference, sma
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BOTH = 2.0
 

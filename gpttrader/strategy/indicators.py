@@ -8,12 +8,17 @@ standard deviation. Values before an indicator has enough data are NaN (vectoriz
 (incremental).
 """
 
+from __future__ import annotations
+
 import math
 from collections import deque
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    pass
 
 Array = NDArray[np.float64]
 
@@ -42,6 +47,8 @@ def sign_of_difference(a: ArrayLike, b: ArrayLike) -> Array:
 
 def sma(values: ArrayLike, n: int) -> Array:
     _check_period(n)
+    import pandas as pd  # the vectorized forms only: the incremental ones below run live without pandas
+
     return pd.Series(np.asarray(values, dtype=float)).rolling(n).mean().to_numpy()
 
 
@@ -52,6 +59,8 @@ def _seeded_ewm(values: Array, n: int, alpha: float) -> Array:
         return out
     seeded = values[n - 1 :].copy()
     seeded[0] = values[:n].mean()
+    import pandas as pd
+
     out[n - 1 :] = pd.Series(seeded).ewm(alpha=alpha, adjust=False).mean().to_numpy()
     return out
 
@@ -92,6 +101,8 @@ def macd(close: ArrayLike, fast: int = 12, slow: int = 26, signal: int = 9) -> t
 def bollinger(close: ArrayLike, n: int = 20, k: float = 2.0) -> tuple[Array, Array, Array]:
     """Middle band (SMA), upper and lower bands at k population standard deviations."""
     _check_period(n)
+    import pandas as pd
+
     series = pd.Series(np.asarray(close, dtype=float))
     mid = series.rolling(n).mean()
     width = series.rolling(n).std(ddof=0) * k

@@ -4,11 +4,12 @@ Each signal is computed vectorized (`compute`) or bar by bar (`stepper().update`
 NaN (vectorized) or None (bar by bar) while it warms up.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import pandas as pd
 
 from gpttrader.strategy.base import Array, Bar
 from gpttrader.strategy.indicators import (
@@ -22,6 +23,9 @@ from gpttrader.strategy.indicators import (
     sign_of_difference,
     sma,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Stepper(Protocol):
