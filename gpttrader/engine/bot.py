@@ -226,7 +226,10 @@ class TradingBot:
         started = time.perf_counter()
         now = self.clock.now()
         execution = self.execution
-        self.feed.take()  # every open order is read below; the feed only woke the loop early for it
+        _, resynced = self.feed.take()  # every open order is read below; the feed only woke the loop for it
+        if resynced:
+            self.events.append("feed.resync", {"message": "feed reconnected or missed messages: all re-read"}, time=now)
+            self._refresh_marks(now, force=True)
         execution.signal_at, self.feed.bar_closed_at = self.feed.bar_closed_at, None
         try:
             # Decide first: a closed bar is acted on with the marks the feed keeps fresh and the cash the
