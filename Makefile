@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The demo: a sandbox exchange on a free port replaying the shipped BTC-USD sample, an order placed and
-# listed through the CLI (written to the orders store before it is sent), and the events it left.
+# listed through the CLI (written to the orders store before it is sent) and the events it left, the live
+# preflight against it, a short paper session on its market data, and the dev bot's smoke run.
 # Offline, no credentials of yours, all temporary.
 demo: $(STAMP)
 	@set -e; demo=$$(mktemp -d); export GPTTRADER_DATA_DIR=$$demo; \
@@ -32,7 +33,13 @@ demo: $(STAMP)
 	echo "== gpttrader order list --profile canary"; \
 	$(BIN)/gpttrader order list --profile canary; \
 	echo "== gpttrader events tail --profile canary"; \
-	$(BIN)/gpttrader events tail --profile canary
+	$(BIN)/gpttrader events tail --profile canary; \
+	echo "== gpttrader preflight --profile canary"; \
+	$(BIN)/gpttrader preflight --profile canary; \
+	echo "== gpttrader run --profile paper --cycles 1   (the sandbox's market data, simulated fills)"; \
+	GPTTRADER_LOG_LEVEL=WARNING $(BIN)/gpttrader run --profile paper --cycles 1; \
+	echo "== gpttrader run --profile dev --dev-fast   (the deterministic broker on a fast clock)"; \
+	GPTTRADER_LOG_LEVEL=WARNING $(BIN)/gpttrader run --profile dev --dev-fast
 
 lint: $(STAMP)
 	$(BIN)/ruff check gpttrader tests benchmarks
