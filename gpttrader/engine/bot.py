@@ -34,7 +34,7 @@ from gpttrader.engine.reconcile import ReconcileReport, check_positions, reconci
 from gpttrader.engine.strategy_coordinator import StrategyCoordinator
 from gpttrader.engine.telemetry import CycleMetrics, ExecutionTelemetry, write_metrics
 from gpttrader.risk import LiveRiskManager
-from gpttrader.risk.metrics import NS, EquityTracker, ErrorCount, ErrorRate, LossStreak
+from gpttrader.risk.metrics import NS, EquityTracker, ErrorCount, ErrorRate, LossStreak, liquidation_buffer_share
 from gpttrader.store import EventStore, OrdersStore
 from gpttrader.strategy import OrderStrategy, Strategy
 
@@ -129,6 +129,7 @@ class TradingBot:
             telemetry=self.telemetry,
             metrics=self.metrics,
             strategy_name=self.strategy.name,
+            margin=self.broker.margin_summary,
             run_id=self.run_id,
         )
         self._strategy = StrategyCoordinator(
@@ -290,6 +291,11 @@ class TradingBot:
             self.risk.observe("consecutive_losses", count, now)
         trips.clear()
         self.risk.observe("api_errors", self._api_errors.record(now, error=False), now)
+        if any(p.is_derivative for p in self.products.values()):
+            summary = self.broker.margin_summary()
+            if summary is not None:
+                buffer = liquidation_buffer_share(summary.liquidation_buffer, summary.total_balance)
+                self.risk.observe("liquidation_buffer", buffer, now)
 
     def _snapshot(self, now: datetime) -> None:
         execution = self.execution

@@ -79,7 +79,9 @@ def _full_size(
 ) -> Decimal:
     """The size of a full position at `strength` confidence (the target's magnitude, the intent's fraction)."""
     confidence = Decimal(repr(min(abs(strength), 1.0)))
-    request = PositionSizeRequest(product.product_id, price, equity, strategy_name, confidence=confidence)
+    request = PositionSizeRequest(
+        product.product_id, price, equity, strategy_name, confidence=confidence, product=product
+    )
     return sizer.calculate_position_size(request).size
 
 

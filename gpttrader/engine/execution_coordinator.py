@@ -10,11 +10,12 @@ it is done, and cancelled when the position they protect is closed another way.
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from gpttrader.brokers.errors import BrokerError
+from gpttrader.brokers.protocol import MarginSummary
 from gpttrader.config.models import ExecutionConfig
 from gpttrader.domain import OrderRejected, OrderRequest, OrderStatus, OrderType, Position, Product, Side, TimeInForce
 from gpttrader.domain.quantize import quantize_price
@@ -48,12 +49,13 @@ class ExecutionCoordinator:
         telemetry: ExecutionTelemetry,
         metrics: CycleMetrics,
         strategy_name: str,
+        margin: Callable[[], MarginSummary | None] = lambda: None,
         run_id: str | None = None,
     ) -> None:
         self.executor, self.orders, self.events, self.risk = executor, orders, events, risk
         self.products, self.marks, self.settings = dict(products), marks, settings
         self.fee_rate, self.telemetry, self.metrics = fee_rate, telemetry, metrics
-        self.strategy_name, self.run_id = strategy_name, run_id
+        self.strategy_name, self.run_id, self.margin = strategy_name, run_id, margin
         self.portfolio = Portfolio(cash=Decimal(0))
         self.trips = RoundTrips()
         self.closed_trips: list[Decimal] = []  # taken by the telemetry each cycle
@@ -194,8 +196,17 @@ class ExecutionCoordinator:
         expected = intent.limit_price if intent is not None and intent.limit_price is not None else None
         price = request.limit_price if expected is not None and request.limit_price is not None else mark
         positions = self.positions()
+        summary = self.margin() if product.is_derivative else None  # futures margin, from the exchange
         ctx = TradeContext(
-            request, product, price, equity, positions, self.risk.state, now, self.marks.time(request.product_id)
+            request,
+            product,
+            price,
+            equity,
+            positions,
+            self.risk.state,
+            now,
+            self.marks.time(request.product_id),
+            available_margin=None if summary is None else summary.available_margin,
         )
         if not self.risk.validate(ctx).passed:
             self.metrics.rejected += 1

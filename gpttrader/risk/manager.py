@@ -10,7 +10,7 @@ stretch of bars when a guard trips inside it, calls the two halves itself.
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gpttrader.config.models import BotConfig
-from gpttrader.domain import OrderRequest, Product
+from gpttrader.domain import OrderRequest
 from gpttrader.risk.checks import CheckResult, PreTradeDecision, TradeContext, run_checks
 from gpttrader.risk.errors import RiskGuardCriticalError, RiskGuardError
 from gpttrader.risk.guards import Guard, GuardLevel, build_guards
@@ -94,7 +94,6 @@ class LiveRiskManager:
         cls,
         config: BotConfig,
         journal: RiskJournal,
-        products: Mapping[str, Product] = {},
         *,
         preview: OrderPreviewHook | None = None,
         run_id: str | None = None,
@@ -104,7 +103,7 @@ class LiveRiskManager:
             clock=clock,
             guards=build_guards(config.guards),
             limits=TradeLimits.from_config(config),
-            sizer=sizer_from_config(config, products),
+            sizer=sizer_from_config(config),
             journal=journal,
             preview=preview if config.risk.use_order_preview else None,
             run_id=run_id,

@@ -38,6 +38,9 @@ class PositionSizeRequest:
     avg_loss: Decimal | None = None
     confidence: Decimal = Decimal(1)
     market_regime: MarketRegime | None = None
+    # The product, when known: its contract size turns notional into contracts, its grid and minimum
+    # size are what a recommendation is quantized to.
+    product: Product | None = None
 
     def __post_init__(self) -> None:
         if self.current_price <= 0:
@@ -71,7 +74,6 @@ class SizingGuardrails:
     max_fraction: Decimal = Decimal(1)
     max_notional: Mapping[str, Decimal] = field(default_factory=dict)
     max_size: Mapping[str, Decimal] = field(default_factory=dict)
-    products: Mapping[str, Product] = field(default_factory=dict)
     regime_scales: Mapping[MarketRegime, Decimal] = field(default_factory=dict)
 
     def apply(
@@ -101,7 +103,7 @@ class SizingGuardrails:
         if cap is not None and notional > cap:
             notional = cap
             reasons.append("max_notional")
-        product = self.products.get(request.symbol)
+        product = request.product
         multiplier = product.multiplier if product else Decimal(1)
         size = notional / (request.current_price * multiplier) if notional > 0 else Decimal(0)
         size_cap = self.max_size.get(request.symbol)
@@ -183,7 +185,7 @@ class KellySizer:
         return self.guardrails.apply(request, fraction, "kelly", reasons, kelly)
 
 
-def sizer_from_config(config: BotConfig, products: Mapping[str, Product] = {}) -> PositionSizer:
+def sizer_from_config(config: BotConfig) -> PositionSizer:
     """The configured sizer, bounded by the risk section and the per-symbol limits file."""
     limits = TradeLimits.from_config(config)
     sizing = config.sizing
@@ -192,7 +194,6 @@ def sizer_from_config(config: BotConfig, products: Mapping[str, Product] = {}) -
         max_fraction=limits.max_position_fraction,
         max_notional=limits.max_notional,
         max_size=limits.max_size,
-        products=dict(products),
         regime_scales={MarketRegime(name): scale for name, scale in sizing.regime_scales.items()},
     )
     if sizing.method == "kelly":

@@ -63,6 +63,9 @@ class PaperBroker:
     def positions(self) -> list[Position]:
         return []  # spot only: holdings are balances
 
+    def margin_summary(self) -> None:
+        return None  # spot only: no futures account
+
     def place_order(self, request: OrderRequest) -> Order:
         self._catch_up()
         return self._venue.place(request, self.quote(request.product_id))

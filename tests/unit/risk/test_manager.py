@@ -17,7 +17,7 @@ NOW = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
 
 def live_manager(path: Path, clean_env: dict[str, str], btc: Product) -> tuple[LiveRiskManager, Database]:
     database = Database(path)
-    return LiveRiskManager.from_config(load_config("canary"), EventStore(database), {"BTC-USD": btc}), database
+    return LiveRiskManager.from_config(load_config("canary"), EventStore(database)), database
 
 
 def buy(size: str = "0.001") -> OrderRequest:
@@ -82,7 +82,7 @@ def test_a_restart_keeps_the_state_and_an_operator_moves_it_back(
 
 
 def test_after_an_operator_resumes_a_still_breached_guard_trips_again(btc: Product, clean_env: dict[str, str]) -> None:
-    risk = LiveRiskManager.from_config(load_config("canary"), MemoryJournal(), {"BTC-USD": btc})
+    risk = LiveRiskManager.from_config(load_config("canary"), MemoryJournal())
     risk.observe("daily_loss", 12, NOW)
     risk.set_state(TradingState.ACTIVE, operator="alice", reason="checking", at=NOW)
     risk.observe("daily_loss", 12, NOW + timedelta(minutes=1))
@@ -127,7 +127,7 @@ def test_the_venue_preview_is_the_last_check_when_enabled(clean_env: dict[str, s
         return "INSUFFICIENT_FUND"
 
     config = load_config("canary", overrides={"risk": {"use_order_preview": True}})
-    risk = LiveRiskManager.from_config(config, MemoryJournal(), {"BTC-USD": btc}, preview=preview)
+    risk = LiveRiskManager.from_config(config, MemoryJournal(), preview=preview)
     decision = risk.validate(ctx(buy(), btc))
     assert asked == ["c-1"]
     assert decision.rejection is not None
@@ -135,12 +135,12 @@ def test_the_venue_preview_is_the_last_check_when_enabled(clean_env: dict[str, s
     # not asked when an own check already refused, nor when the profile does not enable it
     risk.validate(ctx(buy("1"), btc))
     assert asked == ["c-1"]
-    off = LiveRiskManager.from_config(load_config("canary"), MemoryJournal(), {"BTC-USD": btc}, preview=preview)
+    off = LiveRiskManager.from_config(load_config("canary"), MemoryJournal(), preview=preview)
     assert off.validate(ctx(buy(), btc)).passed
 
 
 def test_a_replica_starts_fresh_and_leaves_the_original_alone(clean_env: dict[str, str], btc: Product) -> None:
-    risk = LiveRiskManager.from_config(load_config("canary"), MemoryJournal(), {"BTC-USD": btc})
+    risk = LiveRiskManager.from_config(load_config("canary"), MemoryJournal())
     risk.escalate(TradingState.HALTED, "test", NOW)
     journal = MemoryJournal()
     copy = risk.replica(journal, lambda: NOW)

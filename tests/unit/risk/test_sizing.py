@@ -38,7 +38,7 @@ def test_the_worked_example(clean_env: dict[str, str], btc: Product) -> None:
     """Win rate 55%, wins twice the size of losses: Kelly f* = 0.55 - 0.45 / 2 = 0.325, capped at 0.25
     (the prod profile's fractional-Kelly cap), x 0.8 confidence = 0.20, x 0.75 for a volatile bull market =
     0.15 of $10,000 = $1,500 = 0.03 BTC at $50,000: under the 18% position cap and BTC's $10,000 limit."""
-    risk = LiveRiskManager.from_config(load_config("prod"), MemoryJournal(), {"BTC-USD": btc})
+    risk = LiveRiskManager.from_config(load_config("prod"), MemoryJournal())
     answer = risk.calculate_position_size(request())
     assert answer.kelly_fraction == D("0.325")
     assert answer.fraction == D("0.15")
@@ -51,7 +51,7 @@ def test_the_worked_example(clean_env: dict[str, str], btc: Product) -> None:
 
 
 def test_guardrails_cut_to_the_position_fraction_then_the_symbol_cap(clean_env: dict[str, str], btc: Product) -> None:
-    risk = LiveRiskManager.from_config(load_config("prod"), MemoryJournal(), {"BTC-USD": btc})
+    risk = LiveRiskManager.from_config(load_config("prod"), MemoryJournal())
     sure = request(confidence=D(1), market_regime=MarketRegime.BULL_QUIET)
     assert risk.calculate_position_size(sure).fraction == D("0.18")  # 0.25 cut to risk.max_position_fraction
     rich = risk.calculate_position_size(request(confidence=D(1), market_regime=None, portfolio_value=D(1_000_000)))
@@ -69,31 +69,33 @@ def test_guardrails_cut_to_the_position_fraction_then_the_symbol_cap(clean_env: 
     ],
 )
 def test_no_edge_sizes_zero(changes: dict[str, object], reason: str, btc: Product) -> None:
-    answer = KellySizer(guardrails=SizingGuardrails(products={"BTC-USD": btc})).calculate_position_size(
-        request(**changes)
-    )
+    answer = KellySizer().calculate_position_size(request(product=btc, **changes))
     assert (answer.size, answer.notional, answer.fraction) == (0, 0, 0)
     assert reason in answer.reasons
 
 
 def test_under_the_minimum_fraction_or_the_product_minimum_is_zero(btc: Product) -> None:
-    small = SizingGuardrails(min_fraction=D("0.25"), products={"BTC-USD": btc})
-    assert KellySizer(guardrails=small).calculate_position_size(request()).reasons[-1] == "below_min_fraction"
-    tiny = FixedFractionSizer(D("0.0001"), SizingGuardrails(products={"BTC-USD": btc}))
-    answer = tiny.calculate_position_size(request(portfolio_value=D(1000), confidence=D(1), market_regime=None))
+    small = SizingGuardrails(min_fraction=D("0.25"))
+    assert (
+        KellySizer(guardrails=small).calculate_position_size(request(product=btc)).reasons[-1] == "below_min_fraction"
+    )
+    tiny = FixedFractionSizer(D("0.0001"))
+    answer = tiny.calculate_position_size(
+        request(portfolio_value=D(1000), confidence=D(1), market_regime=None, product=btc)
+    )
     assert answer.size == 0  # $0.10 is 0.000002 BTC, under the 0.00001 minimum
     assert answer.reasons == ("below_min_size",)
 
 
 def test_the_size_cap_of_the_profile(clean_env: dict[str, str], btc: Product) -> None:
-    risk = LiveRiskManager.from_config(load_config("dev"), MemoryJournal(), {"BTC-USD": btc})
+    risk = LiveRiskManager.from_config(load_config("dev"), MemoryJournal())
     answer = risk.calculate_position_size(request(portfolio_value=D(100_000), confidence=D(1), market_regime=None))
     assert answer.size == D("0.001")  # dev: risk.max_position_size BTC-USD 0.001
     assert "max_size" in answer.reasons
 
 
 def test_fixed_fraction_and_fixed_notional_share_the_interface(btc: Product) -> None:
-    rails = SizingGuardrails(products={"BTC-USD": btc})
+    rails = SizingGuardrails()
     flat = request(confidence=D(1), market_regime=None)
     assert FixedFractionSizer(D("0.1"), rails).calculate_position_size(flat).size == D("0.02")
     assert FixedFractionSizer(D("0.1"), rails).calculate_position_size(request(market_regime=None)).size == D("0.016")
