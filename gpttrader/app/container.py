@@ -55,13 +55,15 @@ class ApplicationContainer:
         market = create_market_data(self.config)
         products = {pid: market.product(pid) for pid in self.config.symbols}
         books = VenueStore(self.venue_database, "paper")
+        # Perpetuals are margined in USDC: a paper account that may trade them gets the same in USDC.
+        currencies = ("USD", "USDC") if self.config.derivatives_enabled else ("USD",)
         saved = books.load()
         return PaperBroker(
             market,
             products,
             self.clock.now,
-            balances={"USD": self.config.paper.starting_cash},
-            state=None if saved is None else VenueState(**saved),
+            balances=dict.fromkeys(currencies, self.config.paper.starting_cash),
+            state=None if saved is None else VenueState.restore(saved),
             on_change=books.save,
         )
 

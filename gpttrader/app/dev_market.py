@@ -43,7 +43,7 @@ def deterministic_broker(config: BotConfig, clock: Callable[[], datetime], books
         clock,
         balances={"USD": config.paper.starting_cash},
         model=FillModel(),
-        state=None if saved is None else VenueState(**saved),
+        state=None if saved is None else VenueState.restore(saved),
         on_change=books.save,
         name="dev",
     )

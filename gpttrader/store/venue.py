@@ -34,6 +34,11 @@ class VenueStore:
             "triggered": set(data["triggered"]),
             "fills": [codec.fill_from_dict(fill) for fill in data["fills"]],
             "sequence": int(data["sequence"]),
+            "positions": {
+                pid: {key: Decimal(value) for key, value in held.items()} for pid, held in data["positions"].items()
+            },
+            "marks": {pid: Decimal(mark) for pid, mark in data["marks"].items()},
+            "funded": {pid: codec.parse_time(moment) for pid, moment in data["funded"].items()},
         }
 
     def save(self, state: object) -> None:

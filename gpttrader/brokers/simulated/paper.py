@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from gpttrader.brokers.protocol import OrderPreview
+from gpttrader.brokers.protocol import MarginSummary, OrderPreview
 from gpttrader.brokers.simulated.fills import FillModel
 from gpttrader.brokers.simulated.market import MarketData
 from gpttrader.brokers.simulated.venue import SimulatedVenue, VenueState
@@ -61,10 +61,13 @@ class PaperBroker:
         return self._venue.balances()
 
     def positions(self) -> list[Position]:
-        return []  # spot only: holdings are balances
+        """Futures and perpetual positions (spot holdings are balances)."""
+        self._catch_up()
+        return self._venue.positions()
 
-    def margin_summary(self) -> None:
-        return None  # spot only: no futures account
+    def margin_summary(self) -> MarginSummary | None:
+        self._catch_up()
+        return self._venue.margin_summary()
 
     def place_order(self, request: OrderRequest) -> Order:
         self._catch_up()
@@ -94,9 +97,10 @@ class PaperBroker:
         return self._venue.fills(order_id=order_id, product_id=product_id)
 
     def _catch_up(self) -> None:
-        """Work resting orders against every bar that closed since the last time (only products with an
-        open order are asked for bars)."""
+        """Work resting orders against every bar that closed since the last time, and charge perpetuals
+        their funding (only products with an open order or a position are asked for bars)."""
         working = {o.product_id for o in self._venue.orders(open_only=True)}
+        working |= {p.product_id for p in self._venue.positions()}
         now = self._clock()
         for pid, last in self._worked.items():
             if pid not in working:

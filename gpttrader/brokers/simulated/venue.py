@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from gpttrader.brokers.errors import InsufficientFundsError, InvalidOrderError, NotFoundError
-from gpttrader.brokers.protocol import OrderPreview
-from gpttrader.brokers.simulated.fills import Execution, FillModel
+from gpttrader.brokers.protocol import MarginSummary, OrderPreview
+from gpttrader.brokers.simulated.fills import Execution, FillModel, funding_payment
 from gpttrader.domain import (
     Balance,
     Candle,
@@ -29,12 +30,25 @@ from gpttrader.domain import (
     OrderRequest,
     OrderStatus,
     OrderType,
+    Position,
     Product,
+    ProductType,
     Quote,
     Side,
     TimeInForce,
     prepare_order,
+    roll_position,
 )
+
+
+@dataclass
+class VenuePosition:
+    """A futures or perpetual position, in contracts; its margin and PnL are in the product's quote currency."""
+
+    size: Decimal = Decimal(0)
+    entry_price: Decimal = Decimal(0)
+    realized_pnl: Decimal = Decimal(0)
+    funding: Decimal = Decimal(0)
 
 
 @dataclass
@@ -47,6 +61,15 @@ class VenueState:
     triggered: set[str] = field(default_factory=set)  # stop orders whose stop has fired
     fills: list[Fill] = field(default_factory=list)
     sequence: int = 0
+    positions: dict[str, VenuePosition] = field(default_factory=dict)  # derivatives only
+    marks: dict[str, Decimal] = field(default_factory=dict)  # the last price seen per product
+    funded: dict[str, datetime] = field(default_factory=dict)  # the last funding bar per perpetual
+
+    @classmethod
+    def restore(cls, saved: Mapping[str, Any]) -> "VenueState":
+        """The state from its saved plain values (`VenueStore.load`)."""
+        positions = {pid: VenuePosition(**held) for pid, held in saved.get("positions", {}).items()}
+        return cls(**{**saved, "positions": positions})
 
 
 class SimulatedVenue:
@@ -59,13 +82,17 @@ class SimulatedVenue:
         *,
         name: str = "sim",
         on_change: Callable[[VenueState], None] | None = None,
+        margin_rate: Decimal = Decimal("0.10"),
     ) -> None:
+        """`margin_rate`: the initial margin of a derivatives position as a share of its notional (10x
+        leverage at most); the maintenance margin is half of it."""
         self.products = dict(products)
         self.model = model
         self.state = state
         self.clock = clock
         self.name = name
         self._on_change = on_change
+        self.margin_rate = margin_rate
         self._lock = threading.RLock()
 
     # -- orders ------------------------------------------------------------------------------------------
@@ -75,6 +102,7 @@ class SimulatedVenue:
             if existing is not None:
                 return existing
             product = self._product(request.product_id)
+            self.state.marks[product.product_id] = quote.mid
             try:
                 prepared = prepare_order(request, product, reference_price=quote.ask)
             except OrderRejected as exc:
@@ -109,6 +137,8 @@ class SimulatedVenue:
         """Give every order resting on `candle`'s product that bar (`span` long), from the bar it was placed
         in on: as in the backtest, an order sent at a bar's open works against that whole bar."""
         with self._lock:
+            self.state.marks[candle.product_id] = candle.close
+            self._fund(candle)
             for order_id, order in list(self.state.orders.items()):
                 if order.is_terminal or order.product_id != candle.product_id or candle.time + span <= order.created_at:
                     continue
@@ -178,6 +208,35 @@ class SimulatedVenue:
                 if (order_id is None or f.order_id == order_id) and (product_id is None or f.product_id == product_id)
             ]
 
+    def positions(self) -> list[Position]:
+        with self._lock:
+            return [
+                Position(
+                    pid,
+                    held.size,
+                    held.entry_price,
+                    self.state.marks.get(pid, held.entry_price),
+                    held.realized_pnl,
+                    self.products[pid].product_type,
+                    self.products[pid].multiplier,
+                )
+                for pid, held in self.state.positions.items()
+                if held.size and pid in self.products
+            ]
+
+    def margin_summary(self) -> MarginSummary | None:
+        """The derivatives account, margined in the quote currency of the derivatives traded (None for a
+        spot-only venue). The liquidation buffer is what is left above the maintenance margin."""
+        with self._lock:
+            currencies = {p.quote_currency for p in self.products.values() if p.is_derivative}
+            if not currencies:
+                return None
+            currency = sorted(currencies)[0]
+            unrealized, used = self._margin(currency)
+            total = self.state.balances.get(currency, Decimal(0)) + unrealized
+            available = self._available(currency)
+            return MarginSummary(total, available, used, available, unrealized, total - used / 2)
+
     def balances(self) -> list[Balance]:
         with self._lock:
             held: dict[str, Decimal] = {}
@@ -201,12 +260,22 @@ class SimulatedVenue:
 
     def _hold_currency(self, request: OrderRequest) -> str:
         product = self.products[request.product_id]
-        return product.quote_currency if request.side is Side.BUY else product.base_currency
+        if product.is_derivative or request.side is Side.BUY:
+            return product.quote_currency
+        return product.base_currency
 
     def _hold_for(self, request: OrderRequest, product: Product, quote: Quote) -> tuple[str, Decimal]:
         """What a spot order may spend: quote currency at its worst price plus the taker fee for a buy, the
         base currency for a sell."""
         currency = self._hold_currency(request)
+        if product.is_derivative:
+            # The initial margin of what the order adds to the position, and its fee.
+            price = request.limit_price or (quote.ask if request.side is Side.BUY else quote.bid)
+            held = self.state.positions.get(product.product_id, VenuePosition()).size
+            after = held + (request.size if request.side is Side.BUY else -request.size)
+            added = max(abs(after) - abs(held), Decimal(0))
+            notional = price * product.multiplier
+            return currency, added * notional * self.margin_rate + request.size * notional * self.model.fees.taker
         if request.side is Side.SELL:
             return currency, request.size
         price = request.limit_price or quote.ask * (1 + self.model.slippage_bps / Decimal(10_000))
@@ -221,7 +290,37 @@ class SimulatedVenue:
             ),
             Decimal(0),
         )
-        return self.state.balances.get(currency, Decimal(0)) - held
+        unrealized, used = self._margin(currency)
+        return self.state.balances.get(currency, Decimal(0)) + unrealized - used - held
+
+    def _margin(self, currency: str) -> tuple[Decimal, Decimal]:
+        """Unrealized PnL and initial margin of the derivatives positions margined in `currency`."""
+        unrealized = used = Decimal(0)
+        for pid, held in self.state.positions.items():
+            product = self.products.get(pid)
+            if product is None or product.quote_currency != currency or not held.size:
+                continue
+            mark = self.state.marks.get(pid, held.entry_price)
+            unrealized += (mark - held.entry_price) * held.size * product.multiplier
+            used += abs(held.size) * mark * product.multiplier * self.margin_rate
+        return unrealized, used
+
+    def _fund(self, candle: Candle) -> None:
+        """A perpetual position held into a bar that opens an hour pays (a long; a short receives) the model's
+        hourly funding rate on its notional at that bar's close, as in the backtest."""
+        product = self.products.get(candle.product_id)
+        held = self.state.positions.get(candle.product_id)
+        if product is None or held is None or not held.size or product.product_type is not ProductType.PERPETUAL:
+            return
+        if candle.time.minute or candle.time <= self.state.funded.get(
+            product.product_id, candle.time - timedelta(hours=1)
+        ):
+            return
+        payment = funding_payment(held.size, candle.close, product.multiplier, self.model.funding_rate_per_hour)
+        held.funding += payment
+        currency = product.quote_currency
+        self.state.balances[currency] = self.state.balances.get(currency, Decimal(0)) - payment
+        self.state.funded[product.product_id] = candle.time
 
     def _apply(self, order_id: str, candle: Candle, *, resting: bool) -> None:
         order = self.state.orders[order_id]
@@ -259,7 +358,19 @@ class SimulatedVenue:
         notional = execution.price * execution.size * product.multiplier
         base, quote = product.base_currency, product.quote_currency
         balances = self.state.balances
-        if order.side is Side.BUY:
+        if product.is_derivative:
+            held = self.state.positions.setdefault(order.product_id, VenuePosition())
+            signed = execution.size if order.side is Side.BUY else -execution.size
+            held.size, held.entry_price, realized = roll_position(
+                held.size, held.entry_price, signed, execution.price, product.multiplier
+            )
+            held.realized_pnl += realized
+            balances[quote] = balances.get(quote, Decimal(0)) + realized - execution.fee
+            if not held.size:
+                self.state.funded.pop(order.product_id, None)
+            left = order.remaining_size - execution.size
+            self.state.holds[order_id] = self.state.holds[order_id] * left / order.remaining_size
+        elif order.side is Side.BUY:
             balances[quote] = balances.get(quote, Decimal(0)) - notional - execution.fee
             balances[base] = balances.get(base, Decimal(0)) + execution.size
             self.state.holds[order_id] = max(self.state.holds[order_id] - notional - execution.fee, Decimal(0))

@@ -21,6 +21,7 @@ from gpttrader.domain import (
     OrderStatus,
     OrderType,
     Product,
+    ProductType,
     Quote,
     Side,
     TimeInForce,
@@ -163,6 +164,54 @@ def test_same_clock_same_orders_same_fills_and_the_books_survive(btc: Product, t
     assert runs[0][0], "the scenario should trade"
     saved = runs[0][2].load()
     assert saved is not None
-    again = dev_broker(btc, candles, Clock(T0 + timedelta(minutes=25)), state=VenueState(**saved))
+    again = dev_broker(btc, candles, Clock(T0 + timedelta(minutes=25)), state=VenueState.restore(saved))
     assert again.fills() == runs[0][0]
     assert again.balances() == runs[0][1]
+
+
+PERP = Product(
+    "BTC-PERP-INTX",
+    "BTC",
+    "USDC",
+    D("0.0001"),
+    D("0.1"),
+    D("0.0001"),
+    D("1000"),
+    D("0"),
+    ProductType.PERPETUAL,
+    contract_size=D(1),
+)
+
+
+def test_a_perpetual_position_on_margin_with_funding() -> None:
+    clock = Clock(T0 + timedelta(seconds=5))
+    model = FillModel(fees=FeeSchedule(maker=D(0), taker=D("0.001")), funding_rate_per_hour=D("0.0001"))
+    v = SimulatedVenue({PERP.product_id: PERP}, model, VenueState({"USDC": D(10_000)}), clock)
+    quote_at = lambda price: Quote(PERP.product_id, D(price), D(price), D(price), clock.at)  # noqa: E731
+    with pytest.raises(InsufficientFundsError):
+        v.place(OrderRequest("p0", PERP.product_id, Side.BUY, OrderType.MARKET, D("2")), quote_at("50000"))
+    v.place(OrderRequest("p1", PERP.product_id, Side.BUY, OrderType.MARKET, D("1")), quote_at("50000"))
+    [held] = v.positions()
+    assert (held.size, held.entry_price, held.product_type) == (D(1), D(50000), ProductType.PERPETUAL)
+    summary = v.margin_summary()
+    assert summary is not None
+    assert summary.initial_margin == D(5000)  # 10% of $50,000
+    assert summary.total_balance == D(10_000) - D(50)  # the taker fee; no notional changes hands
+    clock.at = T0 + timedelta(hours=1, minutes=1)
+    v.work(
+        bar(T0 + timedelta(minutes=59), "50000", "51000", "49900", "51000").__class__(
+            PERP.product_id, T0 + timedelta(minutes=59), D(50000), D(51000), D(49900), D(51000), D(1)
+        )
+    )
+    v.work(Candle(PERP.product_id, T0 + timedelta(hours=1), D(51000), D(51000), D(51000), D(51000), D(1)))
+    funding = D(51000) * D("0.0001")  # one contract of 1 BTC, held into the 13:00 bar
+    balance = {b.currency: b.total for b in v.balances()}["USDC"]
+    assert balance == D(10_000) - D(50) - funding
+    v.work(Candle(PERP.product_id, T0 + timedelta(hours=1), D(51000), D(51000), D(51000), D(51000), D(1)))
+    assert {b.currency: b.total for b in v.balances()}["USDC"] == balance  # each hour is charged once
+    after = v.margin_summary()
+    assert after is not None
+    assert after.unrealized_pnl == D(1000)
+    v.place(OrderRequest("p2", PERP.product_id, Side.SELL, OrderType.MARKET, D("1.5")), quote_at("52000"))
+    [short] = v.positions()
+    assert (short.size, short.entry_price, short.realized_pnl) == (D("-0.5"), D(52000), D(2000))
