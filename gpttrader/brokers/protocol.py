@@ -63,6 +63,11 @@ class Broker(Protocol):
 
     def fills(self, *, order_id: str | None = None, product_id: str | None = None) -> list[Fill]: ...
 
+    def cash(self, *, derivatives: bool = False) -> dict[str, Decimal]:
+        """The money the account trades with, per currency: spot balances and, with `derivatives`, the
+        collateral of the derivatives accounts, each pool counted once."""
+        ...
+
     def margin_summary(self) -> MarginSummary | None:
         """The futures account's margin; None where there is none (a spot-only account)."""
         ...

@@ -271,9 +271,11 @@ class TradingBot:
                 self.marks.update(pid, quote.mid, quote.time)
 
     def _refresh_cash(self) -> None:
+        """The bot's cash: the account's money in the currencies its products are quoted in, derivatives
+        collateral included (where their realized PnL and funding settle)."""
         quote_currencies = {p.quote_currency for p in self.products.values()}
-        balances = {b.currency: b.total for b in self.broker.balances()}
-        self.execution.portfolio.cash = sum((balances.get(c, Decimal(0)) for c in quote_currencies), Decimal(0))
+        pools = self.broker.cash(derivatives=any(p.is_derivative for p in self.products.values()))
+        self.execution.portfolio.cash = sum((pools.get(c, Decimal(0)) for c in quote_currencies), Decimal(0))
 
     def _observe_guards(self, now: datetime) -> None:
         assert self._equity is not None

@@ -154,6 +154,27 @@ class CoinbaseBroker:
                 )
         return result
 
+    def cash(self, *, derivatives: bool = False) -> dict[str, Decimal]:
+        """Spot balances, plus (with `derivatives`) the CFM futures account's USD and, with perpetuals on,
+        each INTX portfolio's USDC collateral: separate pools at Coinbase, where realized PnL and funding
+        are settled."""
+        pools: dict[str, Decimal] = {}
+        for balance in self.balances():
+            pools[balance.currency] = pools.get(balance.currency, Decimal(0)) + balance.total
+        if not derivatives:
+            return pools
+        data = mapping.as_dict(self._call("futures balance summary", self._client.get_futures_balance_summary))
+        summary = mapping.field(data, "balance_summary", "futures balance summary")
+        pools["USD"] = pools.get("USD", Decimal(0)) + mapping.amount(summary, "cfm_usd_balance", "futures balance")
+        if self.derivatives_enabled:
+            for portfolio in self._intx_portfolios():
+                page = mapping.as_dict(
+                    self._call("perpetuals portfolio", partial(self._client.get_perps_portfolio_summary, portfolio))
+                )
+                for entry in page.get("portfolios", []):
+                    pools["USDC"] = pools.get("USDC", Decimal(0)) + mapping.dec(entry, "collateral", "INTX portfolio")
+        return pools
+
     def _intx_portfolios(self) -> list[str]:
         data = mapping.as_dict(
             self._call("list portfolios", partial(self._client.get_portfolios, portfolio_type="INTX"))

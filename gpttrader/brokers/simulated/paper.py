@@ -60,6 +60,10 @@ class PaperBroker:
         self._catch_up()
         return self._venue.balances()
 
+    def cash(self, *, derivatives: bool = False) -> dict[str, Decimal]:
+        """One pool per currency: the simulated venue margins derivatives from the same balances."""
+        return {b.currency: b.total for b in self.balances()}
+
     def positions(self) -> list[Position]:
         """Futures and perpetual positions (spot holdings are balances)."""
         self._catch_up()

@@ -37,6 +37,7 @@ class BuyOnBars:
     the bot decides on; the ones before it only warm the strategy up)."""
 
     on: tuple[int, ...]
+    since: datetime = START
     name: str = "buy_on_bars"
     warmup: int = 1
 
@@ -44,7 +45,7 @@ class BuyOnBars:
         return _Count()
 
     def on_bar(self, bar: Bar, state: _Count) -> tuple[OrderIntent, ...]:
-        if bar.time < START - timedelta(minutes=1):
+        if bar.time < self.since - timedelta(minutes=1):
             return ()
         state.bars += 1
         return (OrderIntent(bar.product_id, Side.BUY),) if state.bars in self.on else ()
@@ -117,4 +118,44 @@ def test_the_liquidation_buffer_guard_reads_the_exchange(market: RunningSandbox,
         assert breached[0]["guard"] == "liquidation_buffer"
         assert Decimal(breached[0]["value"]) < Decimal("0.999")
         assert container.risk_manager.state is TradingState.REDUCE_ONLY
+        bot.shutdown()
+
+
+def test_a_live_perpetual_counts_its_collateral_where_funding_is_paid(
+    start_sandbox: SandboxFactory, tmp_path: Path
+) -> None:
+    opening = START + timedelta(minutes=30)
+    sandbox = start_sandbox(virtual_start=opening.timestamp(), speed=1.0, derivatives_enabled=True)
+    perp = "BTC-PERP-INTX"
+    settings = load_config(
+        "canary",
+        overrides={
+            "data_dir": tmp_path,
+            "symbols": [perp],
+            "risk": {"max_position_size": {perp: "0.01"}, "max_position_fraction": 1, "max_exposure_fraction": 1},
+            "sizing": {"method": "fixed_fraction", "fraction": 1},
+            "guards": {name: {"enabled": False} for name in Guards.model_fields},
+            "coinbase": {"private_requests_per_second": 1000, "public_requests_per_second": 1000, "websocket": False},
+        },
+        env={
+            "COINBASE_ENABLE_DERIVATIVES": "1",
+            "COINBASE_SANDBOX_URL": f"https://{sandbox.base_url}",
+            "COINBASE_SANDBOX_CERT": str(sandbox.cert_path),
+            "COINBASE_KEY_FILE": str(sandbox.settings.key_files[0]),
+        },
+    )
+    with ApplicationContainer(settings, clock=SandboxClock(sandbox)) as container:
+        bot = container.create_bot(BuyOnBars(on=(1,), since=opening))
+        bot.bootstrap()
+        bot.run(max_cycles=2)
+        held = bot.execution.portfolio.size(perp)
+        assert held > 0  # the canary's $500 cap sizes it
+        before = container.broker.cash(derivatives=True)["USDC"]
+        bot.run(max_cycles=70)  # over an hour: the exchange charges funding to the INTX collateral
+        after = container.broker.cash(derivatives=True)["USDC"]
+        (position,) = container.broker.positions()
+        assert position.size == held
+        assert Decimal(0) < before - after < position.mark_price * held * Decimal("0.0002")
+        assert bot.execution.portfolio.cash == after  # the bot's cash is where the funding went
+        assert bot.reconcile().ok
         bot.shutdown()
