@@ -20,7 +20,7 @@ from gpttrader.brokers.coinbase.encoding import order_configuration
 from gpttrader.brokers.coinbase.market_data import CoinbaseMarketData
 from gpttrader.brokers.coinbase.ratelimit import TokenBucket
 from gpttrader.brokers.coinbase.retry import RetryPolicy, guarded
-from gpttrader.brokers.errors import InvalidOrderError, NotFoundError
+from gpttrader.brokers.errors import InvalidOrderError
 from gpttrader.brokers.protocol import MarginSummary, OrderPreview
 from gpttrader.domain import (
     Balance,
@@ -108,15 +108,7 @@ class CoinbaseBroker:
             self._call(f"best bid/ask {product_id}", lambda: self._client.get_best_bid_ask(product_ids=[product_id]))
         )
         books = data.get("pricebooks") or []
-        if not books or not books[0].get("bids") or not books[0].get("asks"):
-            raise NotFoundError(f"no quote for {product_id}")
-        book = books[0]
-        where = f"{product_id} quote"
-        bid = mapping.dec(book["bids"][0], "price", where)
-        ask = mapping.dec(book["asks"][0], "price", where)
-        return Quote(
-            product_id, bid, ask, (bid + ask) / 2, mapping.timestamp(mapping.field(book, "time", where), where)
-        )
+        return mapping.top_of_book(product_id, books[0] if books else {})
 
     def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]:
         """One window of candles (at most 350), oldest first, from the public endpoint."""

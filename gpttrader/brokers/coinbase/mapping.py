@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from gpttrader.brokers.errors import BrokerError
+from gpttrader.brokers.errors import BrokerError, NotFoundError
 from gpttrader.domain import (
     Balance,
     Candle,
@@ -168,6 +168,16 @@ def balance(data: dict[str, Any]) -> Balance:
         available=dec(field(data, "available_balance", where), "value", where),
         hold=dec(data.get("hold") or {}, "value", where, Decimal(0)),
     )
+
+
+def top_of_book(product_id: str, book: dict[str, Any]) -> Quote:
+    """The best bid and ask of a price book (best_bid_ask's or product_book's: the same shape)."""
+    if not book.get("bids") or not book.get("asks"):
+        raise NotFoundError(f"no quote for {product_id}")
+    where = f"{product_id} quote"
+    bid = dec(book["bids"][0], "price", where)
+    ask = dec(book["asks"][0], "price", where)
+    return Quote(product_id, bid, ask, (bid + ask) / 2, timestamp(field(book, "time", where), where))
 
 
 def candle(product_id: str, data: dict[str, Any]) -> Candle:

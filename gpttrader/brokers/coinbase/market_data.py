@@ -12,7 +12,6 @@ from coinbase.rest import RESTClient
 from gpttrader.brokers.coinbase import mapping
 from gpttrader.brokers.coinbase.ratelimit import TokenBucket
 from gpttrader.brokers.coinbase.retry import RetryPolicy, guarded
-from gpttrader.brokers.errors import NotFoundError
 from gpttrader.domain import Candle, Granularity, Product, Quote
 
 MAX_CANDLES = 350
@@ -59,15 +58,7 @@ class CoinbaseMarketData:
                 what=f"public book {product_id}",
             )
         )
-        book = data.get("pricebook") or {}
-        if not book.get("bids") or not book.get("asks"):
-            raise NotFoundError(f"no quote for {product_id}")
-        where = f"{product_id} book"
-        bid = mapping.dec(book["bids"][0], "price", where)
-        ask = mapping.dec(book["asks"][0], "price", where)
-        return Quote(
-            product_id, bid, ask, (bid + ask) / 2, mapping.timestamp(mapping.field(book, "time", where), where)
-        )
+        return mapping.top_of_book(product_id, data.get("pricebook") or {})
 
     def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]:
         """One window of candles (at most 350), oldest first."""

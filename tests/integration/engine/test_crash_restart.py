@@ -17,6 +17,7 @@ from gpttrader.config import load_config
 from gpttrader.domain import OrderStatus, Side
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.store import Database, OrdersStore
+from tests.integration.engine.conftest import sandbox_env
 from tests.integration.sandbox.conftest import SandboxFactory
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -64,11 +65,7 @@ def test_killed_then_restarted(start_sandbox: SandboxFactory, tmp_path: Path, po
 
     config = load_config(
         "canary",
-        env={
-            "COINBASE_SANDBOX_URL": f"https://{sandbox.base_url}",
-            "COINBASE_SANDBOX_CERT": str(sandbox.cert_path),
-            "COINBASE_KEY_FILE": str(sandbox.settings.key_files[0]),
-        },
+        env=sandbox_env(sandbox),
     )
     exchange = create_coinbase_broker(config)
     theirs = exchange.list_orders("BTC-USD")

@@ -18,6 +18,7 @@ from gpttrader.domain import Side
 from gpttrader.risk import TradingState
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, OrderIntent
+from tests.integration.engine.conftest import sandbox_env
 from tests.integration.sandbox.conftest import SandboxFactory, admin_call, inject
 
 START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -55,11 +56,7 @@ def canary(sandbox: RunningSandbox, data: Path, **overrides: Any) -> BotConfig:
             "coinbase": {"private_requests_per_second": 1000, "public_requests_per_second": 1000, "websocket": False},
             **overrides,
         },
-        env={
-            "COINBASE_SANDBOX_URL": f"https://{sandbox.base_url}",
-            "COINBASE_SANDBOX_CERT": str(sandbox.cert_path),
-            "COINBASE_KEY_FILE": str(sandbox.settings.key_files[0]),
-        },
+        env=sandbox_env(sandbox),
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 from gpttrader.app import ApplicationContainer
 from gpttrader.config import load_config
 from gpttrader.sandbox import RunningSandbox
+from tests.integration.engine.conftest import sandbox_env
 from tests.integration.sandbox.conftest import SandboxFactory, admin, admin_call
 
 
@@ -19,11 +20,7 @@ def test_a_dropped_socket_and_a_frozen_feed(start_sandbox: SandboxFactory, tmp_p
     config = load_config(
         "canary",
         overrides={"data_dir": tmp_path, "interval_seconds": 2},
-        env={
-            "COINBASE_SANDBOX_URL": f"https://{sandbox.base_url}",
-            "COINBASE_SANDBOX_CERT": str(sandbox.cert_path),
-            "COINBASE_KEY_FILE": str(sandbox.settings.key_files[0]),
-        },
+        env=sandbox_env(sandbox),
     )
     with ApplicationContainer(config) as container:
         bot = container.create_bot()

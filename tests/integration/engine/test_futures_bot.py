@@ -18,6 +18,7 @@ from gpttrader.risk import TradingState
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.sandbox.catalog import build_catalog
 from gpttrader.strategy import Bar, OrderIntent
+from tests.integration.engine.conftest import sandbox_env
 from tests.integration.sandbox.conftest import SandboxFactory
 
 START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -73,11 +74,7 @@ def config(sandbox: RunningSandbox, data: Path, contracts: str, **guards: Any) -
             "guards": {**{name: {"enabled": False} for name in Guards.model_fields}, **guards},
             "coinbase": {"private_requests_per_second": 1000, "public_requests_per_second": 1000, "websocket": False},
         },
-        env={
-            "COINBASE_SANDBOX_URL": f"https://{sandbox.base_url}",
-            "COINBASE_SANDBOX_CERT": str(sandbox.cert_path),
-            "COINBASE_KEY_FILE": str(sandbox.settings.key_files[0]),
-        },
+        env=sandbox_env(sandbox),
     )
 
 
@@ -137,12 +134,7 @@ def test_a_live_perpetual_counts_its_collateral_where_funding_is_paid(
             "guards": {name: {"enabled": False} for name in Guards.model_fields},
             "coinbase": {"private_requests_per_second": 1000, "public_requests_per_second": 1000, "websocket": False},
         },
-        env={
-            "COINBASE_ENABLE_DERIVATIVES": "1",
-            "COINBASE_SANDBOX_URL": f"https://{sandbox.base_url}",
-            "COINBASE_SANDBOX_CERT": str(sandbox.cert_path),
-            "COINBASE_KEY_FILE": str(sandbox.settings.key_files[0]),
-        },
+        env=sandbox_env(sandbox, COINBASE_ENABLE_DERIVATIVES="1"),
     )
     with ApplicationContainer(settings, clock=SandboxClock(sandbox)) as container:
         bot = container.create_bot(BuyOnBars(on=(1,), since=opening))

@@ -11,6 +11,7 @@ from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.config import BotConfig, load_config
 from gpttrader.domain import OrderStatus
 from gpttrader.sandbox import RunningSandbox
+from tests.integration.engine.conftest import sandbox_env
 from tests.integration.sandbox.conftest import SandboxFactory
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC).timestamp()
@@ -22,7 +23,7 @@ def market(start_sandbox: SandboxFactory) -> RunningSandbox:
 
 
 def paper_config(sandbox: RunningSandbox, data: Path) -> BotConfig:
-    env = {"COINBASE_SANDBOX_URL": f"https://{sandbox.base_url}", "COINBASE_SANDBOX_CERT": str(sandbox.cert_path)}
+    env = sandbox_env(sandbox, key=False)
     return load_config(
         "paper",
         overrides={

@@ -13,6 +13,7 @@ from gpttrader.config.guards import Guards
 from gpttrader.domain import Side
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, OrderIntent
+from tests.integration.engine.conftest import sandbox_env
 from tests.integration.sandbox.conftest import SandboxFactory
 
 START = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
@@ -50,12 +51,7 @@ def config(sandbox: RunningSandbox, data: Path) -> BotConfig:
             "guards": {name: {"enabled": False} for name in Guards.model_fields},
             "coinbase": {"public_requests_per_second": 1000, "websocket": False},
         },
-        env={
-            "PERPS_PAPER": "1",
-            "COINBASE_ENABLE_DERIVATIVES": "1",
-            "COINBASE_SANDBOX_URL": f"https://{sandbox.base_url}",
-            "COINBASE_SANDBOX_CERT": str(sandbox.cert_path),
-        },
+        env=sandbox_env(sandbox, key=False, PERPS_PAPER="1", COINBASE_ENABLE_DERIVATIVES="1"),
     )
 
 

@@ -25,6 +25,7 @@ from gpttrader.engine.execution_coordinator import DECISION
 from gpttrader.risk import LiveRiskManager, MemoryJournal
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, MovingAverageCross
+from tests.integration.engine.conftest import sandbox_env
 from tests.integration.sandbox.conftest import SandboxFactory
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -44,9 +45,7 @@ def sandbox_for(start_sandbox: SandboxFactory) -> RunningSandbox:
 def config_for(profile: str, sandbox: RunningSandbox, data: Path) -> BotConfig:
     """The profile as shipped, on the sandbox, with every guard off (this test is about the decisions, not
     the guards) and 0.005 BTC per position (under the canary's $500 cap)."""
-    env = {"COINBASE_SANDBOX_URL": f"https://{sandbox.base_url}", "COINBASE_SANDBOX_CERT": str(sandbox.cert_path)}
-    if profile == "canary":
-        env["COINBASE_KEY_FILE"] = str(sandbox.settings.key_files[0])
+    env = sandbox_env(sandbox, key=profile == "canary")
     return load_config(
         profile,
         overrides={

@@ -10,16 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from gpttrader.sandbox import RunningSandbox
+from tests.integration.engine.conftest import sandbox_env
 from tests.integration.sandbox.conftest import SandboxFactory
-
-
-def sandbox_env(sandbox: RunningSandbox, clean_env: dict[str, str]) -> dict[str, str]:
-    return {
-        **clean_env,
-        "COINBASE_SANDBOX_URL": f"https://{sandbox.base_url}",
-        "COINBASE_SANDBOX_CERT": str(sandbox.cert_path),
-    }
 
 
 @pytest.mark.slow
@@ -27,7 +19,7 @@ def sandbox_env(sandbox: RunningSandbox, clean_env: dict[str, str]) -> dict[str,
 def test_paper_runs_until_a_signal_stops_it(
     start_sandbox: SandboxFactory, clean_env: dict[str, str], stop: signal.Signals
 ) -> None:
-    env = sandbox_env(start_sandbox(), clean_env)
+    env = {**clean_env, **sandbox_env(start_sandbox(), key=False)}
     process = subprocess.Popen(
         [sys.executable, "-m", "gpttrader.app.cli", "run", "--profile", "paper"],
         env=env,
@@ -56,7 +48,7 @@ def test_paper_runs_until_a_signal_stops_it(
 
 def test_a_live_profile_needs_the_opt_in(start_sandbox: SandboxFactory, clean_env: dict[str, str]) -> None:
     sandbox = start_sandbox()
-    env = {**sandbox_env(sandbox, clean_env), "COINBASE_KEY_FILE": str(sandbox.settings.key_files[0])}
+    env = {**clean_env, **sandbox_env(sandbox)}
     refused = subprocess.run(
         [sys.executable, "-m", "gpttrader.app.cli", "run", "--profile", "canary"],
         env=env,
@@ -83,11 +75,7 @@ def test_the_canary_starts_once_preflight_passes_and_the_opt_in_is_given(
     start_sandbox: SandboxFactory, clean_env: dict[str, str]
 ) -> None:
     sandbox = start_sandbox()
-    env = {
-        **sandbox_env(sandbox, clean_env),
-        "COINBASE_KEY_FILE": str(sandbox.settings.key_files[0]),
-        "GPTTRADER_LIVE": "1",
-    }
+    env = {**clean_env, **sandbox_env(sandbox, GPTTRADER_LIVE="1")}
     process = subprocess.Popen(
         [sys.executable, "-m", "gpttrader.app.cli", "run", "--profile", "canary"],
         env=env,
