@@ -25,6 +25,7 @@ GROUPS = {
     "run": "gpttrader.app.commands.run",
     "kill": "gpttrader.app.commands.run",
     "preflight": "gpttrader.app.commands.preflight",
+    "notebook": "gpttrader.app.commands.notebook",
     "sandbox": "gpttrader.app.commands.sandbox",
 }
 
