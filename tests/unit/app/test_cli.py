@@ -107,6 +107,7 @@ def test_help_lists_only_working_commands(clean_env: dict[str, str]) -> None:
         "config",
         "events",
         "kill",
+        "notebook",
         "order",
         "preflight",
         "risk",
