@@ -5,6 +5,7 @@ for every run, and the output scanned for secrets (one found fails the run, and 
 
 import json
 import os
+import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,8 +95,12 @@ def _scrub(path: Path) -> str | None:
 
 
 def _export(path: Path) -> Path:
+    """The run as HTML. Plotly's own outputs have no HTML form (the research notebook writes a standalone
+    report with the figures), so nbconvert's warning about them is expected and silenced."""
     notebook = nbformat.read(str(path), as_version=4)  # type: ignore[no-untyped-call]
-    body, _ = HTMLExporter().from_notebook_node(notebook)  # type: ignore[no-untyped-call]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Your element with mimetype", category=UserWarning)
+        body, _ = HTMLExporter().from_notebook_node(notebook)  # type: ignore[no-untyped-call]
     html = path.with_suffix(".html")
     html.write_text(body, encoding="utf-8")
     return html
