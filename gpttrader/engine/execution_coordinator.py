@@ -63,6 +63,7 @@ class ExecutionCoordinator:
         self.signal_at: float | None = None  # perf_counter of the tick that closed the bar being decided
         self.bars_at: float | None = None  # perf_counter when the closed bars were in hand
         self._applied: set[str] = set()
+        self._targets: dict[str, float] = {}  # the last target acted on, per product
         self._exits: dict[str, tuple[Decimal, Decimal]] = {}
         for event in events.read(types=[EXITS_PLANNED]):
             self._exits[event.payload["client_order_id"]] = (
@@ -116,6 +117,11 @@ class ExecutionCoordinator:
             stem = f"{bar.product_id}-{bar.time:%Y%m%dT%H%M}-{self.strategy_name}"
             requests: list[tuple[OrderRequest, OrderIntent | None]] = []
             if isinstance(decision, TargetPosition):
+                # As in the backtest, a target is acted on when it changes (and on the first bar after a
+                # start); acting on every bar would trade the equity's drift in crumbs, fees and all.
+                if self._targets.get(bar.product_id) == decision.target:
+                    return
+                self._targets[bar.product_id] = decision.target
                 request = order_for_target(
                     client_order_id=f"{stem}-0",
                     product=product,

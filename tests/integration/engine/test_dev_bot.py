@@ -17,7 +17,7 @@ from gpttrader.domain import OrderRequest, OrderStatus, OrderType, Side
 from gpttrader.engine.clock import FastClock
 from gpttrader.risk import TradingState
 from gpttrader.store.venue import VENUE_FILE
-from gpttrader.strategy import Bar, OrderIntent
+from gpttrader.strategy import Bar, OrderIntent, TargetPosition
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -198,3 +198,26 @@ def test_the_kill_command_halts_a_profile_until_an_operator_resumes_it(clean_env
     resumed = run_cli("risk", "set", "active", "--profile", "dev", "--reason", "drill over", env=clean_env)
     assert resumed.returncode == 0
     assert "halted -> active" in resumed.stdout
+
+
+@dataclass(frozen=True)
+class AlwaysLong:
+    """Wants to be long every bar: a target that never changes."""
+
+    name: str = "always_long"
+    warmup: int = 1
+
+    def new_state(self) -> None:
+        return None
+
+    def on_bar(self, bar: Bar, state: None) -> TargetPosition:
+        return TargetPosition(bar.product_id, 1.0 if bar.product_id == "BTC-USD" else 0.0, 1.0, "long")
+
+
+def test_an_unchanged_target_is_acted_on_once(tmp_path: Path) -> None:
+    with container(tmp_path) as c:
+        bot = c.create_bot(AlwaysLong())
+        bot.bootstrap()
+        bot.run(max_cycles=20)
+        assert bot.metrics.orders == 1  # not one order a bar chasing the equity's drift
+        assert bot.execution.portfolio.size("BTC-USD") > 0
