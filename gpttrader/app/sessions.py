@@ -1,20 +1,24 @@
-"""A bounded paper session, the paper notebook's one step: against a sandbox exchange started here on a
-virtual clock (an hour of market in seconds, no network), or against Coinbase's public data on the wall
-clock. Returns what happened as tables."""
+"""Sessions the notebooks run: a bounded paper session (against a sandbox exchange started here on a
+virtual clock, an hour of market in seconds and no network, or against Coinbase's public data), and the
+guarded canary session (preflight, opt-in, its window, and always ending flat)."""
 
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from gpttrader.app.container import ApplicationContainer
+from gpttrader.app.preflight import PreflightResult, run_preflight
 from gpttrader.app.sandbox_clock import SandboxClock
-from gpttrader.config import load_config
+from gpttrader.config import BotConfig, load_config
+from gpttrader.config.models import TradingWindow
 from gpttrader.engine.bot import BotSummary
+from gpttrader.engine.clock import Clock
+from gpttrader.engine.kill import KillReport, close_out
 from gpttrader.sandbox import RunningSandbox, SandboxSettings, generate_key_file
 
 SOURCES = ("sandbox", "coinbase")
@@ -88,3 +92,71 @@ def _run(config: Any, sandbox: RunningSandbox | None, cycles: int) -> PaperSessi
             [e.payload for e in container.event_store.read(types=["strategy.decision"]) if e.time >= started]
         )
         return PaperSession(summary, fills, decisions, bot.metrics_path)
+
+
+@dataclass
+class CanarySession:
+    preflight: list[PreflightResult]
+    refused: str | None  # why it did not trade, or None
+    summary: BotSummary | None = None
+    closed: KillReport | None = None  # what the end of the session cancelled and flattened
+    error: str | None = None  # set when the kill switch ended it
+
+    def lines(self) -> list[str]:
+        shown = [result.line() for result in self.preflight]
+        if self.refused:
+            return [*shown, f"not trading: {self.refused}"]
+        assert self.summary is not None
+        shown += self.summary.lines()
+        if self.closed is not None:
+            shown.append(
+                f"closed out: cancelled {self.closed.cancelled or 'none'}, flattened {self.closed.flattened or 'none'}"
+            )
+        if self.error:
+            shown.append(f"kill switch engaged after: {self.error}")
+        return shown
+
+
+def canary_session(
+    *, live: bool = False, max_cycles: int = 0, config: BotConfig | None = None, clock: Clock | None = None
+) -> CanarySession:
+    """The canary, guarded: preflight must pass and the opt-in be given (`live`, or GPTTRADER_LIVE=1), it
+    trades inside its window only (for `max_cycles`, or until the window closes), and it always ends flat:
+    its orders cancelled and positions closed at the end, or the kill switch if anything goes wrong."""
+    settings = config or load_config("canary")
+    with ApplicationContainer(settings, clock=clock) as container:
+        results = run_preflight(container)
+        if not all(r.passed for r in results):
+            return CanarySession(results, "preflight failed (the fixes are above)")
+        if not (live or os.environ.get("GPTTRADER_LIVE") == "1"):
+            return CanarySession(results, "no opt-in: set live = True (or GPTTRADER_LIVE=1) to trade real money")
+        now = container.clock.now()
+        window = settings.trading_window
+        left = _minutes_left(window, now) if window is not None else max_cycles
+        cycles = min(max_cycles, left) if max_cycles else left
+        if cycles <= 0:
+            return CanarySession(
+                results,
+                f"outside the trading window {window.start:%H:%M}-{window.end:%H:%M} UTC"
+                if window
+                else "no cycles to run",
+            )
+        bot = container.create_bot()
+        bot.bootstrap()
+        try:
+            bot.run(max_cycles=cycles)
+        except Exception as exc:  # whatever it was, the session ends with the kill switch
+            report = bot.kill(operator="canary session", reason=f"{type(exc).__name__}: {exc}")
+            return CanarySession(results, None, bot.shutdown(), report, f"{type(exc).__name__}: {exc}")
+        closed = close_out(bot.execution, flatten=True, stamp=f"close-{bot.clock.now():%Y%m%dT%H%M%S}")
+        return CanarySession(results, None, bot.shutdown(), closed)
+
+
+def _minutes_left(window: TradingWindow, now: datetime) -> int:
+    """Whole minutes from `now` to the end of the window it is in (0 outside it)."""
+    if not window.contains(now):
+        return 0
+    end = now.replace(hour=window.end.hour, minute=window.end.minute, second=0, microsecond=0)
+    if end <= now:
+        end += timedelta(days=1)
+    return int((end - now).total_seconds() // 60)

@@ -23,18 +23,10 @@ class KillReport:
     failed: list[str] = field(default_factory=list)
 
 
-def engage_kill_switch(
-    execution: ExecutionCoordinator,
-    risk: LiveRiskManager,
-    events: EventStore,
-    *,
-    operator: str,
-    reason: str,
-    flatten: bool = True,
-    stamp: str = "kill",
-) -> KillReport:
+def close_out(execution: ExecutionCoordinator, *, flatten: bool, stamp: str) -> KillReport:
+    """Cancel the bot's open orders and (with `flatten`) close its positions with reduce-only market orders
+    sent straight to the executor: the end of a canary window, and the kill switch's second half."""
     report = KillReport()
-    risk.engage_kill_switch(operator=operator, reason=reason)
     with execution.lock:
         report.cancelled = execution.cancel_open()
         if flatten:
@@ -49,9 +41,24 @@ def engage_kill_switch(
                     execution.executor.submit(request)
                     report.flattened.append(request.client_order_id)
                 except (BrokerError, OrderRejected) as exc:
-                    log.error("kill switch could not flatten %s: %s", pid, exc)
+                    log.error("could not flatten %s: %s", pid, exc)
                     report.failed.append(f"{pid}: {exc}")
             execution.absorb_fills()
+    return report
+
+
+def engage_kill_switch(
+    execution: ExecutionCoordinator,
+    risk: LiveRiskManager,
+    events: EventStore,
+    *,
+    operator: str,
+    reason: str,
+    flatten: bool = True,
+    stamp: str = "kill",
+) -> KillReport:
+    risk.engage_kill_switch(operator=operator, reason=reason)
+    report = close_out(execution, flatten=flatten, stamp=stamp)
     events.append(
         "kill_switch.done",
         {
