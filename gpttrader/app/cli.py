@@ -26,6 +26,7 @@ GROUPS = {
     "kill": "gpttrader.app.commands.run",
     "preflight": "gpttrader.app.commands.preflight",
     "notebook": "gpttrader.app.commands.notebook",
+    "schedule": "gpttrader.app.commands.schedule",
     "sandbox": "gpttrader.app.commands.sandbox",
 }
 

@@ -36,6 +36,7 @@ def run_notebook(
     runs: Path,
     registry: RunRegistry,
     kernel: str | None = None,
+    job: str | None = None,
 ) -> Run:
     source = notebooks / f"{name}.ipynb"
     if not source.is_file():
@@ -46,7 +47,7 @@ def run_notebook(
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     output = runs / name / f"{stamp}.ipynb"
     output.parent.mkdir(parents=True, exist_ok=True)
-    run_id = registry.start(name, checked, output)
+    run_id = registry.start(name, checked, output, job=job)
     error: str | None = None
     try:
         papermill.execute_notebook(

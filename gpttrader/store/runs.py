@@ -28,17 +28,21 @@ class Run:
     output: Path | None
     html: Path | None
     error: str | None
+    job: str | None = None
 
 
 class RunRegistry:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def start(self, name: str, parameters: dict[str, Any], output: Path, *, at: datetime | None = None) -> int:
+    def start(
+        self, name: str, parameters: dict[str, Any], output: Path, *, job: str | None = None, at: datetime | None = None
+    ) -> int:
         with self._db.transaction() as conn:
             cursor = conn.execute(
-                "INSERT INTO runs (name, parameters, started_at, status, output) VALUES (?, ?, ?, 'running', ?)",
-                (name, codec.dumps(parameters), codec.format_time(at or codec.utc_now()), str(output)),
+                "INSERT INTO runs (name, parameters, started_at, status, output, job) "
+                "VALUES (?, ?, ?, 'running', ?, ?)",
+                (name, codec.dumps(parameters), codec.format_time(at or codec.utc_now()), str(output), job),
             )
         return int(cursor.lastrowid or 0)
 
@@ -61,9 +65,9 @@ class RunRegistry:
             raise StoreError(f"no run {run_id}")
         return _run(row)
 
-    def latest(self, limit: int = 20, *, name: str | None = None) -> list[Run]:
-        """The latest runs, newest first."""
-        where, params = ("WHERE name = ?", (name,)) if name else ("", ())
+    def latest(self, limit: int = 20, *, name: str | None = None, job: str | None = None) -> list[Run]:
+        """The latest runs (of a notebook, or of a scheduled job), newest first."""
+        where, params = ("WHERE name = ?", (name,)) if name else ("WHERE job = ?", (job,)) if job else ("", ())
         with self._db.reading() as conn:
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM runs {where} ORDER BY id DESC LIMIT ?", (*params, limit)
@@ -71,7 +75,7 @@ class RunRegistry:
         return [_run(row) for row in rows]
 
 
-_COLUMNS = "id, name, parameters, started_at, finished_at, status, output, html, error"
+_COLUMNS = "id, name, parameters, started_at, finished_at, status, output, html, error, job"
 
 
 def _run(row: tuple[Any, ...]) -> Run:
@@ -85,4 +89,5 @@ def _run(row: tuple[Any, ...]) -> Run:
         None if row[6] is None else Path(row[6]),
         None if row[7] is None else Path(row[7]),
         row[8],
+        row[9],
     )

@@ -112,6 +112,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX runs_name ON runs(name, id);
         """,
     ),
+    Migration(
+        5,
+        "the scheduled job a run belongs to",
+        """
+        ALTER TABLE runs ADD COLUMN job TEXT;
+        CREATE INDEX runs_job ON runs(job, id);
+        """,
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -113,6 +113,7 @@ def test_help_lists_only_working_commands(clean_env: dict[str, str]) -> None:
         "risk",
         "run",
         "sandbox",
+        "schedule",
     }
 
 
