@@ -14,26 +14,32 @@ from tests.integration.engine.conftest import sandbox_env
 from tests.integration.sandbox.conftest import SandboxFactory
 
 
+def run_until_first_cycle(profile: str, env: dict[str, str], stop: signal.Signals) -> tuple[str, str, int, Path]:
+    """`gpttrader run --profile PROFILE`, stopped by `stop` once its first cycle wrote its metrics."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gpttrader.app.cli", "run", "--profile", profile],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    metrics = Path(env["GPTTRADER_DATA_DIR"]) / "state" / profile / "metrics.json"
+    deadline = time.monotonic() + 60
+    while not metrics.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    process.send_signal(stop)
+    out, err = process.communicate(timeout=60)
+    return out, err, process.returncode, metrics
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_paper_runs_until_a_signal_stops_it(
     start_sandbox: SandboxFactory, clean_env: dict[str, str], stop: signal.Signals
 ) -> None:
     env = {**clean_env, **sandbox_env(start_sandbox(), key=False)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gpttrader.app.cli", "run", "--profile", "paper"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    metrics = Path(env["GPTTRADER_DATA_DIR"]) / "state" / "paper" / "metrics.json"
-    deadline = time.monotonic() + 60
-    while not metrics.exists() and time.monotonic() < deadline:  # the first cycle has run
-        time.sleep(0.2)
-    process.send_signal(stop)
-    out, err = process.communicate(timeout=60)
-    assert process.returncode == 0, err[-3000:]
+    out, err, code, metrics = run_until_first_cycle("paper", env, stop)
+    assert code == 0, err[-3000:]
     assert "profile paper: 1 cycles" in out
     assert json.loads(metrics.read_text())["cycle"]["cycles"] == 1
     shown = subprocess.run(
@@ -76,18 +82,6 @@ def test_the_canary_starts_once_preflight_passes_and_the_opt_in_is_given(
 ) -> None:
     sandbox = start_sandbox()
     env = {**clean_env, **sandbox_env(sandbox, GPTTRADER_LIVE="1")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gpttrader.app.cli", "run", "--profile", "canary"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    metrics = Path(env["GPTTRADER_DATA_DIR"]) / "state" / "canary" / "metrics.json"
-    deadline = time.monotonic() + 60
-    while not metrics.exists() and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.2)
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=60)
-    assert process.returncode == 0, out + err[-3000:]
+    out, err, code, _ = run_until_first_cycle("canary", env, signal.SIGTERM)
+    assert code == 0, out + err[-3000:]
     assert "profile canary: 1 cycles" in out
