@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from gpttrader.engine import OrderExecutor
     from gpttrader.engine.bot import StreamFactory, TradingBot
     from gpttrader.engine.clock import Clock
+    from gpttrader.monitoring import BotMetrics
     from gpttrader.risk import LiveRiskManager
     from gpttrader.strategy import OrderStrategy, Strategy
 
@@ -68,7 +69,11 @@ class ApplicationContainer:
         )
 
     def create_bot(
-        self, strategy: "Strategy | OrderStrategy | None" = None, *, run_id: str | None = None
+        self,
+        strategy: "Strategy | OrderStrategy | None" = None,
+        *,
+        run_id: str | None = None,
+        monitor: "BotMetrics | None" = None,
     ) -> "TradingBot":
         """The trading bot of this profile, on this container's broker, stores, risk manager and clock."""
         from gpttrader.brokers.simulated import FeeSchedule
@@ -92,6 +97,7 @@ class ApplicationContainer:
             if self.config.market_data == "coinbase" and self.config.coinbase.websocket
             else None,
             channels=("ticker", "user") if self.config.broker == "coinbase" else ("ticker",),
+            monitor=monitor,
         )
 
     def _stream_factory(self) -> "StreamFactory":

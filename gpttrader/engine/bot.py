@@ -33,6 +33,7 @@ from gpttrader.engine.marks import MarkBook
 from gpttrader.engine.reconcile import ReconcileReport, check_positions, reconcile
 from gpttrader.engine.strategy_coordinator import StrategyCoordinator
 from gpttrader.engine.telemetry import CycleMetrics, ExecutionTelemetry, write_metrics
+from gpttrader.monitoring import BotMetrics, Snapshot
 from gpttrader.risk import LiveRiskManager
 from gpttrader.risk.metrics import NS, EquityTracker, ErrorCount, ErrorRate, LossStreak, liquidation_buffer_share
 from gpttrader.store import EventStore, OrdersStore
@@ -83,6 +84,7 @@ class TradingBot:
         snapshot_every: int = 10,
         stream: StreamFactory | None = None,
         channels: Sequence[str] = ("ticker",),
+        monitor: BotMetrics | None = None,
     ) -> None:
         self.config, self.broker, self.strategy, self.risk = config, broker, strategy, risk
         self.orders, self.events, self.clock, self.run_id = orders, events, clock, run_id
@@ -98,6 +100,7 @@ class TradingBot:
         self.feed = FeedHandler(self.marks, self._wake)
         self._stream_factory, self._channels = stream, tuple(channels)
         self._stream: Stream | None = None
+        self.monitor = monitor
         self._error_rate = ErrorRate(config.risk.error_rate_window)
         self._api_errors = ErrorCount(config.risk.api_error_window_seconds)
         self._streak = LossStreak()
@@ -262,6 +265,37 @@ class TradingBot:
         if self.metrics.cycles % self.snapshot_every == 1:
             self._snapshot(now)
         self._write_metrics()
+        if self.monitor is not None:
+            self.monitor.update(self.monitoring_snapshot(now))
+
+    def monitoring_snapshot(self, now: datetime) -> Snapshot:
+        """The bot's state as plain numbers, for the Prometheus registry (and the panel)."""
+        execution = self.execution
+        positions = execution.positions()
+        telemetry = {
+            name: float(value)
+            for name, value in self.telemetry.as_dict().items()
+            if isinstance(value, int | float) and math.isfinite(value)
+        }
+        return Snapshot(
+            self.config.profile,
+            self.metrics.cycles,
+            self.metrics.bars,
+            self.metrics.decisions,
+            self.metrics.orders,
+            self.metrics.rejected,
+            self.metrics.fills,
+            self.metrics.errors,
+            self.metrics.last_cycle_ms / 1000,
+            float(execution.equity()),
+            float(execution.portfolio.cash),
+            str(self.risk.state),
+            {pid: float(p.size) for pid, p in positions.items()},
+            {pid: float((p.mark_price - p.entry_price) * p.size * p.multiplier) for pid, p in positions.items()},
+            {pid: min(self.marks.age(pid, now), 1e9) for pid in self.config.symbols},
+            {name: float(count) for name, count in self.risk.counters.items()},
+            telemetry,
+        )
 
     def _refresh_marks(self, now: datetime, *, force: bool = False) -> None:
         """A REST quote for every product whose mark the feed has not refreshed within half an interval."""

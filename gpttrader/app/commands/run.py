@@ -28,6 +28,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     run.add_argument("--dev-fast", action="store_true", help="dev only: a fast clock, bounded cycles, then exit")
     run.add_argument("--cycles", type=positive_int, help=f"stop after this many cycles (--dev-fast: {DEV_FAST_CYCLES})")
     run.add_argument("--live", action="store_true", help="opt in to trading real money (canary, prod)")
+    run.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics on 127.0.0.1:N")
     run.set_defaults(run=_run)
     kill = commands.add_parser("kill", help="kill switch: cancel open orders, flatten, halt (recorded)")
     profile_option(kill)
@@ -62,7 +63,14 @@ def _run(args: argparse.Namespace) -> int:
             if not all(r.passed for r in results):
                 print("preflight failed; not starting (run `gpttrader preflight` for the fixes)", file=sys.stderr)
                 return 1
-        bot = container.create_bot()
+        monitor = server = None
+        if args.metrics_port is not None:
+            from gpttrader.monitoring import BotMetrics, serve_metrics
+
+            monitor = BotMetrics()
+            server = serve_metrics(monitor.registry, args.metrics_port)
+            print(f"metrics: http://127.0.0.1:{server.port}/metrics", flush=True)
+        bot = container.create_bot(monitor=monitor)
         report = bot.bootstrap()
         if not report.ok:
             print("reconciliation failed, trading halted:", file=sys.stderr)
@@ -74,6 +82,8 @@ def _run(args: argparse.Namespace) -> int:
             bot.run(max_cycles=cycles)
         finally:
             summary = bot.shutdown()
+            if server is not None:
+                server.stop()
         for line in summary.lines():
             print(line)
         print(f"metrics: {bot.metrics_path}")

@@ -1,0 +1,86 @@
+"""The bot's metrics as Prometheus series, fed once a cycle from a plain snapshot of its state.
+
+The engine fills a `Snapshot` (it knows the bot; this module knows Prometheus), so the same figures reach
+`metrics.json`, the exporter and, later, the panel. Each bot has its own registry, so that two bots in one
+process (a test, a notebook) never share series.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+STATES = ("active", "reduce_only", "halted")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    profile: str
+    cycles: int
+    bars: int
+    decisions: int
+    orders: int
+    rejected: int
+    fills: int
+    errors: int
+    last_cycle_seconds: float
+    equity: float
+    cash: float
+    state: str
+    positions: Mapping[str, float] = field(default_factory=dict)  # signed size per product
+    unrealized_pnl: Mapping[str, float] = field(default_factory=dict)
+    mark_age_seconds: Mapping[str, float] = field(default_factory=dict)
+    guard_failures: Mapping[str, float] = field(default_factory=dict)  # the risk manager's counters
+    execution: Mapping[str, float] = field(default_factory=dict)  # ExecutionTelemetry.as_dict()
+
+
+class BotMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self._totals = {
+            name: Counter(f"gpttrader_{name}", help_text, ["profile"], registry=r)
+            for name, help_text in (
+                ("cycles", "cycles run"),
+                ("bars", "closed bars decided on"),
+                ("decisions", "orders decided (before the risk checks)"),
+                ("orders", "orders sent"),
+                ("rejected", "orders refused by the risk manager"),
+                ("fills", "fills booked"),
+                ("errors", "cycles that failed on a broker error"),
+            )
+        }
+        self._seen: dict[str, int] = {}
+        self.cycle_seconds = Gauge("gpttrader_cycle_seconds", "duration of the last cycle", ["profile"], registry=r)
+        self.equity = Gauge("gpttrader_equity", "equity in the quote currency", ["profile"], registry=r)
+        self.cash = Gauge("gpttrader_cash", "cash in the quote currency", ["profile"], registry=r)
+        self.state = Gauge("gpttrader_trading_state", "1 for the state the bot is in", ["profile", "state"], registry=r)
+        self.position = Gauge("gpttrader_position", "signed position size", ["profile", "product"], registry=r)
+        self.unrealized = Gauge("gpttrader_unrealized_pnl", "unrealized PnL", ["profile", "product"], registry=r)
+        self.mark_age = Gauge(
+            "gpttrader_mark_age_seconds", "age of the product's mark", ["profile", "product"], registry=r
+        )
+        self.guards = Gauge("gpttrader_risk_counter", "the risk manager's counters", ["profile", "counter"], registry=r)
+        self.execution = Gauge("gpttrader_execution", "execution telemetry", ["profile", "figure"], registry=r)
+
+    def update(self, snapshot: Snapshot) -> None:
+        p = snapshot.profile
+        for name, total in self._totals.items():
+            now = int(getattr(snapshot, name))
+            total.labels(p).inc(max(now - self._seen.get(name, 0), 0))
+            self._seen[name] = now
+        self.cycle_seconds.labels(p).set(snapshot.last_cycle_seconds)
+        self.equity.labels(p).set(snapshot.equity)
+        self.cash.labels(p).set(snapshot.cash)
+        for state in STATES:
+            self.state.labels(p, state).set(1.0 if snapshot.state == state else 0.0)
+        for product, size in snapshot.positions.items():
+            self.position.labels(p, product).set(size)
+        for product, pnl in snapshot.unrealized_pnl.items():
+            self.unrealized.labels(p, product).set(pnl)
+        for product, age in snapshot.mark_age_seconds.items():
+            self.mark_age.labels(p, product).set(age)
+        for key, count in snapshot.guard_failures.items():
+            self.guards.labels(p, key).set(count)
+        for figure, amount in snapshot.execution.items():
+            self.execution.labels(p, figure).set(amount)
