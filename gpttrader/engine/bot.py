@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import numpy as np
 from gpttrader.brokers.errors import BrokerError
 from gpttrader.brokers.protocol import Broker
 from gpttrader.config import BotConfig
-from gpttrader.domain import Product
+from gpttrader.domain import OrderStatus, Product
 from gpttrader.engine.clock import Clock
 from gpttrader.engine.execution import OrderExecutor
 from gpttrader.engine.execution_coordinator import ExecutionCoordinator
@@ -33,7 +33,7 @@ from gpttrader.engine.marks import MarkBook
 from gpttrader.engine.reconcile import ReconcileReport, check_positions, reconcile
 from gpttrader.engine.strategy_coordinator import StrategyCoordinator
 from gpttrader.engine.telemetry import CycleMetrics, ExecutionTelemetry, write_metrics
-from gpttrader.monitoring import BotMetrics, Snapshot
+from gpttrader.monitoring import Alert, AlertBook, BotMetrics, Health, Snapshot
 from gpttrader.risk import LiveRiskManager
 from gpttrader.risk.metrics import NS, EquityTracker, ErrorCount, ErrorRate, LossStreak, liquidation_buffer_share
 from gpttrader.store import EventStore, OrdersStore
@@ -101,6 +101,8 @@ class TradingBot:
         self._stream_factory, self._channels = stream, tuple(channels)
         self._stream: Stream | None = None
         self.monitor = monitor
+        self.alerts = AlertBook(sink=self._deliver)
+        self._daily_loss = 0.0
         self._error_rate = ErrorRate(config.risk.error_rate_window)
         self._api_errors = ErrorCount(config.risk.api_error_window_seconds)
         self._streak = LossStreak()
@@ -267,6 +269,52 @@ class TradingBot:
         self._write_metrics()
         if self.monitor is not None:
             self.monitor.update(self.monitoring_snapshot(now))
+        if self._execution is not None:
+            self.alerts.evaluate(self.health(now), now)
+
+    def health(self, now: datetime) -> Health:
+        """What the alert rules look at, from the bot's own state and stores."""
+        execution = self.execution
+        stream_health = getattr(self._stream, "health", None)
+        open_orders = self.orders.open_orders()
+        hour_ago = now - timedelta(hours=1)
+        recent = [o for o in self.orders.all_orders() if o.updated_at >= hour_ago]
+        guard = self.config.guards.daily_loss
+        return Health(
+            running=not self._stop.is_set(),
+            connected=True if stream_health is None else bool(stream_health.connected),
+            state=str(self.risk.state),
+            success_rate=self.telemetry.success_rate,
+            latency_p95_ms=0.0 if math.isnan(p95 := self.telemetry.percentile(95)) else p95,
+            retries_per_order=self.telemetry.retries() / max(self.metrics.orders, 1),
+            equity=float(execution.equity()),
+            daily_loss=self._daily_loss,
+            daily_loss_limit=float(guard.limit) if guard.enabled else 0.0,
+            unrealized_pnl={
+                pid: float((p.mark_price - p.entry_price) * p.size * p.multiplier)
+                for pid, p in execution.positions().items()
+            },
+            open_order_ages={o.client_order_id: (now - o.created_at).total_seconds() for o in open_orders},
+            failed_orders=sum(o.status in (OrderStatus.FAILED, OrderStatus.REJECTED) for o in recent),
+            expired_orders=sum(o.status is OrderStatus.EXPIRED for o in recent),
+        )
+
+    def _deliver(self, alert: Alert) -> None:
+        """An alert to the log and the event store (the panel reads `alerts.history`)."""
+        level = logging.CRITICAL if alert.severity == "critical" else logging.WARNING
+        log.log(level, "alert %s: %s (%s)", alert.rule, alert.message, alert.hint)
+        self.events.append(
+            "alert",
+            {
+                "rule": alert.rule,
+                "category": alert.category,
+                "severity": alert.severity,
+                "message": alert.message,
+                "hint": alert.hint,
+            },
+            run_id=self.run_id,
+            time=alert.at,
+        )
 
     def monitoring_snapshot(self, now: datetime) -> Snapshot:
         """The bot's state as plain numbers, for the Prometheus registry (and the panel)."""
@@ -318,6 +366,8 @@ class TradingBot:
         stamp = np.array([int(now.timestamp() * NS)], dtype=np.int64)
         for metric, values in self._equity.update(stamp, np.array([equity])).items():
             self.risk.observe(metric, float(values[0]), now)
+            if metric == "daily_loss":
+                self._daily_loss = float(values[0])
         for pid in self.config.symbols:
             age = self.marks.age(pid, now)
             self.risk.observe("mark_age_seconds", age if math.isfinite(age) else 1e9, now, pid)

@@ -221,3 +221,18 @@ def test_an_unchanged_target_is_acted_on_once(tmp_path: Path) -> None:
         bot.run(max_cycles=20)
         assert bot.metrics.orders == 1  # not one order a bar chasing the equity's drift
         assert bot.execution.portfolio.size("BTC-USD") > 0
+
+
+def test_a_halted_bot_raises_its_alerts_to_the_event_store(tmp_path: Path) -> None:
+    with container(tmp_path) as c:
+        bot = c.create_bot(BuyOnce())
+        bot.bootstrap()
+        bot.run(max_cycles=3)
+        assert [a.rule for a in bot.alerts.history] == []
+        bot.kill(operator="ops", reason="drill")
+        bot.run(max_cycles=6)
+        raised = [e.payload for e in c.event_store.read(types=["alert"])]
+        assert [a["rule"] for a in raised] == ["circuit_breaker_open"]  # once: the cooldown holds the repeats
+        assert raised[0]["severity"] == "critical"
+        assert "gpttrader risk set active" in raised[0]["hint"]
+        assert "circuit_breaker_open" in bot.alerts.active
