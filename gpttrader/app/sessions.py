@@ -66,7 +66,7 @@ def paper_session(
             sandbox.stop()
 
 
-def _run(config: Any, sandbox: RunningSandbox | None, cycles: int) -> PaperSession:
+def _run(config: BotConfig, sandbox: RunningSandbox | None, cycles: int) -> PaperSession:
     clock = SandboxClock(sandbox) if sandbox is not None else None
     with ApplicationContainer(config, clock=clock) as container:
         bot = container.create_bot()
