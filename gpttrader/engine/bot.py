@@ -290,10 +290,7 @@ class TradingBot:
             equity=float(execution.equity()),
             daily_loss=self._daily_loss,
             daily_loss_limit=float(guard.limit) if guard.enabled else 0.0,
-            unrealized_pnl={
-                pid: float((p.mark_price - p.entry_price) * p.size * p.multiplier)
-                for pid, p in execution.positions().items()
-            },
+            unrealized_pnl={pid: float(p.unrealized_pnl) for pid, p in execution.positions().items()},
             open_order_ages={o.client_order_id: (now - o.created_at).total_seconds() for o in open_orders},
             failed_orders=sum(o.status in (OrderStatus.FAILED, OrderStatus.REJECTED) for o in recent),
             expired_orders=sum(o.status is OrderStatus.EXPIRED for o in recent),
@@ -339,7 +336,7 @@ class TradingBot:
             float(execution.portfolio.cash),
             str(self.risk.state),
             {pid: float(p.size) for pid, p in positions.items()},
-            {pid: float((p.mark_price - p.entry_price) * p.size * p.multiplier) for pid, p in positions.items()},
+            {pid: float(p.unrealized_pnl) for pid, p in positions.items()},
             {pid: min(self.marks.age(pid, now), 1e9) for pid in self.config.symbols},
             {name: float(count) for name, count in self.risk.counters.items()},
             telemetry,

@@ -63,7 +63,7 @@ class TradeContext:
     def other_exposure(self, *, derivatives_only: bool = False) -> Decimal:
         return sum(
             (
-                abs(p.size) * p.mark_price * p.multiplier
+                p.notional
                 for pid, p in self.positions.items()
                 if pid != self.order.product_id and (not derivatives_only or p.product_type is not ProductType.SPOT)
             ),

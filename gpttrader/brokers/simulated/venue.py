@@ -239,10 +239,7 @@ class SimulatedVenue:
 
     def balances(self) -> list[Balance]:
         with self._lock:
-            held: dict[str, Decimal] = {}
-            for order_id, amount in self.state.holds.items():
-                currency = self._hold_currency(self.state.orders[order_id].request)
-                held[currency] = held.get(currency, Decimal(0)) + amount
+            held = self._held()
             return [
                 Balance(currency, total - held.get(currency, Decimal(0)), held.get(currency, Decimal(0)))
                 for currency, total in sorted(self.state.balances.items())
@@ -281,16 +278,17 @@ class SimulatedVenue:
         price = request.limit_price or quote.ask * (1 + self.model.slippage_bps / Decimal(10_000))
         return currency, price * request.size * (1 + self.model.fees.taker)
 
+    def _held(self) -> dict[str, Decimal]:
+        """What the open orders hold, per currency."""
+        held: dict[str, Decimal] = {}
+        for order_id, amount in self.state.holds.items():
+            currency = self._hold_currency(self.state.orders[order_id].request)
+            held[currency] = held.get(currency, Decimal(0)) + amount
+        return held
+
     def _available(self, currency: str) -> Decimal:
-        held = sum(
-            (
-                a
-                for oid, a in self.state.holds.items()
-                if self._hold_currency(self.state.orders[oid].request) == currency
-            ),
-            Decimal(0),
-        )
         unrealized, used = self._margin(currency)
+        held = self._held().get(currency, Decimal(0))
         return self.state.balances.get(currency, Decimal(0)) + unrealized - used - held
 
     def _margin(self, currency: str) -> tuple[Decimal, Decimal]:
