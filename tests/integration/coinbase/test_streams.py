@@ -1,8 +1,6 @@
 """The hardened feed: verified TLS, callbacks that cannot kill it, gap and reconnect resyncs, a watchdog."""
 
 import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +19,7 @@ from gpttrader.sandbox.feed import FeedTiming
 from gpttrader.sandbox.tls import make_self_signed
 from tests.integration.coinbase.conftest import config_for
 from tests.integration.sandbox.conftest import SandboxFactory, admin
+from tests.waiting import wait_for
 
 
 class Recorder:
@@ -43,13 +42,6 @@ class Recorder:
     def channel(self, name: str) -> list[dict[str, Any]]:
         with self.lock:
             return [m for m in self.messages if m.get("channel") == name]
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def stream(config: BotConfig, recorder: Recorder, heartbeat_timeout: float = 10.0) -> CoinbaseStream:

@@ -4,7 +4,6 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +12,7 @@ from coinbase.websocket import WSClient
 
 from gpttrader.sandbox import RunningSandbox
 from tests.integration.sandbox.conftest import admin, sdk_client
+from tests.waiting import wait_for
 
 
 class Collector:
@@ -28,12 +28,6 @@ class Collector:
         with self.lock:
             return [m for m in self.messages if m.get("channel") == channel]
 
-    def wait_for(self, check: Callable[[], bool], timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not check():
-            assert time.monotonic() < deadline, "timed out waiting for feed messages"
-            time.sleep(0.02)
-
 
 def ws_client(sandbox: RunningSandbox, collector: Collector) -> WSClient:
     key = json.loads(sandbox.settings.key_files[0].read_text())
@@ -47,9 +41,9 @@ def test_market_channels_snapshot_then_update_with_contiguous_sequence(sandbox: 
     try:
         client.subscribe(["BTC-USD", "ETH-USD"], ["ticker", "level2", "market_trades", "candles", "status"])
         client.subscribe([], ["heartbeats"])
-        collector.wait_for(lambda: len(collector.on("heartbeats")) >= 2)
+        wait_for(lambda: len(collector.on("heartbeats")) >= 2)
         admin(sandbox, advance_minutes=3)
-        collector.wait_for(lambda: any(e["type"] == "update" for m in collector.on("ticker") for e in m["events"]))
+        wait_for(lambda: any(e["type"] == "update" for m in collector.on("ticker") for e in m["events"]))
     finally:
         client.close()
     sequences = [m["sequence_num"] for m in collector.messages]
@@ -74,9 +68,9 @@ def test_level2_updates_applied_to_the_snapshot_give_the_current_book(sandbox: R
     client.open()
     try:
         client.subscribe(["BTC-USD"], ["level2"])
-        collector.wait_for(lambda: len(collector.on("l2_data")) >= 1)
+        wait_for(lambda: len(collector.on("l2_data")) >= 1)
         admin(sandbox, advance_minutes=5)
-        collector.wait_for(lambda: any(e["type"] == "update" for m in collector.on("l2_data") for e in m["events"]))
+        wait_for(lambda: any(e["type"] == "update" for m in collector.on("l2_data") for e in m["events"]))
         time.sleep(0.3)
         book: dict[tuple[str, Decimal], Decimal] = {}
         for message in collector.on("l2_data"):
@@ -102,11 +96,11 @@ def test_user_channel_reports_order_changes(sandbox: RunningSandbox) -> None:
     client.open()
     try:
         client.subscribe([], ["user"])
-        collector.wait_for(lambda: len(collector.on("user")) >= 1)
+        wait_for(lambda: len(collector.on("user")) >= 1)
         assert collector.on("user")[0]["events"][0]["type"] == "snapshot"
         placed = rest.market_order_buy(client_order_id="ws-1", product_id="BTC-USD", base_size="0.01")
         order_id = placed.success_response["order_id"]
-        collector.wait_for(
+        wait_for(
             lambda: any(
                 o["order_id"] == order_id and o["status"] == "FILLED"
                 for m in collector.on("user")
@@ -164,7 +158,7 @@ def test_rest_and_feed_report_the_same_trades(sandbox: RunningSandbox) -> None:
     client.open()
     try:
         client.subscribe(["ETH-USD"], ["market_trades"])
-        collector.wait_for(lambda: len(collector.on("market_trades")) >= 1)
+        wait_for(lambda: len(collector.on("market_trades")) >= 1)
     finally:
         client.close()
     fed = collector.on("market_trades")[0]["events"][0]["trades"]
@@ -182,10 +176,10 @@ def test_the_admin_api_drops_feed_connections(sandbox: RunningSandbox) -> None:
     client.open()
     try:
         client.subscribe(["BTC-USD"], ["heartbeats"])  # the SDK resubscribes only channels with product ids
-        collector.wait_for(lambda: len(collector.on("heartbeats")) >= 1)
+        wait_for(lambda: len(collector.on("heartbeats")) >= 1)
         response = admin_call(sandbox, "POST", "faults", {"kind": "drop_websocket"})
         assert response.json() == {"dropped": 1}
         # The SDK reconnects after an abnormal close and resubscribes: a new connection starts at sequence 0.
-        collector.wait_for(lambda: [m["sequence_num"] for m in collector.messages].count(0) >= 2)
+        wait_for(lambda: [m["sequence_num"] for m in collector.messages].count(0) >= 2)
     finally:
         client.close()
