@@ -15,6 +15,7 @@ from gpttrader.marketdata import CandleFileError
 from gpttrader.sandbox import RunningSandbox
 from tests.integration.sandbox.conftest import SandboxFactory, admin, sdk_client
 from tests.integration.sandbox.test_feed import Collector
+from tests.waiting import wait_for
 
 
 def staircase(path: Path, minutes: int) -> Path:
@@ -62,8 +63,7 @@ def test_gtd_orders_expire_and_release_their_hold(sandbox: RunningSandbox) -> No
     btc = next(a for a in client.get_accounts().accounts if a.currency == "BTC")
     assert Decimal(btc.hold["value"]) == Decimal("0.1")
     assert client.get_order(order_id).order.status == "OPEN"
-    time.sleep(3.1)
-    assert client.get_order(order_id).order.status == "EXPIRED"
+    wait_for(lambda: client.get_order(order_id).order.status == "EXPIRED", timeout=10, what="the GTD order to expire")
     btc = next(a for a in client.get_accounts().accounts if a.currency == "BTC")
     assert Decimal(btc.hold["value"]) == 0
 
