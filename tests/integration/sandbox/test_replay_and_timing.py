@@ -80,11 +80,11 @@ def test_a_frozen_feed_keeps_heartbeats_but_stops_prices(start_sandbox: SandboxF
     try:
         ws.subscribe(["BTC-USD"], ["ticker"])
         ws.subscribe([], ["heartbeats"])
-        collector.wait_for(lambda: len(collector.on("heartbeats")) >= 3)
+        wait_for(lambda: len(collector.on("heartbeats")) >= 3)
         assert len(collector.on("ticker")) == 1, "a frozen feed sends its snapshot and no updates"
         assert client.get_product("BTC-USD").price == frozen
         admin(sandbox, freeze=False)
-        collector.wait_for(lambda: len(collector.on("ticker")) >= 3)
+        wait_for(lambda: len(collector.on("ticker")) >= 3)
     finally:
         ws.close()
     assert client.get_product("BTC-USD").price != frozen
@@ -98,12 +98,12 @@ def test_futures_balance_summary_channel_follows_the_cfm_account(sandbox: Runnin
     ws.open()
     try:
         ws.subscribe([], ["futures_balance_summary"])
-        collector.wait_for(lambda: len(collector.on("futures_balance_summary")) >= 1)
+        wait_for(lambda: len(collector.on("futures_balance_summary")) >= 1)
         snapshot = collector.on("futures_balance_summary")[0]["events"][0]["fcm_balance_summary"]
         assert (snapshot["cfm_usd_balance"], snapshot["initial_margin"]) == ("10000", "0")
         future = next(p.product_id for p in client.get_products(product_type="FUTURE").products)
         client.market_order_buy(client_order_id="fb-1", product_id=future, base_size="1")
-        collector.wait_for(
+        wait_for(
             lambda: any(
                 Decimal(m["events"][0]["fcm_balance_summary"]["initial_margin"]) > 0
                 for m in collector.on("futures_balance_summary")
