@@ -6,6 +6,7 @@ configured product tradable; the risk limits sane for the account's size (the bo
 at least a minimum order, and the daily loss limit must be smaller than the account); market data fresh.
 """
 
+import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,36 @@ class PreflightResult:
     def line(self) -> str:
         text = f"[{'PASS' if self.passed else 'FAIL'}] {self.name}: {self.detail}"
         return text if self.passed else f"{text}\n       fix: {self.fix}"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveGate:
+    """Whether a profile may start trading, for every front end alike (CLI, canary notebook, panel)."""
+
+    results: list[PreflightResult]
+    refused: str | None  # why not; None when it may
+
+    def lines(self) -> list[str]:
+        shown = [result.line() for result in self.results]
+        return [*shown, f"not trading: {self.refused}"] if self.refused else shown
+
+
+def live_gate(container: ApplicationContainer, *, opted_in: bool) -> LiveGate:
+    """A live profile trades real money only after preflight passes and with the opt-in (`opted_in`, or
+    GPTTRADER_LIVE=1); preflight runs first, so that its fixes show before anyone opts in. Other
+    profiles always may."""
+    if not container.config.is_live:
+        return LiveGate([], None)
+    results = run_preflight(container)
+    if not all(r.passed for r in results):
+        return LiveGate(results, "preflight failed (the fixes are above)")
+    if not (opted_in or os.environ.get("GPTTRADER_LIVE") == "1"):
+        return LiveGate(
+            results,
+            f"no opt-in: profile {container.config.profile} trades real money; opt in with --live, live = True "
+            "in the canary notebook or the panel's opt-in box, or GPTTRADER_LIVE=1",
+        )
+    return LiveGate(results, None)
 
 
 def run_preflight(container: ApplicationContainer) -> list[PreflightResult]:

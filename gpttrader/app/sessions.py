@@ -2,24 +2,23 @@
 virtual clock, an hour of market in seconds and no network, or against Coinbase's public data), and the
 guarded canary session (preflight, opt-in, its window, and always ending flat)."""
 
-import os
-import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from gpttrader.app.container import ApplicationContainer
-from gpttrader.app.preflight import PreflightResult, run_preflight
+from gpttrader.app.local_sandbox import LocalSandbox
+from gpttrader.app.preflight import PreflightResult, live_gate
 from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.config import BotConfig, load_config
 from gpttrader.config.models import TradingWindow
 from gpttrader.engine.bot import BotSummary
 from gpttrader.engine.clock import Clock
 from gpttrader.engine.kill import KillReport, close_out
-from gpttrader.sandbox import RunningSandbox, SandboxSettings, generate_key_file
+from gpttrader.sandbox import RunningSandbox
 
 SOURCES = ("sandbox", "coinbase")
 
@@ -47,23 +46,8 @@ def paper_session(
         overrides["symbols"] = symbols
     if source == "coinbase":
         return _run(load_config("paper", overrides=overrides), None, cycles)
-    with tempfile.TemporaryDirectory(prefix="gpttrader-sandbox-") as folder:
-        key = Path(folder) / "key.json"
-        generate_key_file(key)
-        start = datetime.now(UTC).replace(second=0, microsecond=0).timestamp()
-        sandbox = RunningSandbox(
-            SandboxSettings(state_dir=Path(folder) / "sandbox", key_files=(key,), virtual_start=start)
-        )
-        try:
-            env = {
-                "COINBASE_SANDBOX_URL": f"https://{sandbox.base_url}",
-                "COINBASE_SANDBOX_CERT": str(sandbox.cert_path),
-            }
-            overrides["coinbase"] = {"public_requests_per_second": 1000, "websocket": False}
-            config = load_config("paper", overrides=overrides, env={**os.environ, **env})
-            return _run(config, sandbox, cycles)
-        finally:
-            sandbox.stop()
+    with LocalSandbox() as local:
+        return _run(local.config("paper", overrides), local.sandbox, cycles)
 
 
 def _run(config: BotConfig, sandbox: RunningSandbox | None, cycles: int) -> PaperSession:
@@ -125,11 +109,10 @@ def canary_session(
     its orders cancelled and positions closed at the end, or the kill switch if anything goes wrong."""
     settings = config or load_config("canary")
     with ApplicationContainer(settings, clock=clock) as container:
-        results = run_preflight(container)
-        if not all(r.passed for r in results):
-            return CanarySession(results, "preflight failed (the fixes are above)")
-        if not (live or os.environ.get("GPTTRADER_LIVE") == "1"):
-            return CanarySession(results, "no opt-in: set live = True (or GPTTRADER_LIVE=1) to trade real money")
+        gate = live_gate(container, opted_in=live)
+        results = gate.results
+        if gate.refused:
+            return CanarySession(results, gate.refused)
         now = container.clock.now()
         window = settings.trading_window
         left = _minutes_left(window, now) if window is not None else max_cycles

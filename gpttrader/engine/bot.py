@@ -7,11 +7,13 @@ marks, then the orders working since the last cycle (their fills), then the bars
 strategy's decisions, each through the risk manager to the executor), then the guards and telemetry.
 """
 
+import asyncio
 import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -96,6 +98,7 @@ class TradingBot:
         self.metrics_path: Path = config.state_dir / "metrics.json"
         self.products: dict[str, Product] = {}
         self._stop = threading.Event()
+        self._paused = False
         self._wake = threading.Event()  # set by stop() and by the feed (a bar closed, an order changed)
         self.feed = FeedHandler(self.marks, self._wake)
         self._stream_factory, self._channels = stream, tuple(channels)
@@ -201,15 +204,47 @@ class TradingBot:
         """Cycle until stopped (`stop()`, a signal) or after `max_cycles`."""
         while not self._stop.is_set():
             self.cycle()
-            if max_cycles is not None and self.metrics.cycles >= max_cycles:
+            if not self._wait_for_next_cycle(max_cycles):
                 break
-            self._wake.clear()
-            self.clock.sleep_until(self._next_cycle(self.clock.now()), self._wake)  # the feed may wake it early
         return self.summary()
+
+    async def cycles(self, worker: Executor, *, max_cycles: int | None = None) -> AsyncIterator[int]:
+        """The same loop as `run`, as a task on a running asyncio loop (a Jupyter kernel's): each cycle runs
+        on `worker` (one thread, so that an operator's action sent there never runs inside a cycle) and the
+        wait between cycles on the loop's default executor, so the loop itself never blocks. Yields the
+        cycle count after each cycle, for a front end to refresh its view."""
+        loop = asyncio.get_running_loop()
+        while not self._stop.is_set():
+            await loop.run_in_executor(worker, self.cycle)
+            yield self.metrics.cycles
+            if not await loop.run_in_executor(None, self._wait_for_next_cycle, max_cycles):
+                return
+
+    def _wait_for_next_cycle(self, max_cycles: int | None) -> bool:
+        """Whether another cycle is due, after waiting for its time (the feed or `stop()` may wake it early)."""
+        if self._stop.is_set() or (max_cycles is not None and self.metrics.cycles >= max_cycles):
+            return False
+        self._wake.clear()
+        self.clock.sleep_until(self._next_cycle(self.clock.now()), self._wake)
+        return not self._stop.is_set()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def pause(self, *, operator: str) -> None:
+        """Stop acting on the strategy's decisions; marks, fills, guards and alerts go on, so a paused bot is
+        still watched, and its working orders (brackets included) still work. Recorded."""
+        self._paused = True
+        self.events.append("bot.paused", {"operator": operator}, run_id=self.run_id, time=self.clock.now())
+
+    def resume(self, *, operator: str) -> None:
+        self._paused = False
+        self.events.append("bot.resumed", {"operator": operator}, run_id=self.run_id, time=self.clock.now())
 
     def shutdown(self) -> BotSummary:
         if self._stream is not None:
@@ -245,7 +280,7 @@ class TradingBot:
             execution.bars_at = time.perf_counter()
             for bar, decision in decided:
                 self.metrics.bars += 1
-                if decision:
+                if decision and not self._paused:
                     execution.act(bar, decision, now)
             execution.refresh()
             self._refresh_cash()

@@ -44,3 +44,22 @@ class FastClock:
         with self._lock:
             self._now = max(self._now, moment)
         return True
+
+
+class PacedClock:
+    """A simulated clock (fast, or a sandbox's virtual one) held to a pace a person can watch: each sleep
+    waits `seconds` on the wall, then jumps. The control panel runs its demo sessions on it."""
+
+    def __init__(self, inner: Clock, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"pace seconds must be >= 0, got {seconds}")
+        self._inner = inner
+        self.seconds = seconds
+
+    def now(self) -> datetime:
+        return self._inner.now()
+
+    def sleep_until(self, moment: datetime, stop: threading.Event) -> bool:
+        if stop.wait(self.seconds):
+            return False
+        return self._inner.sleep_until(moment, stop)

@@ -8,13 +8,13 @@ preflight and the opt-in (`--live` or GPTTRADER_LIVE=1).
 
 import argparse
 import getpass
-import os
 import signal
 import sys
 from datetime import UTC, datetime
 
 from gpttrader.app.arguments import positive_int, profile_option
 from gpttrader.app.container import ApplicationContainer
+from gpttrader.app.preflight import live_gate
 from gpttrader.config import ConfigError, load_config
 from gpttrader.config.redaction import configure_logging
 from gpttrader.engine.clock import FastClock
@@ -45,24 +45,14 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--dev-fast runs the deterministic broker only; profile {config.profile} uses {config.broker}"
         )
-    if config.is_live:
-        if not (args.live or os.environ.get("GPTTRADER_LIVE") == "1"):
-            raise ConfigError(
-                f"profile {config.profile} trades real money: opt in with --live or GPTTRADER_LIVE=1 "
-                "(after `gpttrader preflight` passes)"
-            )
-        if config.credentials is None:
-            raise ConfigError("a live profile needs COINBASE_API_KEY/COINBASE_API_SECRET or COINBASE_KEY_FILE")
     clock = FastClock(datetime.now(UTC).replace(second=0, microsecond=0)) if args.dev_fast else None
     cycles = args.cycles or (DEV_FAST_CYCLES if args.dev_fast else None)
     with ApplicationContainer(config, clock=clock) as container:
-        if config.is_live:
-            from gpttrader.app.preflight import run_preflight
-
-            results = run_preflight(container)
-            if not all(r.passed for r in results):
-                print("preflight failed; not starting (run `gpttrader preflight` for the fixes)", file=sys.stderr)
-                return 1
+        gate = live_gate(container, opted_in=args.live)
+        if gate.refused:
+            for line in gate.lines():
+                print(line, file=sys.stderr)
+            return 2
         monitor = server = None
         if args.metrics_port is not None:
             from gpttrader.monitoring import BotMetrics, serve_metrics

@@ -63,7 +63,9 @@ def test_a_live_profile_needs_the_opt_in(start_sandbox: SandboxFactory, clean_en
         timeout=60,
     )
     assert refused.returncode == 2
-    assert "opt in with --live or GPTTRADER_LIVE=1" in refused.stderr
+    assert "[PASS] credentials" in refused.stderr
+    assert "not trading: no opt-in" in refused.stderr
+    assert "opt in with --live" in refused.stderr
     bare = {k: v for k, v in env.items() if k != "COINBASE_KEY_FILE"}
     no_key = subprocess.run(
         [sys.executable, "-m", "gpttrader.app.cli", "run", "--profile", "canary", "--live"],
@@ -73,7 +75,8 @@ def test_a_live_profile_needs_the_opt_in(start_sandbox: SandboxFactory, clean_en
         timeout=60,
     )
     assert no_key.returncode == 2
-    assert "needs COINBASE_API_KEY" in no_key.stderr
+    assert "[FAIL] credentials: no API key in the environment" in no_key.stderr
+    assert "not trading: preflight failed" in no_key.stderr
 
 
 @pytest.mark.slow
