@@ -92,6 +92,7 @@ class ApplicationContainer:
             clock=self.clock,
             fee_rate=FeeSchedule().taker,
             retries=(lambda: retry.retries) if retry is not None else (lambda: 0),
+            rate_limited=retry.rate_limited if retry is not None else (lambda: 0),
             run_id=run_id,
             stream=self._stream_factory()
             if self.config.market_data == "coinbase" and self.config.coinbase.websocket

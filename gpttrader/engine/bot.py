@@ -82,6 +82,7 @@ class TradingBot:
         clock: Clock,
         fee_rate: Decimal,
         retries: Callable[[], int] = lambda: 0,
+        rate_limited: Callable[[], int] = lambda: 0,
         run_id: str | None = None,
         snapshot_every: int = 10,
         stream: StreamFactory | None = None,
@@ -94,6 +95,7 @@ class TradingBot:
         self.marks = MarkBook()
         self.metrics = CycleMetrics()
         self.telemetry = ExecutionTelemetry(retries=retries)
+        self._rate_limited = rate_limited
         self.executor = OrderExecutor(broker, orders, events, run_id=run_id)
         self.metrics_path: Path = config.state_dir / "metrics.json"
         self.products: dict[str, Product] = {}
@@ -322,6 +324,7 @@ class TradingBot:
             success_rate=self.telemetry.success_rate,
             latency_p95_ms=0.0 if math.isnan(p95 := self.telemetry.percentile(95)) else p95,
             retries_per_order=self.telemetry.retries() / max(self.metrics.orders, 1),
+            rate_limited=self._rate_limited(),
             equity=float(execution.equity()),
             daily_loss=self._daily_loss,
             daily_loss_limit=float(guard.limit) if guard.enabled else 0.0,

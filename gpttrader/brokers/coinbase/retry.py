@@ -7,6 +7,7 @@ processed at all, so it is waited out and retried whatever its kind.
 """
 
 import logging
+from collections import deque
 import random
 import time
 from collections.abc import Callable
@@ -30,6 +31,12 @@ class RetryPolicy:
     max_rate_limit_wait: float = 30.0
     sleep: Callable[[float], None] = time.sleep
     retries: int = field(default=0, init=False)
+    _limited: deque[float] = field(default_factory=lambda: deque(maxlen=1000), init=False)
+
+    def rate_limited(self, seconds: float = 60.0) -> int:
+        """429s answered within the last `seconds` (the rate_limit_high alert reads the last minute)."""
+        since = time.monotonic() - seconds
+        return sum(at >= since for at in self._limited)
 
     def run(self, call: Callable[[], T], *, safe_to_retry: bool, what: str) -> T:
         attempt = 0
@@ -38,6 +45,7 @@ class RetryPolicy:
             try:
                 return call()
             except RateLimitedError as exc:
+                self._limited.append(time.monotonic())
                 if attempt >= self.max_attempts:
                     raise
                 wait = self._rate_limit_wait(exc, attempt)

@@ -82,6 +82,8 @@ def test_the_session_rides_out_faults_and_loses_nothing(market: RunningSandbox, 
         bought = sum((f.size if f.side is Side.BUY else -f.size for f in store.fills()), Decimal(0))
         assert bot.execution.portfolio.size("BTC-USD") == bought
         assert bot.telemetry.retries() >= 3
+        rules = {e.payload["rule"] for e in container.event_store.read(types=["alert"])}
+        assert "rate_limit_high" in rules  # three 429s within the minute
 
 
 def test_an_exchange_that_keeps_failing_trips_the_error_rate_guard(market: RunningSandbox, tmp_path: Path) -> None:

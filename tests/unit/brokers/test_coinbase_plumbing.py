@@ -146,6 +146,8 @@ def test_retries_give_up_after_max_attempts() -> None:
     far = Flaky([RateLimitedError("429", datetime.now(UTC) + timedelta(hours=1))] * 2)
     assert policy.run(far, safe_to_retry=True, what="read") == "ok"
     assert max(clock.slept) == policy.max_rate_limit_wait
+    assert policy.rate_limited() == 2  # both 429s, within the last minute
+    assert policy.rate_limited(seconds=0) == 0
 
 
 def request(order_type: OrderType, tif: TimeInForce | None = None, **prices: Decimal) -> OrderRequest:
