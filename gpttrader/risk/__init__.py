@@ -2,7 +2,7 @@
 
 from gpttrader.risk.checks import CheckResult, PreTradeDecision, TradeContext
 from gpttrader.risk.errors import RiskGuardCriticalError, RiskGuardError, RiskGuardRecoverableError
-from gpttrader.risk.guards import Guard, GuardLevel, build_guards
+from gpttrader.risk.guards import Guard, GuardLevel, GuardReading, build_guards
 from gpttrader.risk.journal import MemoryJournal, RiskEvent, RiskJournal
 from gpttrader.risk.limits import TradeLimits
 from gpttrader.risk.manager import GuardTransition, LiveRiskManager
@@ -24,6 +24,7 @@ __all__ = [
     "FixedNotionalSizer",
     "Guard",
     "GuardLevel",
+    "GuardReading",
     "GuardTransition",
     "KellySizer",
     "LiveRiskManager",

@@ -58,6 +58,19 @@ class GuardLevel(IntEnum):
     BREACHED = 2
 
 
+@dataclass(frozen=True, slots=True)
+class GuardReading:
+    """A guard as it stands: its last reading (None before the first) and the level that reading is at."""
+
+    guard: str
+    metric: str
+    scope: str | None
+    value: float | None
+    level: GuardLevel
+    limit: Decimal
+    action: str
+
+
 @dataclass(frozen=True)
 class Guard:
     name: str

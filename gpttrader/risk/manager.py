@@ -22,7 +22,7 @@ from gpttrader.config.models import BotConfig
 from gpttrader.domain import OrderRequest
 from gpttrader.risk.checks import CheckResult, PreTradeDecision, TradeContext, run_checks
 from gpttrader.risk.errors import RiskGuardCriticalError, RiskGuardError
-from gpttrader.risk.guards import Guard, GuardLevel, build_guards
+from gpttrader.risk.guards import Guard, GuardLevel, GuardReading, build_guards
 from gpttrader.risk.journal import RiskJournal
 from gpttrader.risk.limits import TradeLimits
 from gpttrader.risk.metrics import MetricWindows
@@ -85,6 +85,7 @@ class LiveRiskManager:
         for guard in self.guards:
             self._by_metric.setdefault(guard.metric, []).append(guard)
         self._levels: dict[tuple[str, str | None], GuardLevel] = {}
+        self._values: dict[tuple[str, str | None], float] = {}
         self._last_event: dict[tuple[str, str | None], datetime] = {}
         saved = journal.latest(STATE_CHANGED)
         self._state = TradingState(saved["to"]) if saved else TradingState.ACTIVE
@@ -198,6 +199,26 @@ class LiveRiskManager:
             worst = max(worst, level)
         return worst
 
+    def readings(self) -> list[GuardReading]:
+        """Every guard with its last reading per scope (one row without a reading if it has none yet)."""
+        rows = []
+        for guard in self.guards:
+            scopes = [scope for name, scope in self._values if name == guard.name] or [None]
+            for scope in scopes:
+                key = (guard.name, scope)
+                rows.append(
+                    GuardReading(
+                        guard.name,
+                        guard.metric,
+                        scope,
+                        self._values.get(key),
+                        self._levels.get(key, GuardLevel.OK),
+                        guard.rule.limit,
+                        guard.rule.action,
+                    )
+                )
+        return rows
+
     def guard_transitions(self, metric: str, values: np.ndarray, scope: str | None = None) -> list[GuardTransition]:
         """Where each guard on `metric` changes level along `values`, from the level it is at now."""
         found: list[GuardTransition] = []
@@ -240,6 +261,7 @@ class LiveRiskManager:
         key = (guard.name, scope)
         before = self._levels.get(key, GuardLevel.OK)
         self._levels[key] = level
+        self._values[key] = value
         if level <= before:
             return
         last = self._last_event.get(key)

@@ -7,9 +7,9 @@ processed at all, so it is waited out and retried whatever its kind.
 """
 
 import logging
-from collections import deque
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime

@@ -9,7 +9,7 @@ import pytest
 
 from gpttrader.config import load_config
 from gpttrader.domain import OrderRequest, OrderType, Product, Side
-from gpttrader.risk import LiveRiskManager, MemoryJournal, TradeContext, TradingState
+from gpttrader.risk import GuardLevel, LiveRiskManager, MemoryJournal, TradeContext, TradingState
 from gpttrader.store import Database, EventStore
 
 NOW = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
@@ -150,3 +150,19 @@ def test_a_replica_starts_fresh_and_leaves_the_original_alone(clean_env: dict[st
     assert risk.state is TradingState.HALTED
     assert [e.type for e in journal.events] == ["risk.guard_breached", "risk.state_changed"]
     assert all(e.time == NOW for e in journal.events)
+
+
+def test_readings_show_every_guard_with_its_last_value_and_level(clean_env: dict[str, str]) -> None:
+    risk = LiveRiskManager.from_config(load_config("canary"), MemoryJournal())
+    before = {r.guard: r for r in risk.readings()}
+    assert set(before) == {g.name for g in risk.guards}
+    assert before["daily_loss"].value is None
+    assert before["daily_loss"].level is GuardLevel.OK
+    risk.observe("daily_loss", 8, NOW)  # the canary's $10 limit warns from 80%
+    risk.observe("mark_age_seconds", 1, NOW, "BTC-USD")
+    risk.observe("mark_age_seconds", 2, NOW, "ETH-USD")
+    after = risk.readings()
+    loss = next(r for r in after if r.guard == "daily_loss")
+    assert (loss.value, loss.level, loss.limit) == (8.0, GuardLevel.WARNING, D(10))
+    stale = {r.scope: r.value for r in after if r.metric == "mark_age_seconds"}
+    assert stale == {"BTC-USD": 1.0, "ETH-USD": 2.0}
