@@ -35,7 +35,17 @@ from gpttrader.engine.marks import MarkBook
 from gpttrader.engine.reconcile import ReconcileReport, check_positions, reconcile
 from gpttrader.engine.strategy_coordinator import StrategyCoordinator
 from gpttrader.engine.telemetry import CycleMetrics, ExecutionTelemetry, write_metrics
-from gpttrader.monitoring import Alert, AlertBook, BotMetrics, Health, Snapshot
+from gpttrader.monitoring import (
+    Alert,
+    AlertBook,
+    Banner,
+    BotMetrics,
+    Health,
+    Snapshot,
+    banner,
+    execution_health,
+    freshness,
+)
 from gpttrader.risk import LiveRiskManager
 from gpttrader.risk.metrics import NS, EquityTracker, ErrorCount, ErrorRate, LossStreak, liquidation_buffer_share
 from gpttrader.store import EventStore, OrdersStore
@@ -110,6 +120,7 @@ class TradingBot:
         self._daily_loss = 0.0
         self._error_rate = ErrorRate(config.risk.error_rate_window)
         self._api_errors = ErrorCount(config.risk.api_error_window_seconds)
+        self._recent_api_errors = 0
         self._streak = LossStreak()
         self._equity: EquityTracker | None = None
         self._execution: ExecutionCoordinator | None = None
@@ -334,6 +345,17 @@ class TradingBot:
             expired_orders=sum(o.status is OrderStatus.EXPIRED for o in recent),
         )
 
+    def banner(self, now: datetime, health: Health) -> Banner | None:
+        """The one line the panel shows on top: the feed reconnecting, the exchange failing calls within the
+        API-error window, execution health, or the oldest mark's freshness."""
+        oldest = max((self.marks.age(pid, now) for pid in self.config.symbols), default=0.0)
+        return banner(
+            reconnecting=not health.connected,
+            degraded=self._recent_api_errors > 0,
+            execution=execution_health(health.success_rate, breaker_open=health.state != "active"),
+            data=freshness(oldest, connection_healthy=health.connected),
+        )
+
     def _deliver(self, alert: Alert) -> None:
         """An alert to the log and the event store (the panel reads `alerts.history`)."""
         level = logging.CRITICAL if alert.severity == "critical" else logging.WARNING
@@ -411,7 +433,8 @@ class TradingBot:
         for count in self._streak.update(float(t) for t in trips):
             self.risk.observe("consecutive_losses", count, now)
         trips.clear()
-        self.risk.observe("api_errors", self._api_errors.record(now, error=False), now)
+        self._recent_api_errors = self._api_errors.record(now, error=False)
+        self.risk.observe("api_errors", self._recent_api_errors, now)
         if any(p.is_derivative for p in self.products.values()):
             summary = self.broker.margin_summary()
             if summary is not None:

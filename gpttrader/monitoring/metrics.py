@@ -51,6 +51,7 @@ class BotMetrics:
             )
         }
         self._seen: dict[str, int] = {}
+        self._held: set[str] = set()
         self.cycle_seconds = Gauge("gpttrader_cycle_seconds", "duration of the last cycle", ["profile"], registry=r)
         self.equity = Gauge("gpttrader_equity", "equity in the quote currency", ["profile"], registry=r)
         self.cash = Gauge("gpttrader_cash", "cash in the quote currency", ["profile"], registry=r)
@@ -66,18 +67,18 @@ class BotMetrics:
     def update(self, snapshot: Snapshot) -> None:
         p = snapshot.profile
         for name, total in self._totals.items():
-            now = int(getattr(snapshot, name))
-            total.labels(p).inc(max(now - self._seen.get(name, 0), 0))
+            now, seen = int(getattr(snapshot, name)), self._seen.get(name, 0)
+            total.labels(p).inc(now - seen if now >= seen else now)  # fewer than seen: a new bot counts from 0
             self._seen[name] = now
         self.cycle_seconds.labels(p).set(snapshot.last_cycle_seconds)
         self.equity.labels(p).set(snapshot.equity)
         self.cash.labels(p).set(snapshot.cash)
         for state in STATES:
             self.state.labels(p, state).set(1.0 if snapshot.state == state else 0.0)
-        for product, size in snapshot.positions.items():
-            self.position.labels(p, product).set(size)
-        for product, pnl in snapshot.unrealized_pnl.items():
-            self.unrealized.labels(p, product).set(pnl)
+        self._held |= set(snapshot.positions)
+        for product in self._held:  # a position closed since shows 0, not its last size
+            self.position.labels(p, product).set(snapshot.positions.get(product, 0.0))
+            self.unrealized.labels(p, product).set(snapshot.unrealized_pnl.get(product, 0.0))
         for product, age in snapshot.mark_age_seconds.items():
             self.mark_age.labels(p, product).set(age)
         for key, count in snapshot.guard_failures.items():

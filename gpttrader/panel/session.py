@@ -1,0 +1,185 @@
+"""One bot session driven from the panel, on the kernel's own asyncio loop.
+
+The bot's cycles run as a task on the running loop (`TradingBot.cycles`); every blocking call (building
+the broker, bootstrap, each cycle, each operator action) runs on one worker thread, so the loop and with
+it the notebook stay responsive, and an operator's action never lands inside a cycle. Actions go through
+the same engine and stores as the CLI (`TradingBot.kill`, `LiveRiskManager.set_state`) and are recorded
+with the operator's name. A live profile starts only through the live gate (preflight, then the opt-in),
+and a session of one that fails unexpectedly ends with the kill switch.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gpttrader.app.preflight import live_gate
+from gpttrader.engine.bot import TradingBot
+from gpttrader.engine.kill import KillReport
+from gpttrader.monitoring import BotMetrics
+from gpttrader.panel.launch import Launch, check_choice, launch
+from gpttrader.panel.view import BotView, read_view
+from gpttrader.risk import TradingState
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Phase(StrEnum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    REFUSED = "refused"  # the live gate said no
+    ERROR = "error"
+
+
+class BotSession:
+    def __init__(
+        self,
+        profile: str,
+        mode: str,
+        *,
+        operator: str,
+        pace_seconds: float = 1.0,
+        opted_in: bool = False,
+        data_dir: Path | None = None,
+        on_change: Callable[["BotSession"], None] = lambda _: None,
+    ) -> None:
+        check_choice(profile, mode)
+        if not operator.strip():
+            raise ValueError("operator must name who acts (it is recorded with every action)")
+        self.profile, self.mode, self.operator = profile, mode, operator
+        self.pace_seconds, self.opted_in, self.data_dir = pace_seconds, opted_in, data_dir
+        self.phase = Phase.IDLE
+        self.message = ""
+        self.view: BotView | None = None
+        self.metrics = BotMetrics()  # the panel's exporter serves this registry
+        self.bot: TradingBot | None = None
+        self._on_change = on_change
+        self._launch: Launch | None = None
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"gpttrader-{profile}")
+        self._task: asyncio.Task[None] | None = None
+        self._notice = ""
+
+    @property
+    def active(self) -> bool:
+        return self.phase in (Phase.CONNECTING, Phase.RUNNING, Phase.PAUSED, Phase.STOPPING)
+
+    async def start(self) -> None:
+        """Build and bootstrap the bot off the loop, then run it as a task on the loop."""
+        if self.phase is not Phase.IDLE:
+            raise RuntimeError(f"a session starts once; this one is {self.phase}")
+        self._set(Phase.CONNECTING, f"connecting: profile {self.profile}, {self.mode}")
+        try:
+            refused = await self._call(self._open)
+        except Exception as exc:
+            log.exception("the %s session could not start", self.profile)
+            await self._call(self._close)
+            self._set(Phase.ERROR, f"could not start: {type(exc).__name__}: {exc}")
+            return
+        if refused is not None:
+            await self._call(self._close)
+            self._set(Phase.REFUSED, refused)
+            return
+        self.view = await self._call(read_view, self._bot)
+        self._set(Phase.RUNNING, self._notice or f"running: profile {self.profile}, {self.mode}")
+        self._task = asyncio.get_running_loop().create_task(self._drive())
+
+    async def pause(self) -> None:
+        await self._call(self._bot.pause, operator=self.operator)
+        self._set(Phase.PAUSED, "paused: the strategy's decisions are not acted on; marks, fills and guards go on")
+
+    async def resume(self) -> None:
+        await self._call(self._bot.resume, operator=self.operator)
+        self._set(Phase.RUNNING, f"running: profile {self.profile}, {self.mode}")
+
+    async def set_reduce_only(self, on: bool) -> None:
+        """The operator's reduce-only switch: on from active, off back to active (recorded either way)."""
+        risk = self._bot.risk
+        state, reason = (
+            (TradingState.REDUCE_ONLY, "reduce-only from the control panel")
+            if on
+            else (TradingState.ACTIVE, "reduce-only lifted from the control panel")
+        )
+        await self._call(risk.set_state, state, operator=self.operator, reason=reason)
+        await self.refresh()
+
+    async def kill(self, reason: str = "kill switch from the control panel") -> KillReport:
+        """Cancel the open orders, flatten and halt; the bot goes on watching, so the flattening fills show."""
+        report = await self._call(self._bot.kill, operator=self.operator, reason=reason)
+        self.message = f"kill switch engaged: cancelled {len(report.cancelled)}, flattened {len(report.flattened)}"
+        if report.failed:
+            self.message += f"; failed: {'; '.join(report.failed)}"
+        await self.refresh()
+        return report
+
+    async def stop(self) -> None:
+        if self.bot is None or self._task is None:
+            return
+        self._set(Phase.STOPPING, "stopping after the cycle in progress")
+        self.bot.stop()
+        await self._task
+
+    async def refresh(self) -> None:
+        self.view = await self._call(read_view, self._bot)
+        self._on_change(self)
+
+    async def _drive(self) -> None:
+        bot = self._bot
+        try:
+            async for _ in bot.cycles(self._worker):
+                await self.refresh()
+        except Exception as exc:
+            log.exception("the %s session failed", self.profile)
+            self.message = f"failed: {type(exc).__name__}: {exc}"
+            if bot.config.is_live:
+                report = await self._call(bot.kill, operator="control panel", reason=self.message)
+                self.message += f"; kill switch engaged (flattened {', '.join(report.flattened) or 'nothing'})"
+            self.phase = Phase.ERROR
+        try:
+            self.view = await self._call(read_view, bot)
+            summary = await self._call(bot.shutdown)
+        finally:
+            await self._call(self._close)
+            self._worker.shutdown(wait=False)
+        if self.phase is not Phase.ERROR:
+            self._set(Phase.STOPPED, "stopped: " + " ".join(summary.lines()))
+        else:
+            self._on_change(self)
+
+    def _open(self) -> str | None:
+        """On the worker: the container, the live gate, the bot bootstrapped; or why it may not trade."""
+        self._launch = launch(self.profile, self.mode, pace_seconds=self.pace_seconds, data_dir=self.data_dir)
+        container = self._launch.container
+        gate = live_gate(container, opted_in=self.opted_in)
+        if gate.refused:
+            return "\n".join(gate.lines())
+        self.bot = container.create_bot(monitor=self.metrics)
+        report = self.bot.bootstrap()
+        if not report.ok:
+            self._notice = "running, but reconciliation failed and trading is halted: " + "; ".join(report.mismatches)
+        return None
+
+    def _close(self) -> None:
+        if self._launch is not None:
+            self._launch.close()
+            self._launch = None
+
+    @property
+    def _bot(self) -> TradingBot:
+        if self.bot is None:
+            raise RuntimeError("no bot is running: start the session first")
+        return self.bot
+
+    async def _call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._worker, lambda: function(*args, **kwargs))
+
+    def _set(self, phase: Phase, message: str) -> None:
+        self.phase, self.message = phase, message
+        self._on_change(self)

@@ -1,0 +1,124 @@
+"""What the panel shows, read from the bot on its worker thread after a cycle (so that nothing is read
+while a cycle changes it) into plain, frozen rows that the kernel's loop then renders."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from gpttrader.engine.bot import TradingBot
+from gpttrader.monitoring import Alert, Banner
+from gpttrader.risk import GuardReading
+from gpttrader.risk.manager import STATE_CHANGED
+from gpttrader.store import DATABASE_FILE, Database, EventStore
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRow:
+    product: str
+    size: Decimal
+    entry: Decimal
+    mark: Decimal
+    unrealized: Decimal
+    realized: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    client_order_id: str
+    product: str
+    side: str
+    kind: str
+    size: Decimal
+    filled: Decimal
+    price: Decimal | None
+    status: str
+    age_seconds: float
+
+
+@dataclass(frozen=True)
+class BotView:
+    at: datetime
+    cycles: int
+    state: str
+    paused: bool
+    equity: Decimal
+    cash: Decimal
+    realized: Decimal
+    unrealized: Decimal
+    fees: Decimal
+    positions: tuple[PositionRow, ...]
+    orders: tuple[OrderRow, ...]
+    guards: tuple[GuardReading, ...]
+    alerts: tuple[Alert, ...]  # newest first
+    active_alerts: frozenset[str]
+    banner: Banner | None
+
+
+def read_view(bot: TradingBot, *, alerts: int = 20) -> BotView:
+    now = bot.clock.now()
+    execution = bot.execution
+    positions = execution.positions()
+    health = bot.health(now)
+    holdings = execution.portfolio.holdings.values()
+    return BotView(
+        at=now,
+        cycles=bot.metrics.cycles,
+        state=str(bot.risk.state),
+        paused=bot.paused,
+        equity=execution.equity(),
+        cash=execution.portfolio.cash,
+        realized=sum((h.realized_pnl for h in holdings), Decimal(0)),
+        unrealized=sum((p.unrealized_pnl for p in positions.values()), Decimal(0)),
+        fees=execution.portfolio.fees_paid,
+        positions=tuple(
+            PositionRow(pid, p.size, p.entry_price, p.mark_price, p.unrealized_pnl, p.realized_pnl)
+            for pid, p in sorted(positions.items())
+        ),
+        orders=tuple(
+            OrderRow(
+                o.client_order_id,
+                o.request.product_id,
+                o.request.side.value,
+                o.request.order_type.value,
+                o.request.size,
+                o.filled_size,
+                o.request.limit_price,
+                o.status.value,
+                (now - o.created_at).total_seconds(),
+            )
+            for o in bot.orders.open_orders()
+        ),
+        guards=tuple(bot.risk.readings()),
+        alerts=tuple(reversed(list(bot.alerts.history)[-alerts:])),
+        active_alerts=bot.alerts.active,
+        banner=bot.banner(now, health),
+    )
+
+
+@dataclass(frozen=True)
+class StoredView:
+    """A profile as its stores leave it, before any session of the panel: nothing (a first run), or its
+    trading state and how its last session ended."""
+
+    state_dir: Path
+    first_run: bool
+    state: str | None = None
+    last_session: dict[str, object] | None = None
+
+
+def read_stored(state_dir: Path) -> StoredView:
+    if not (state_dir / DATABASE_FILE).exists():
+        return StoredView(state_dir, first_run=True)
+    database = Database.for_state_dir(state_dir)
+    try:
+        events = EventStore(database)
+        changed = events.latest(STATE_CHANGED)
+        return StoredView(
+            state_dir,
+            first_run=False,
+            state=str(changed["to"]) if changed else "active",
+            last_session=events.latest("bot.stopped"),
+        )
+    finally:
+        database.close()
