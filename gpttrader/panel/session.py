@@ -49,6 +49,7 @@ class BotSession:
         pace_seconds: float = 1.0,
         opted_in: bool = False,
         data_dir: Path | None = None,
+        metrics: BotMetrics | None = None,
         on_change: Callable[["BotSession"], None] = lambda _: None,
     ) -> None:
         check_choice(profile, mode)
@@ -59,7 +60,7 @@ class BotSession:
         self.phase = Phase.IDLE
         self.message = ""
         self.view: BotView | None = None
-        self.metrics = BotMetrics()  # the panel's exporter serves this registry
+        self.metrics = metrics or BotMetrics()  # what the Prometheus exporter serves
         self.bot: TradingBot | None = None
         self._on_change = on_change
         self._launch: Launch | None = None

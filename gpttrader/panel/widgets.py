@@ -1,0 +1,250 @@
+"""The control panel: ipywidgets over a `BotSession`.
+
+Buttons only schedule coroutines on the kernel's running loop and return at once; the session does the
+work off the loop, and each view it reads after a cycle is rendered here, on the loop's thread. A kill
+switch asks for confirmation first; every action is recorded by the engine with the operator's name.
+"""
+
+import asyncio
+import getpass
+import logging
+from collections.abc import Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+import plotly.graph_objects as go
+
+from gpttrader.monitoring import BotMetrics, MetricsServer, serve_metrics
+from gpttrader.panel import render
+from gpttrader.panel.launch import MODES, SIMULATED, state_dir
+from gpttrader.panel.session import BotSession, Phase
+from gpttrader.panel.view import read_stored
+
+log = logging.getLogger(__name__)
+
+
+def _button(description: str, css: str, style: str = "", icon: str = "") -> w.Button:
+    button = w.Button(description=description, button_style=style, icon=icon)
+    button.add_class(css)
+    return button
+
+
+def _html(css: str) -> w.HTML:
+    html = w.HTML()
+    html.add_class(css)
+    return html
+
+
+class ControlPanel:
+    def __init__(
+        self,
+        *,
+        profile: str = "paper",
+        mode: str | None = None,
+        pace_seconds: float = 1.0,
+        operator: str | None = None,
+        data_dir: Path | None = None,
+        metrics_port: int = 0,
+    ) -> None:
+        if profile not in MODES:
+            raise ValueError(f"profile must be one of {', '.join(MODES)}, got {profile!r}")
+        self.operator = operator or getpass.getuser()
+        self.data_dir = data_dir
+        self.session: BotSession | None = None
+        self.metrics = BotMetrics()  # one registry for the panel's sessions, so the exporter outlives them
+        self.exporter: MetricsServer | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._syncing = False
+        self._equity: tuple[list[datetime], list[float]] = ([], [])
+
+        self.profile = w.Dropdown(options=list(MODES), value=profile, description="profile")
+        self.mode = w.Dropdown(options=list(MODES[profile]), value=mode or MODES[profile][0], description="mode")
+        self.pace = w.BoundedFloatText(value=pace_seconds, min=0.0, max=600.0, step=0.1, description="pace (s)")
+        self.opt_in = w.Checkbox(value=False, description="opt in: trade real money", indent=False)
+        self.start = _button("Start", "gt-start", "success", "play")
+        self.pause = _button("Pause", "gt-pause", icon="pause")
+        self.stop = _button("Stop", "gt-stop", "warning", "stop")
+        self.reduce_only = w.ToggleButton(value=False, description="Reduce-only", icon="shield")
+        self.reduce_only.add_class("gt-reduce-only")
+        self.kill = _button("Kill switch", "gt-kill", "danger", "power-off")
+        self.kill_confirm = _button("Confirm: cancel all, flatten, halt", "gt-kill-confirm", "danger")
+        self.kill_cancel = _button("Cancel", "gt-kill-cancel")
+        self.confirm = w.HBox(
+            [
+                w.HTML("<b>Kill switch:</b> cancel every open order, flatten every position and halt trading?"),
+                self.kill_confirm,
+                self.kill_cancel,
+            ]
+        )
+        self.confirm.add_class("gt-confirm")
+        self.confirm.layout.display = "none"
+        self.metrics_port = w.BoundedIntText(value=metrics_port, min=0, max=65535, description="metrics port")
+        self.serve = _button("Serve metrics", "gt-serve-metrics", icon="line-chart")
+        self.metrics_link = _html("gt-metrics-link")
+        self.banner = _html("gt-banner-box")
+        self.status = _html("gt-status-box")
+        self.summary = _html("gt-summary-box")
+        self.positions, self.orders = _html("gt-positions-box"), _html("gt-orders-box")
+        self.guards, self.alerts = _html("gt-guards-box"), _html("gt-alerts-box")
+        self.chart = go.FigureWidget(
+            go.Scatter(x=[], y=[], mode="lines", name="equity"),
+            layout={"title": {"text": "Equity"}, "height": 280, "margin": {"l": 50, "r": 20, "t": 40, "b": 30}},
+        )
+        self.live = w.VBox([w.HBox([self.positions, self.orders]), w.HBox([self.guards, self.alerts]), self.chart])
+        self.live.layout.display = "none"
+        self.widget = w.VBox(
+            [
+                w.HTML("<h3>gpttrader control panel</h3>"),
+                w.HBox([self.profile, self.mode, self.pace, self.opt_in]),
+                w.HBox([self.start, self.pause, self.stop, self.reduce_only, self.kill]),
+                self.confirm,
+                w.HBox([self.metrics_port, self.serve, self.metrics_link]),
+                self.banner,
+                self.status,
+                self.summary,
+                self.live,
+            ]
+        )
+        self.widget.add_class("gt-panel")
+
+        self.profile.observe(self._on_profile, names="value")
+        self.mode.observe(lambda _: self._sync_controls(), names="value")
+        self.start.on_click(lambda _: self._spawn(self._start()))
+        self.pause.on_click(lambda _: self._spawn(self._pause()))
+        self.stop.on_click(lambda _: self._spawn(self._stop()))
+        self.reduce_only.observe(self._on_reduce_only, names="value")
+        self.kill.on_click(lambda _: self._show_confirm(True))
+        self.kill_cancel.on_click(lambda _: self._show_confirm(False))
+        self.kill_confirm.on_click(lambda _: self._spawn(self._kill()))
+        self.serve.on_click(lambda _: self._toggle_exporter())
+        self._show_stored()
+        self._sync_controls()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # -- actions -----------------------------------------------------------------------------------------
+    def _spawn(self, action: Coroutine[Any, Any, None]) -> None:
+        """Schedule an action on the kernel's running loop; a failure shows in the status line."""
+        task = asyncio.get_running_loop().create_task(action)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: "asyncio.Task[None]") -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("panel action failed: %s", error, exc_info=error)
+            self.status.value = render.status_html("error", f"{type(error).__name__}: {error}")
+            self._sync_controls()
+
+    async def _start(self) -> None:
+        self._equity = ([], [])
+        self.chart.data[0].x, self.chart.data[0].y = (), ()
+        self.session = BotSession(
+            self.profile.value,
+            self.mode.value,
+            operator=self.operator,
+            pace_seconds=float(self.pace.value),
+            opted_in=bool(self.opt_in.value),
+            data_dir=self.data_dir,
+            metrics=self.metrics,
+            on_change=lambda _: self._render(),
+        )
+        await self.session.start()
+
+    async def _pause(self) -> None:
+        session = self._session
+        await (session.resume() if session.phase is Phase.PAUSED else session.pause())
+
+    async def _stop(self) -> None:
+        await self._session.stop()
+
+    async def _kill(self) -> None:
+        self._show_confirm(False)
+        await self._session.kill()
+
+    def _on_reduce_only(self, change: dict[str, Any]) -> None:
+        if not self._syncing:
+            self._spawn(self._session.set_reduce_only(bool(change["new"])))
+
+    def _show_confirm(self, shown: bool) -> None:
+        self.confirm.layout.display = "flex" if shown else "none"
+        self.kill.disabled = shown or not self._running
+
+    def _toggle_exporter(self) -> None:
+        if self.exporter is None:
+            self.exporter = serve_metrics(self.metrics.registry, int(self.metrics_port.value))
+            url = f"http://127.0.0.1:{self.exporter.port}/metrics"
+            self.metrics_link.value = f'<a href="{url}" target="_blank">{url}</a>'
+            self.serve.description = "Stop metrics"
+        else:
+            self.exporter.stop()
+            self.exporter = None
+            self.metrics_link.value = ""
+            self.serve.description = "Serve metrics"
+
+    # -- rendering ---------------------------------------------------------------------------------------
+    def _on_profile(self, change: dict[str, Any]) -> None:
+        modes = MODES[change["new"]]
+        self.mode.options = list(modes)
+        self.mode.value = modes[0]
+        self._show_stored()
+        self._sync_controls()
+
+    def _show_stored(self) -> None:
+        stored = read_stored(state_dir(self.profile.value, self.data_dir))
+        self.summary.value = render.stored_html(stored, self.profile.value)
+        self.status.value = render.status_html("idle", "")
+
+    def _render(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        self.status.value = render.status_html(session.phase.value, session.message)
+        view = session.view
+        if view is not None:
+            self.live.layout.display = "flex"
+            self.banner.value = render.banner_html(view.banner)
+            self.summary.value = render.summary_html(view)
+            self.positions.value = render.positions_html(view.positions)
+            self.orders.value = render.orders_html(view.orders)
+            self.guards.value = render.guards_html(view.guards)
+            self.alerts.value = render.alerts_html(view.alerts, view.active_alerts)
+            times, values = self._equity
+            if not times or view.at > times[-1]:
+                times.append(view.at)
+                values.append(float(view.equity))
+                with self.chart.batch_update():
+                    self.chart.data[0].x, self.chart.data[0].y = tuple(times), tuple(values)
+        self._sync_controls()
+
+    @property
+    def _session(self) -> BotSession:
+        if self.session is None:
+            raise RuntimeError("no session: press Start first")
+        return self.session
+
+    @property
+    def _running(self) -> bool:
+        return self.session is not None and self.session.phase in (Phase.RUNNING, Phase.PAUSED)
+
+    def _sync_controls(self) -> None:
+        session = self.session
+        busy = session is not None and session.active
+        running = self._running
+        for control in (self.profile, self.mode, self.pace, self.opt_in, self.start):
+            control.disabled = busy
+        self.pace.layout.display = "flex" if (self.profile.value, self.mode.value) in SIMULATED else "none"
+        self.opt_in.layout.display = "flex" if self.mode.value == "live" else "none"
+        self.pause.disabled = self.stop.disabled = not running
+        self.kill.disabled = not running or self.confirm.layout.display != "none"
+        self.pause.description = "Resume" if session is not None and session.phase is Phase.PAUSED else "Pause"
+        state = session.view.state if session is not None and session.view is not None else None
+        self._syncing = True
+        try:
+            self.reduce_only.value = state == "reduce_only"
+            self.reduce_only.disabled = not running or state == "halted"
+        finally:
+            self._syncing = False

@@ -1,0 +1,153 @@
+"""The control panel's widgets without a browser: built, clicked inside a running asyncio loop (as a
+kernel runs them), and the state that results, in the panel and in the profile's stores."""
+
+import asyncio
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+
+from gpttrader.config import load_config
+from gpttrader.panel import ControlPanel, Phase
+from gpttrader.store import Database, EventStore
+
+
+async def until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Wait on the loop (never blocking it) for the panel to get somewhere."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+def events(data: Path, profile: str, *types: str) -> list[dict[str, object]]:
+    database = Database.for_state_dir(load_config(profile, overrides={"data_dir": data}, env={}).state_dir)
+    try:
+        return [e.payload for e in EventStore(database).read(types=list(types))]
+    finally:
+        database.close()
+
+
+def _cycles(panel: ControlPanel) -> int:
+    view = panel.session.view if panel.session is not None else None
+    return 0 if view is None else view.cycles
+
+
+def test_a_first_run_explains_itself_and_only_start_is_offered(tmp_path: Path, clean_env: dict[str, str]) -> None:
+    panel = ControlPanel(profile="dev", data_dir=tmp_path, operator="ops")
+    assert "gt-first-run" in panel.summary.value
+    assert "First run" in panel.summary.value
+    assert not panel.start.disabled
+    assert panel.pause.disabled
+    assert panel.stop.disabled
+    assert panel.kill.disabled
+    assert panel.reduce_only.disabled
+    assert panel.live.layout.display == "none"
+    panel.profile.value = "paper"
+    assert list(panel.mode.options) == ["sandbox", "coinbase"]
+    assert panel.pace.layout.display == "flex"
+    panel.profile.value = "canary"
+    assert list(panel.mode.options) == ["live"]
+    assert panel.opt_in.layout.display == "flex"
+    assert panel.pace.layout.display == "none"
+    with pytest.raises(ValueError, match="profile must be one of dev, paper, canary, prod, got 'live'"):
+        ControlPanel(profile="live")
+
+
+def test_start_pause_reduce_only_kill_and_stop_on_the_dev_bot(tmp_path: Path, clean_env: dict[str, str]) -> None:
+    panel = ControlPanel(profile="dev", data_dir=tmp_path, operator="ops", pace_seconds=0.05)
+
+    async def scenario() -> None:
+        panel.start.click()
+        await until(lambda: panel.session is not None and panel.session.phase is Phase.RUNNING, "running")
+        assert panel.start.disabled
+        assert panel.profile.disabled
+        assert not panel.kill.disabled
+        await until(lambda: 'gt-positions"><b>' in panel.positions.value, "a position")
+        assert re.search(r"<td>[A-Z]+-USD</td>", panel.positions.value)
+        assert len(panel.chart.data[0].x) >= 2  # the equity chart grows with the cycles
+        assert "gt-guards" in panel.guards.value
+        assert "daily_loss" in panel.guards.value
+
+        panel.pause.click()
+        await until(lambda: panel.session is not None and panel.session.phase is Phase.PAUSED, "paused")
+        assert panel.pause.description == "Resume"
+        panel.pause.click()
+        await until(lambda: panel.session is not None and panel.session.phase is Phase.RUNNING, "resumed")
+
+        panel.reduce_only.value = True
+        await until(lambda: "reduce_only" in panel.summary.value, "reduce-only shown")
+        panel.reduce_only.value = False
+        await until(lambda: '<b class="gt-state">active' in panel.summary.value, "active again")
+
+        panel.kill.click()
+        assert panel.confirm.layout.display == "flex"
+        panel.kill_cancel.click()
+        assert panel.confirm.layout.display == "none"
+        panel.kill.click()
+        panel.kill_confirm.click()
+        await until(lambda: "halted" in panel.summary.value, "halted")
+        await until(lambda: "No positions" in panel.positions.value, "flat after the kill switch")
+        assert panel.reduce_only.disabled  # halted: only `gpttrader risk set` brings it back
+        assert panel.session is not None
+        assert "kill switch engaged" in panel.session.message
+
+        panel.stop.click()
+        await until(lambda: panel.session is not None and panel.session.phase is Phase.STOPPED, "stopped")
+        assert not panel.start.disabled
+
+    asyncio.run(scenario())
+    kinds = [p.get("operator") for p in events(tmp_path, "dev", "bot.paused", "bot.resumed")]
+    assert kinds == ["ops", "ops"]
+    changes = events(tmp_path, "dev", "risk.state_changed")
+    assert [(c["to"], c.get("operator")) for c in changes] == [
+        ("reduce_only", "ops"),
+        ("active", "ops"),
+        ("halted", "ops"),
+    ]
+    assert events(tmp_path, "dev", "risk.kill_switch")[0]["operator"] == "ops"
+    assert events(tmp_path, "dev", "bot.stopped")
+    again = ControlPanel(profile="dev", data_dir=tmp_path, operator="ops")
+    assert "gt-first-run" not in again.summary.value
+    assert "halted" in again.summary.value  # the stored state, before any session
+
+
+def test_a_live_profile_without_credentials_is_refused_with_the_fix(tmp_path: Path, clean_env: dict[str, str]) -> None:
+    panel = ControlPanel(profile="canary", data_dir=tmp_path, operator="ops")
+
+    async def scenario() -> None:
+        panel.opt_in.value = True
+        panel.start.click()
+        await until(lambda: panel.session is not None and not panel.session.active, "the refusal")
+
+    asyncio.run(scenario())
+    assert panel.session is not None
+    assert panel.session.phase is Phase.REFUSED
+    assert "[FAIL] credentials" in panel.status.value
+    assert "fix: set COINBASE_API_KEY" in panel.status.value
+    assert not panel.start.disabled
+    assert panel.kill.disabled
+
+
+def test_the_exporter_serves_the_panels_registry(tmp_path: Path, clean_env: dict[str, str]) -> None:
+    panel = ControlPanel(profile="dev", data_dir=tmp_path, operator="ops", pace_seconds=0.02)
+
+    async def scenario() -> str:
+        panel.serve.click()
+        assert panel.exporter is not None
+        panel.start.click()
+        await until(lambda: panel.session is not None and _cycles(panel) >= 3, "three cycles")
+        assert panel.exporter is not None
+        url = f"http://127.0.0.1:{panel.exporter.port}/metrics"
+        text = await asyncio.get_running_loop().run_in_executor(None, lambda: requests.get(url, timeout=5).text)
+        panel.stop.click()
+        await until(lambda: panel.session is not None and not panel.session.active, "stopped")
+        panel.serve.click()
+        return text
+
+    text = asyncio.run(scenario())
+    assert 'gpttrader_cycles_total{profile="dev"}' in text
+    assert panel.exporter is None
+    assert panel.metrics_link.value == ""
