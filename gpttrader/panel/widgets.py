@@ -31,8 +31,8 @@ def _button(description: str, css: str, style: str = "", icon: str = "") -> w.Bu
     return button
 
 
-def _html(css: str) -> w.HTML:
-    html = w.HTML()
+def _html(css: str, width: str | None = None) -> w.HTML:
+    html = w.HTML(layout=w.Layout(width=width, padding="0 12px 0 0") if width else w.Layout())
     html.add_class(css)
     return html
 
@@ -86,8 +86,8 @@ class ControlPanel:
         self.banner = _html("gt-banner-box")
         self.status = _html("gt-status-box")
         self.summary = _html("gt-summary-box")
-        self.positions, self.orders = _html("gt-positions-box"), _html("gt-orders-box")
-        self.guards, self.alerts = _html("gt-guards-box"), _html("gt-alerts-box")
+        self.positions, self.orders = _html("gt-positions-box", "45%"), _html("gt-orders-box", "55%")
+        self.guards, self.alerts = _html("gt-guards-box", "45%"), _html("gt-alerts-box", "55%")
         self.chart = go.FigureWidget(
             go.Scatter(x=[], y=[], mode="lines", name="equity"),
             layout={"title": {"text": "Equity"}, "height": 280, "margin": {"l": 50, "r": 20, "t": 40, "b": 30}},
