@@ -3,6 +3,7 @@ kernel runs them), and the state that results, in the panel and in the profile's
 
 import asyncio
 import re
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -151,3 +152,29 @@ def test_the_exporter_serves_the_panels_registry(tmp_path: Path, clean_env: dict
     assert 'gpttrader_cycles_total{profile="dev"}' in text
     assert panel.exporter is None
     assert panel.metrics_link.value == ""
+
+
+def test_an_unreachable_exchange_shows_connecting_then_the_error(
+    tmp_path: Path, clean_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as closed:  # a port nobody listens on: the exchange refuses every connection
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("COINBASE_SANDBOX_URL", f"https://127.0.0.1:{port}")
+    panel = ControlPanel(profile="paper", mode="coinbase", data_dir=tmp_path, operator="ops")
+    seen: list[str] = []
+
+    async def scenario() -> None:
+        panel.start.click()
+        await until(lambda: panel.session is not None, "the session")
+        while panel.session is not None and panel.session.active:
+            seen.append(panel.status.value)
+            await asyncio.sleep(0.01)
+
+    asyncio.run(scenario())
+    assert any("gt-phase-connecting" in status for status in seen)
+    assert panel.session is not None
+    assert panel.session.phase is Phase.ERROR
+    assert "could not start" in panel.status.value
+    assert "gt-phase-error" in panel.status.value
+    assert not panel.start.disabled  # the operator can fix the cause and start again
