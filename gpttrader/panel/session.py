@@ -81,11 +81,11 @@ class BotSession:
             refused = await self._call(self._open)
         except Exception as exc:
             log.exception("the %s session could not start", self.profile)
-            await self._call(self._close)
+            await self._end()
             self._set(Phase.ERROR, f"could not start: {type(exc).__name__}: {exc}")
             return
         if refused is not None:
-            await self._call(self._close)
+            await self._end()
             self._set(Phase.REFUSED, refused)
             return
         self.view = await self._call(read_view, self._bot)
@@ -147,8 +147,7 @@ class BotSession:
             self.view = await self._call(read_view, bot)
             summary = await self._call(bot.shutdown)
         finally:
-            await self._call(self._close)
-            self._worker.shutdown(wait=False)
+            await self._end()
         if self.phase is not Phase.ERROR:
             self._set(Phase.STOPPED, "stopped: " + " ".join(summary.lines()))
         else:
@@ -166,6 +165,13 @@ class BotSession:
         if not report.ok:
             self._notice = "running, but reconciliation failed and trading is halted: " + "; ".join(report.mismatches)
         return None
+
+    async def _end(self) -> None:
+        """Close what the session opened (the container, a local sandbox), then its worker thread."""
+        try:
+            await self._call(self._close)
+        finally:
+            self._worker.shutdown(wait=False)
 
     def _close(self) -> None:
         if self._launch is not None:

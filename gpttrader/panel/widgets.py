@@ -16,6 +16,7 @@ from typing import Any
 import ipywidgets as w
 import plotly.graph_objects as go
 
+from gpttrader.config.redaction import configure_logging
 from gpttrader.monitoring import BotMetrics, MetricsServer, serve_metrics
 from gpttrader.panel import render
 from gpttrader.panel.launch import MODES, SIMULATED, state_dir
@@ -50,6 +51,7 @@ class ControlPanel:
     ) -> None:
         if profile not in MODES:
             raise ValueError(f"profile must be one of {', '.join(MODES)}, got {profile!r}")
+        configure_logging("WARNING")  # the bot logs from a worker thread into the kernel's output: redacted
         self.operator = operator or getpass.getuser()
         self.data_dir = data_dir
         self.session: BotSession | None = None
