@@ -8,6 +8,7 @@ switch asks for confirmation first; every action is recorded by the engine with 
 import asyncio
 import getpass
 import logging
+from collections import deque
 from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
@@ -19,11 +20,12 @@ import plotly.graph_objects as go
 from gpttrader.config.redaction import configure_logging
 from gpttrader.monitoring import BotMetrics, MetricsServer, serve_metrics
 from gpttrader.panel import render
-from gpttrader.panel.launch import MODES, SIMULATED, state_dir
+from gpttrader.panel.launch import MODES, SIMULATED, check_choice, state_dir
 from gpttrader.panel.session import BotSession, Phase
 from gpttrader.panel.view import read_stored
 
 log = logging.getLogger(__name__)
+CHART_POINTS = 2000
 
 
 def _button(description: str, css: str, style: str = "", icon: str = "") -> w.Button:
@@ -38,6 +40,11 @@ def _html(css: str, width: str | None = None) -> w.HTML:
     return html
 
 
+def _equity_window() -> tuple[deque[datetime], deque[float]]:
+    """The chart's last points: each update sends the whole series to the browser, so it is bounded."""
+    return deque(maxlen=CHART_POINTS), deque(maxlen=CHART_POINTS)
+
+
 class ControlPanel:
     def __init__(
         self,
@@ -49,8 +56,8 @@ class ControlPanel:
         data_dir: Path | None = None,
         metrics_port: int = 0,
     ) -> None:
-        if profile not in MODES:
-            raise ValueError(f"profile must be one of {', '.join(MODES)}, got {profile!r}")
+        mode = mode or MODES.get(profile, ("",))[0]
+        check_choice(profile, mode)
         configure_logging("WARNING")  # the bot logs from a worker thread into the kernel's output: redacted
         self.operator = operator or getpass.getuser()
         self.data_dir = data_dir
@@ -59,10 +66,10 @@ class ControlPanel:
         self.exporter: MetricsServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._syncing = False
-        self._equity: tuple[list[datetime], list[float]] = ([], [])
+        self._equity: tuple[deque[datetime], deque[float]] = _equity_window()
 
         self.profile = w.Dropdown(options=list(MODES), value=profile, description="profile")
-        self.mode = w.Dropdown(options=list(MODES[profile]), value=mode or MODES[profile][0], description="mode")
+        self.mode = w.Dropdown(options=list(MODES[profile]), value=mode, description="mode")
         self.pace = w.BoundedFloatText(value=pace_seconds, min=0.0, max=600.0, step=0.1, description="pace (s)")
         self.opt_in = w.Checkbox(value=False, description="opt in: trade real money", indent=False)
         self.start = _button("Start", "gt-start", "success", "play")
@@ -142,7 +149,7 @@ class ControlPanel:
             self._sync_controls()
 
     async def _start(self) -> None:
-        self._equity = ([], [])
+        self._equity = _equity_window()
         self.chart.data[0].x, self.chart.data[0].y = (), ()
         self.session = BotSession(
             self.profile.value,

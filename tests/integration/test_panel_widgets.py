@@ -55,6 +55,8 @@ def test_a_first_run_explains_itself_and_only_start_is_offered(tmp_path: Path, c
     assert panel.pace.layout.display == "none"
     with pytest.raises(ValueError, match="profile must be one of dev, paper, canary, prod, got 'live'"):
         ControlPanel(profile="live")
+    with pytest.raises(ValueError, match="mode for profile paper must be one of sandbox, coinbase, got 'live'"):
+        ControlPanel(profile="paper", mode="live")
 
 
 def test_start_pause_reduce_only_kill_and_stop_on_the_dev_bot(tmp_path: Path, clean_env: dict[str, str]) -> None:
