@@ -6,6 +6,7 @@ on a virtual clock) or on Coinbase's public data (wall clock); canary and prod a
 clocks are paced, one cycle every `pace_seconds`, so that a person can watch a session of hours.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,9 +47,10 @@ class Launch:
                 self.sandbox.stop()
 
 
-def launch(profile: str, mode: str, *, pace_seconds: float, data_dir: Path | None = None) -> Launch:
+def launch(profile: str, mode: str, *, pace_seconds: float, overrides: Mapping[str, Any] | None = None) -> Launch:
+    """`overrides`: the configuration's explicit-arguments layer (a data dir, symbols, the interval...)."""
     check_choice(profile, mode)
-    overrides: dict[str, Any] = {} if data_dir is None else {"data_dir": data_dir}
+    overrides = dict(overrides or {})
     if (profile, mode) == ("paper", "sandbox"):
         local = LocalSandbox()
         try:
@@ -65,6 +67,6 @@ def launch(profile: str, mode: str, *, pace_seconds: float, data_dir: Path | Non
     return Launch(ApplicationContainer(config))
 
 
-def state_dir(profile: str, data_dir: Path | None = None) -> Path:
+def state_dir(profile: str, overrides: Mapping[str, Any] | None = None) -> Path:
     """Where the profile keeps its stores (nothing there yet: the panel's first run)."""
-    return load_config(profile, overrides={} if data_dir is None else {"data_dir": data_dir}).state_dir
+    return load_config(profile, overrides=overrides).state_dir

@@ -4,16 +4,16 @@ The bot's cycles run as a task on the running loop (`TradingBot.cycles`); every 
 the broker, bootstrap, each cycle, each operator action) runs on one worker thread, so the loop and with
 it the notebook stay responsive, and an operator's action never lands inside a cycle. Actions go through
 the same engine and stores as the CLI (`TradingBot.kill`, `LiveRiskManager.set_state`) and are recorded
-with the operator's name. A live profile starts only through the live gate (preflight, then the opt-in),
-and a session of one that fails unexpectedly ends with the kill switch.
+with the operator's name. A live profile starts only through the live gate (preflight, then the opt-in).
+A session that fails unexpectedly (a bug in a strategy, say) ends with the kill switch, in any profile:
+once its loop is gone, nothing watches its positions.
 """
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, TypeVar
 
 from gpttrader.app.preflight import live_gate
@@ -23,6 +23,7 @@ from gpttrader.monitoring import BotMetrics
 from gpttrader.panel.launch import Launch, check_choice, launch
 from gpttrader.panel.view import BotView, read_view
 from gpttrader.risk import TradingState
+from gpttrader.strategy import OrderStrategy, Strategy
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,7 +49,8 @@ class BotSession:
         operator: str,
         pace_seconds: float = 1.0,
         opted_in: bool = False,
-        data_dir: Path | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        strategy: Strategy | OrderStrategy | None = None,
         metrics: BotMetrics | None = None,
         on_change: Callable[["BotSession"], None] = lambda _: None,
     ) -> None:
@@ -56,7 +58,8 @@ class BotSession:
         if not operator.strip():
             raise ValueError("operator must name who acts (it is recorded with every action)")
         self.profile, self.mode, self.operator = profile, mode, operator
-        self.pace_seconds, self.opted_in, self.data_dir = pace_seconds, opted_in, data_dir
+        self.pace_seconds, self.opted_in, self.overrides = pace_seconds, opted_in, dict(overrides or {})
+        self.strategy = strategy  # None: the profile's configured strategy
         self.phase = Phase.IDLE
         self.message = ""
         self.view: BotView | None = None
@@ -133,34 +136,52 @@ class BotSession:
 
     async def _drive(self) -> None:
         bot = self._bot
+        failed = False
         try:
             async for _ in bot.cycles(self._worker):
                 await self.refresh()
         except Exception as exc:
             log.exception("the %s session failed", self.profile)
-            self.message = f"failed: {type(exc).__name__}: {exc}"
-            if bot.config.is_live:
-                report = await self._call(bot.kill, operator="control panel", reason=self.message)
-                self.message += f"; kill switch engaged (flattened {', '.join(report.flattened) or 'nothing'})"
-            self.phase = Phase.ERROR
+            failed = True
+            self._set(Phase.STOPPING, f"failed: {type(exc).__name__}: {exc}")
+            await self._kill_after_failure(bot)
+        ended = ""
         try:
             self.view = await self._call(read_view, bot)
-            summary = await self._call(bot.shutdown)
+            ended = "stopped: " + " ".join((await self._call(bot.shutdown)).lines())
+        except Exception as exc:
+            log.exception("the %s session did not shut down cleanly", self.profile)
+            failed = True
+            self.message += f"; shutdown failed: {type(exc).__name__}: {exc}"
         finally:
             await self._end()
-        if self.phase is not Phase.ERROR:
-            self._set(Phase.STOPPED, "stopped: " + " ".join(summary.lines()))
+        if failed:
+            self._set(Phase.ERROR, self.message)
         else:
-            self._on_change(self)
+            self._set(Phase.STOPPED, ended)
+
+    async def _kill_after_failure(self, bot: TradingBot) -> None:
+        """A session that failed ends with the kill switch: nothing watches its positions any more. If that
+        fails too, say what to run."""
+        try:
+            report = await self._call(bot.kill, operator="control panel", reason=self.message)
+        except Exception as exc:
+            log.exception("the kill switch failed after the %s session failed", self.profile)
+            self.message += (
+                f"; the kill switch failed too ({type(exc).__name__}: {exc}): run "
+                f"`gpttrader kill --profile {self.profile}`"
+            )
+            return
+        self.message += f"; kill switch engaged (flattened {', '.join(report.flattened) or 'nothing'})"
 
     def _open(self) -> str | None:
         """On the worker: the container, the live gate, the bot bootstrapped; or why it may not trade."""
-        self._launch = launch(self.profile, self.mode, pace_seconds=self.pace_seconds, data_dir=self.data_dir)
+        self._launch = launch(self.profile, self.mode, pace_seconds=self.pace_seconds, overrides=self.overrides)
         container = self._launch.container
         gate = live_gate(container, opted_in=self.opted_in)
         if gate.refused:
             return "\n".join(gate.lines())
-        self.bot = container.create_bot(monitor=self.metrics)
+        self.bot = container.create_bot(self.strategy, monitor=self.metrics)
         report = self.bot.bootstrap()
         if not report.ok:
             self._notice = "running, but reconciliation failed and trading is halted: " + "; ".join(report.mismatches)

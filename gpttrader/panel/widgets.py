@@ -9,9 +9,8 @@ import asyncio
 import getpass
 import logging
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
@@ -23,6 +22,7 @@ from gpttrader.panel import render
 from gpttrader.panel.launch import MODES, SIMULATED, check_choice, state_dir
 from gpttrader.panel.session import BotSession, Phase
 from gpttrader.panel.view import read_stored
+from gpttrader.strategy import OrderStrategy, Strategy
 
 log = logging.getLogger(__name__)
 CHART_POINTS = 2000
@@ -53,14 +53,16 @@ class ControlPanel:
         mode: str | None = None,
         pace_seconds: float = 1.0,
         operator: str | None = None,
-        data_dir: Path | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        strategy: Strategy | OrderStrategy | None = None,
         metrics_port: int = 0,
     ) -> None:
         mode = mode or MODES.get(profile, ("",))[0]
         check_choice(profile, mode)
         configure_logging("WARNING")  # the bot logs from a worker thread into the kernel's output: redacted
         self.operator = operator or getpass.getuser()
-        self.data_dir = data_dir
+        self.overrides = dict(overrides or {})  # the configuration's explicit layer, for every session
+        self.strategy = strategy  # a researcher's own strategy object; None: the profile's
         self.session: BotSession | None = None
         self.metrics = BotMetrics()  # one registry for the panel's sessions, so the exporter outlives them
         self.exporter: MetricsServer | None = None
@@ -157,7 +159,8 @@ class ControlPanel:
             operator=self.operator,
             pace_seconds=float(self.pace.value),
             opted_in=bool(self.opt_in.value),
-            data_dir=self.data_dir,
+            overrides=self.overrides,
+            strategy=self.strategy,
             metrics=self.metrics,
             on_change=lambda _: self._render(),
         )
@@ -203,7 +206,7 @@ class ControlPanel:
         self._sync_controls()
 
     def _show_stored(self) -> None:
-        stored = read_stored(state_dir(self.profile.value, self.data_dir))
+        stored = read_stored(state_dir(self.profile.value, self.overrides))
         self.summary.value = render.stored_html(stored, self.profile.value)
         self.status.value = render.status_html("idle", "")
 

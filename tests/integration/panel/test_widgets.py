@@ -5,6 +5,8 @@ import asyncio
 import re
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import requests
 from gpttrader.config import load_config
 from gpttrader.panel import ControlPanel, Phase
 from gpttrader.store import Database, EventStore
+from gpttrader.strategy import Bar, TargetPosition
 
 
 async def until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
@@ -37,7 +40,7 @@ def _cycles(panel: ControlPanel) -> int:
 
 
 def test_a_first_run_explains_itself_and_only_start_is_offered(tmp_path: Path, clean_env: dict[str, str]) -> None:
-    panel = ControlPanel(profile="dev", data_dir=tmp_path, operator="ops")
+    panel = ControlPanel(profile="dev", overrides={"data_dir": tmp_path}, operator="ops")
     assert "gt-first-run" in panel.summary.value
     assert "First run" in panel.summary.value
     assert not panel.start.disabled
@@ -60,7 +63,7 @@ def test_a_first_run_explains_itself_and_only_start_is_offered(tmp_path: Path, c
 
 
 def test_start_pause_reduce_only_kill_and_stop_on_the_dev_bot(tmp_path: Path, clean_env: dict[str, str]) -> None:
-    panel = ControlPanel(profile="dev", data_dir=tmp_path, operator="ops", pace_seconds=0.05)
+    panel = ControlPanel(profile="dev", overrides={"data_dir": tmp_path}, operator="ops", pace_seconds=0.05)
 
     async def scenario() -> None:
         panel.start.click()
@@ -112,13 +115,13 @@ def test_start_pause_reduce_only_kill_and_stop_on_the_dev_bot(tmp_path: Path, cl
     ]
     assert events(tmp_path, "dev", "risk.kill_switch")[0]["operator"] == "ops"
     assert events(tmp_path, "dev", "bot.stopped")
-    again = ControlPanel(profile="dev", data_dir=tmp_path, operator="ops")
+    again = ControlPanel(profile="dev", overrides={"data_dir": tmp_path}, operator="ops")
     assert "gt-first-run" not in again.summary.value
     assert "halted" in again.summary.value  # the stored state, before any session
 
 
 def test_a_live_profile_without_credentials_is_refused_with_the_fix(tmp_path: Path, clean_env: dict[str, str]) -> None:
-    panel = ControlPanel(profile="canary", data_dir=tmp_path, operator="ops")
+    panel = ControlPanel(profile="canary", overrides={"data_dir": tmp_path}, operator="ops")
 
     async def scenario() -> None:
         panel.opt_in.value = True
@@ -135,7 +138,7 @@ def test_a_live_profile_without_credentials_is_refused_with_the_fix(tmp_path: Pa
 
 
 def test_the_exporter_serves_the_panels_registry(tmp_path: Path, clean_env: dict[str, str]) -> None:
-    panel = ControlPanel(profile="dev", data_dir=tmp_path, operator="ops", pace_seconds=0.02)
+    panel = ControlPanel(profile="dev", overrides={"data_dir": tmp_path}, operator="ops", pace_seconds=0.02)
 
     async def scenario() -> str:
         panel.serve.click()
@@ -163,7 +166,7 @@ def test_an_unreachable_exchange_shows_connecting_then_the_error(
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
     monkeypatch.setenv("COINBASE_SANDBOX_URL", f"https://127.0.0.1:{port}")
-    panel = ControlPanel(profile="paper", mode="coinbase", data_dir=tmp_path, operator="ops")
+    panel = ControlPanel(profile="paper", mode="coinbase", overrides={"data_dir": tmp_path}, operator="ops")
     seen: list[str] = []
 
     async def scenario() -> None:
@@ -180,3 +183,50 @@ def test_an_unreachable_exchange_shows_connecting_then_the_error(
     assert "could not start" in panel.status.value
     assert "gt-phase-error" in panel.status.value
     assert not panel.start.disabled  # the operator can fix the cause and start again
+
+
+@dataclass(frozen=True)
+class FailsLive:
+    """A user's strategy that holds half the equity, with a bug that shows from `fails_at` on."""
+
+    fails_at: datetime
+    name: str = "fails_live"
+    warmup: int = 1
+
+    def new_state(self) -> None:
+        return None
+
+    def on_bar(self, bar: Bar, state: None) -> TargetPosition | None:
+        if bar.time >= self.fails_at:
+            raise ZeroDivisionError("the strategy divided by a zero volume")
+        return TargetPosition(bar.product_id, 0.5, 1.0, "hold half")
+
+
+def test_a_session_that_fails_ends_with_the_kill_switch(tmp_path: Path, clean_env: dict[str, str]) -> None:
+    """A strategy that raises on a live bar: the session ends in the error state, saying why, after the
+    kill switch cancelled, flattened and halted (nothing watches the positions once the loop is gone)."""
+    fails_at = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=3)  # a few live bars in
+    panel = ControlPanel(
+        profile="dev",
+        overrides={"data_dir": tmp_path, "symbols": ["BTC-USD"]},
+        operator="ops",
+        pace_seconds=0.02,
+        strategy=FailsLive(fails_at),
+    )
+
+    async def scenario() -> None:
+        panel.start.click()
+        await until(lambda: panel.session is not None and panel.session.phase is not Phase.IDLE, "the start")
+        await until(lambda: panel.session is not None and not panel.session.active, "the failure")
+
+    asyncio.run(scenario())
+    assert panel.session is not None
+    assert panel.session.phase is Phase.ERROR
+    assert "failed: ZeroDivisionError: the strategy divided by a zero volume" in panel.session.message
+    assert "kill switch engaged (flattened BTC-USD-kill-" in panel.session.message  # the half it held
+    assert "gt-phase-error" in panel.status.value
+    assert not panel.start.disabled
+    kill = events(tmp_path, "dev", "risk.kill_switch")
+    assert [k["operator"] for k in kill] == ["control panel"]
+    assert events(tmp_path, "dev", "risk.state_changed")[-1]["to"] == "halted"
+    assert events(tmp_path, "dev", "bot.stopped")
