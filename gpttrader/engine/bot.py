@@ -304,9 +304,9 @@ class TradingBot:
         except BrokerError as exc:
             self.metrics.errors += 1
             rate = self._error_rate.record(False)
-            count = self._api_errors.record(now, error=True)
+            self._recent_api_errors = self._api_errors.record(now, error=True)
             self.risk.observe("error_rate", rate, now)
-            self.risk.observe("api_errors", count, now)
+            self.risk.observe("api_errors", self._recent_api_errors, now)
             log.warning("cycle at %s failed: %s", now.isoformat(), exc)
             self.events.append("bot.cycle_error", {"error": type(exc).__name__, "message": str(exc)}, time=now)
         self.metrics.cycles += 1

@@ -95,6 +95,7 @@ def test_start_pause_reduce_only_kill_and_stop_on_the_dev_bot(tmp_path: Path, cl
         panel.kill.click()
         panel.kill_confirm.click()
         await until(lambda: "halted" in panel.summary.value, "halted")
+        assert "gt-banner gt-critical" in panel.banner.value  # a breaker holds the bot: execution is critical
         await until(lambda: "No positions" in panel.positions.value, "flat after the kill switch")
         assert panel.reduce_only.disabled  # halted: only `gpttrader risk set` brings it back
         assert panel.session is not None
