@@ -92,7 +92,7 @@ class BotSession:
             self._set(Phase.REFUSED, refused)
             return
         self.view = await self._call(read_view, self._bot)
-        self._set(Phase.RUNNING, self._notice or f"running: profile {self.profile}, {self.mode}")
+        self._set(Phase.RUNNING, self._notice or self._running_message)
         self._task = asyncio.get_running_loop().create_task(self._drive())
 
     async def pause(self) -> None:
@@ -101,7 +101,7 @@ class BotSession:
 
     async def resume(self) -> None:
         await self._call(self._bot.resume, operator=self.operator)
-        self._set(Phase.RUNNING, f"running: profile {self.profile}, {self.mode}")
+        self._set(Phase.RUNNING, self._running_message)
 
     async def set_reduce_only(self, on: bool) -> None:
         """The operator's reduce-only switch: on from active, off back to active (recorded either way)."""
@@ -198,6 +198,10 @@ class BotSession:
         if self._launch is not None:
             self._launch.close()
             self._launch = None
+
+    @property
+    def _running_message(self) -> str:
+        return f"running: profile {self.profile}, {self.mode}"
 
     @property
     def _bot(self) -> TradingBot:

@@ -183,7 +183,7 @@ class ControlPanel:
 
     def _show_confirm(self, shown: bool) -> None:
         self.confirm.layout.display = "flex" if shown else "none"
-        self.kill.disabled = shown or not self._running
+        self._sync_controls()
 
     def _toggle_exporter(self) -> None:
         if self.exporter is None:
