@@ -11,9 +11,11 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from gpttrader import __version__
 from gpttrader.config import ConfigError
+from gpttrader.store.refusals import StateRefusedError
 
 Command = Callable[[argparse.Namespace], int]
 GROUPS = {
@@ -28,6 +30,7 @@ GROUPS = {
     "notebook": "gpttrader.app.commands.notebook",
     "schedule": "gpttrader.app.commands.schedule",
     "sandbox": "gpttrader.app.commands.sandbox",
+    "store": "gpttrader.app.commands.store",
 }
 
 
@@ -42,13 +45,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return command(args)
-    except ConfigError as exc:
+    except (ConfigError, StateRefusedError) as exc:
         print(f"gpttrader: error: {exc}", file=sys.stderr)
         return 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in the same one-line form as every other error; the command's --help has the usage.
+    Subcommand parsers are made of the same class (argparse makes them of its parent's type)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"gpttrader: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser(only: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gpttrader", description="Research-to-live trading toolkit for Coinbase.")
+    parser = _Parser(prog="gpttrader", description="Research-to-live trading toolkit for Coinbase.")
     parser.add_argument("--version", action="version", version=f"gpttrader {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     modules = [GROUPS[only]] if only is not None else list(dict.fromkeys(GROUPS.values()))

@@ -5,11 +5,15 @@ never opens a broker connection, and two parts of the bot asking for the orders 
 """
 
 from functools import cached_property
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from gpttrader.app.profile_lock import KILL_LOCK_FILE, ProfileLock, SendGate, hold_profile
 from gpttrader.config import BotConfig
-from gpttrader.store import Database, EventStore, OrdersStore
+from gpttrader.store import DATABASE_FILE, Database, EventStore, OrdersStore
+from gpttrader.store.backup import BackupSchedule
+from gpttrader.store.integrity import known_stores, open_store
 from gpttrader.store.venue import VENUE_FILE, VenueStore
 
 if TYPE_CHECKING:
@@ -28,6 +32,21 @@ class ApplicationContainer:
     def __init__(self, config: BotConfig, *, clock: "Clock | None" = None) -> None:
         self.config = config
         self._clock = clock
+        self._lock: ProfileLock | None = None
+        self._backups: BackupSchedule | None = None
+
+    def claim(self, holder: str) -> None:
+        """Make this container the one that trades its profile, until it closes: the profile's lock (or
+        ProfileLockedError, naming the holder), the profile's stores checked (or DamagedStoreError), and
+        their backups on the configured interval and at close. Read-only uses never claim."""
+        self._lock = hold_profile(self.config.state_dir, holder)
+        self.stores()
+        self._backups = BackupSchedule(self._open_stores, self.config.store_backup_interval_seconds)
+        self._backups.start()
+
+    def stores(self) -> list[Database]:
+        """The profile's stores that exist (or were lost: refused), each opened and so checked."""
+        return [self._store(name) for name in known_stores(self.config.state_dir)]
 
     @cached_property
     def clock(self) -> "Clock":
@@ -99,7 +118,14 @@ class ApplicationContainer:
             else None,
             channels=("ticker", "user") if self.config.broker == "coinbase" else ("ticker",),
             monitor=monitor,
+            kill_lock=self._kill_lock,
+            send_gate=SendGate(self.config.state_dir),
         )
+
+    def _kill_lock(self) -> ProfileLock:
+        """The kill switch's own lock: a second kill (the panel's and the command line's) waits its turn."""
+        wait = self.config.execution.kill_deadline_seconds
+        return hold_profile(self.config.state_dir, "a kill switch", lock_file=KILL_LOCK_FILE, wait=wait)
 
     def _stream_factory(self) -> "StreamFactory":
         from gpttrader.brokers.coinbase import create_stream
@@ -109,12 +135,19 @@ class ApplicationContainer:
 
     @cached_property
     def database(self) -> Database:
-        return Database.for_state_dir(self.config.state_dir)
+        return open_store(self.config.state_dir, DATABASE_FILE)
 
     @cached_property
     def venue_database(self) -> Database:
         """The simulated exchange's own books (dev and paper), apart from the bot's state."""
-        return Database(self.config.state_dir / VENUE_FILE)
+        return open_store(self.config.state_dir, VENUE_FILE)
+
+    def _store(self, name: str) -> Database:
+        return self.venue_database if name == VENUE_FILE else self.database
+
+    def _open_stores(self) -> list[Path]:
+        """The stores opened so far (checked): what the backup thread copies; it never opens one itself."""
+        return [self.__dict__[name].path for name in ("database", "venue_database") if name in self.__dict__]
 
     @cached_property
     def event_store(self) -> EventStore:
@@ -150,11 +183,17 @@ class ApplicationContainer:
         return LiveRiskManager.from_config(self.config, self.event_store, preview=preview, clock=self.clock.now)
 
     def close(self) -> None:
+        if self._backups is not None:
+            self._backups.stop()  # the last backup, of the stores as the session leaves them
+            self._backups = None
         for name in ("database", "venue_database"):
             if name in self.__dict__:
                 self.__dict__.pop(name).close()
         for name in ("event_store", "orders_store", "order_executor", "risk_manager", "broker", "paper_broker"):
             self.__dict__.pop(name, None)
+        if self._lock is not None:  # last: no other bot may open the stores before they are closed
+            self._lock.release()
+            self._lock = None
 
     def __enter__(self) -> "ApplicationContainer":
         return self

@@ -53,6 +53,7 @@ def paper_session(
 def _run(config: BotConfig, sandbox: RunningSandbox | None, cycles: int) -> PaperSession:
     clock = SandboxClock(sandbox) if sandbox is not None else None
     with ApplicationContainer(config, clock=clock) as container:
+        container.claim("paper session")
         bot = container.create_bot()
         bot.bootstrap()
         started = bot.clock.now()
@@ -109,6 +110,7 @@ def canary_session(
     its orders cancelled and positions closed at the end, or the kill switch if anything goes wrong."""
     settings = config or load_config("canary")
     with ApplicationContainer(settings, clock=clock) as container:
+        container.claim("canary session")
         gate = live_gate(container, opted_in=live)
         results = gate.results
         if gate.refused:
@@ -131,7 +133,12 @@ def canary_session(
         except Exception as exc:  # whatever it was, the session ends with the kill switch
             report = bot.kill(operator="canary session", reason=f"{type(exc).__name__}: {exc}")
             return CanarySession(results, None, bot.shutdown(), report, f"{type(exc).__name__}: {exc}")
-        closed = close_out(bot.execution, flatten=True, stamp=f"close-{bot.clock.now():%Y%m%dT%H%M%S}")
+        closed = close_out(
+            bot.execution,
+            flatten=True,
+            stamp=f"close-{bot.clock.now():%Y%m%dT%H%M%S}",
+            deadline_seconds=settings.execution.kill_deadline_seconds,
+        )
         return CanarySession(results, None, bot.shutdown(), closed)
 
 

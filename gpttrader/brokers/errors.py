@@ -1,8 +1,8 @@
 """What can go wrong talking to a venue, as a small hierarchy the engine can act on.
 
 The split follows what the caller should do: retry later (RateLimited, ExchangeUnavailable), fix the
-order (InvalidOrder, InsufficientFunds), fix the set-up (Authentication, PermissionDenied), or look
-elsewhere (NotFound).
+order (InvalidOrder, InsufficientFunds), fix the set-up (Authentication, PermissionDenied), look
+elsewhere (NotFound), or trust nothing in the answer (MalformedAnswer).
 """
 
 from datetime import datetime
@@ -36,6 +36,20 @@ class RateLimitedError(BrokerError):
 
 class ExchangeUnavailableError(BrokerError):
     """5xx, timeouts and dropped connections: the request may or may not have been processed."""
+
+
+class MalformedAnswerError(BrokerError):
+    """An answer that is not what the endpoint promises: not JSON, or a required field missing or of the
+    wrong type. Nothing is read from it (no zero balance, no local rejection); for a write, the request may
+    have been processed, so its fate is unknown."""
+
+    def __init__(self, detail: str, endpoint: str = "") -> None:
+        self.detail, self.endpoint = detail, endpoint
+        super().__init__(f"malformed answer from {endpoint or 'Coinbase'}: {detail}", "MALFORMED_ANSWER")
+
+    def at(self, endpoint: str) -> "MalformedAnswerError":
+        """The same error, naming the endpoint when the parser that raised it did not know it."""
+        return self if self.endpoint else MalformedAnswerError(self.detail, endpoint)
 
 
 class InvalidOrderError(BrokerError):

@@ -6,7 +6,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from gpttrader.config.environment import environment_overrides, resolve_profile_name
@@ -15,6 +14,7 @@ from gpttrader.config.models import BotConfig, ProfileName
 from gpttrader.config.risk_limits import load_risk_limits
 from gpttrader.config.secrets import load_credentials
 from gpttrader.config.validation import format_validation_error, section_model
+from gpttrader.config.yaml_files import parse_yaml
 
 # Keys the loader fills in itself; a profile or an override that sets them is refused, so that a
 # credential can never come from a file that gets shared and the profile name cannot disagree with the file.
@@ -52,8 +52,8 @@ def load_config(
 
 
 def read_profile(name: ProfileName) -> dict[str, Any]:
-    text = (resources.files("gpttrader.config") / "profiles" / f"{name}.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
+    file = resources.files("gpttrader.config") / "profiles" / f"{name}.yaml"
+    data = parse_yaml(file.read_text(encoding="utf-8"), f"profile {name} ({file})") or {}
     if not isinstance(data, dict):
         raise ConfigError(f"profile {name}: the file must hold a mapping")
     return data

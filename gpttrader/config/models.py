@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from gpttrader.config.guards import Guards
 from gpttrader.config.risk_limits import RiskLimits
 from gpttrader.config.secrets import Credentials
+from gpttrader.config.strategy_params import StrategyParameterError, strategy_arguments
+from gpttrader.config.validation import located_error
 from gpttrader.domain import TimeInForce
 from gpttrader.domain.values import require_utc
 
@@ -156,6 +158,12 @@ class ExecutionConfig(Section):
     # cancelled by default, since the bot cannot account for what it did not decide; or adopted.
     unknown_orders: Literal["cancel", "adopt"] = "cancel"
     reconcile_every_cycles: PositiveInt = 10
+    # An order whose send ended without a definite answer is looked up by its client order id (with
+    # backoff) for this long; still not found, its product stays blocked and the bot goes reduce-only.
+    unresolved_order_seconds: PositiveInt = 300
+    # The kill switch retries cancelling and flattening (with backoff) for this long before it reports
+    # what is left.
+    kill_deadline_seconds: PositiveInt = 60
 
 
 class OrderLimits(Section):
@@ -175,6 +183,16 @@ class StrategyConfig(Section):
     name: str = "baseline"
     params: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _declared_parameters(self) -> "StrategyConfig":
+        # Checked here, not when the bot builds the strategy: a typo must stop `config show` and `run`
+        # before anything starts. The params stay as written (the registry converts them when it builds).
+        try:
+            strategy_arguments(self.name, self.params)
+        except StrategyParameterError as exc:
+            raise located_error(exc.field, exc.value, str(exc)) from None
+        return self
+
 
 class BotConfig(Section):
     """The resolved configuration of one bot: profile YAML, then environment, then explicit arguments."""
@@ -189,6 +207,8 @@ class BotConfig(Section):
     log_level: LogLevel = "INFO"
     derivatives_enabled: bool = False
     data_dir: Path = Path("data")
+    # How often a running bot backs up its stores (also at its shutdown); the last few are kept.
+    store_backup_interval_seconds: PositiveInt = 3600
     trading_window: TradingWindow | None = None
     coinbase: CoinbaseSettings = CoinbaseSettings()
     risk: RiskConfig = RiskConfig()

@@ -5,11 +5,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gpttrader.config.errors import ConfigError
 from gpttrader.config.validation import format_validation_error
+from gpttrader.config.yaml_files import parse_yaml, read_yaml
 
 PositiveDecimal = Annotated[Decimal, Field(gt=0)]
 
@@ -43,7 +43,7 @@ def load_risk_limits(name_or_path: str) -> RiskLimits:
     if path.suffix in (".yaml", ".yml"):
         if not path.is_file():
             raise ConfigError(f"risk.limits_file: {name_or_path} does not exist")
-        text = path.read_text(encoding="utf-8")
+        raw = read_yaml(path)
         name = path.stem
     else:
         if name_or_path not in packaged_limit_names():
@@ -51,9 +51,10 @@ def load_risk_limits(name_or_path: str) -> RiskLimits:
                 f"risk.limits_file: unknown limits {name_or_path!r}; packaged: {', '.join(packaged_limit_names())} "
                 "(or give a path to a .yaml file)"
             )
-        text = (resources.files("gpttrader.config") / "risk" / f"{name_or_path}.yaml").read_text(encoding="utf-8")
+        file = resources.files("gpttrader.config") / "risk" / f"{name_or_path}.yaml"
+        raw = parse_yaml(file.read_text(encoding="utf-8"), f"risk limits {name_or_path} ({file})")
         name = name_or_path
-    raw = yaml.safe_load(text) or {}
+    raw = raw or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"risk limits {name}: the file must hold a mapping")
     try:

@@ -4,6 +4,15 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
+
+_LOCATED = "located"
+
+
+def located_error(field: str, value: object, reason: str) -> PydanticCustomError:
+    """An error a model's validator raises about one of its fields, or an entry inside one (`params.fast`):
+    pydantic would report it at the model, with the whole model as the bad value."""
+    return PydanticCustomError(_LOCATED, "{reason}", {"field": field, "value": value, "reason": reason})
 
 
 def section_model(annotation: Any) -> type[BaseModel] | None:
@@ -40,17 +49,24 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[st
 
 
 def format_validation_error(source: str, error: ValidationError, model: type[BaseModel]) -> str:
-    lines = [f"{source}: invalid configuration"]
+    """One line for one problem; a heading and a line per problem for several."""
+    problems = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
         where = ".".join(str(part) for part in loc)
         if item["type"] == "extra_forbidden":
             allowed = _allowed_keys(model, loc)
             hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
-            lines.append(f"  {where}: unknown key{hint}")
+            problems.append(f"{where}: unknown key{hint}")
+        elif item["type"] == _LOCATED:
+            context = item.get("ctx", {})
+            field = ".".join(part for part in (where, context["field"]) if part)
+            problems.append(f"{field} = {context['value']!r}: {context['reason']}")
         elif isinstance(item.get("input"), dict):
             # A rule across several fields: the message names them; the whole section would be noise.
-            lines.append(f"  {where or 'configuration'}: {item['msg'].removeprefix('Value error, ')}")
+            problems.append(f"{where or 'configuration'}: {item['msg'].removeprefix('Value error, ')}")
         else:
-            lines.append(f"  {where} = {item.get('input')!r}: {item['msg'].removeprefix('Value error, ')}")
-    return "\n".join(lines)
+            problems.append(f"{where} = {item.get('input')!r}: {item['msg'].removeprefix('Value error, ')}")
+    if len(problems) == 1:
+        return f"{source}: {problems[0]}"
+    return "\n  ".join([f"{source}: invalid configuration", *problems])

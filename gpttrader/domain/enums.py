@@ -41,9 +41,13 @@ class OrderStatus(StrEnum):
 
     PENDING is the state between "written to the orders store" and "acknowledged by the venue": an order
     found PENDING after a restart is exactly the one that reconciliation must look up before resending.
+    UNKNOWN is an order whose send ended without a definite answer (a timeout, a 5xx after the retries, a
+    dropped connection, a garbled answer): the venue may hold it. Until it is found (or found absent) its
+    full size counts as exposure and its product takes no new order.
     """
 
     PENDING = "PENDING"
+    UNKNOWN = "UNKNOWN"
     OPEN = "OPEN"
     PARTIALLY_FILLED = "PARTIALLY_FILLED"
     FILLED = "FILLED"
@@ -56,6 +60,11 @@ class OrderStatus(StrEnum):
     def is_terminal(self) -> bool:
         return not _NEXT[self]
 
+    @property
+    def is_unresolved(self) -> bool:
+        """Written, perhaps sent, never acknowledged: the venue may hold it or not."""
+        return self in (OrderStatus.PENDING, OrderStatus.UNKNOWN)
+
     def can_become(self, new: "OrderStatus") -> bool:
         """Whether a venue report may move an order from this status to `new` (staying put is allowed)."""
         return new is self or new in _NEXT[self]
@@ -63,6 +72,18 @@ class OrderStatus(StrEnum):
 
 _NEXT: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING: frozenset(
+        {
+            OrderStatus.UNKNOWN,
+            OrderStatus.OPEN,
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.CANCELLED,
+            OrderStatus.EXPIRED,
+            OrderStatus.REJECTED,
+            OrderStatus.FAILED,
+        }
+    ),
+    OrderStatus.UNKNOWN: frozenset(
         {
             OrderStatus.OPEN,
             OrderStatus.PARTIALLY_FILLED,

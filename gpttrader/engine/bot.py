@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,10 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from gpttrader.brokers.errors import BrokerError
+from gpttrader.brokers.errors import BrokerError, MalformedAnswerError
 from gpttrader.brokers.protocol import Broker
 from gpttrader.config import BotConfig
 from gpttrader.domain import OrderStatus, Product
+from gpttrader.engine.account_check import require_known_account
 from gpttrader.engine.clock import Clock
 from gpttrader.engine.execution import OrderExecutor
 from gpttrader.engine.execution_coordinator import ExecutionCoordinator
@@ -98,6 +100,8 @@ class TradingBot:
         stream: StreamFactory | None = None,
         channels: Sequence[str] = ("ticker",),
         monitor: BotMetrics | None = None,
+        kill_lock: Callable[[], AbstractContextManager[object]] = nullcontext,
+        send_gate: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         self.config, self.broker, self.strategy, self.risk = config, broker, strategy, risk
         self.orders, self.events, self.clock, self.run_id = orders, events, clock, run_id
@@ -106,7 +110,7 @@ class TradingBot:
         self.metrics = CycleMetrics()
         self.telemetry = ExecutionTelemetry(retries=retries)
         self._rate_limited = rate_limited
-        self.executor = OrderExecutor(broker, orders, events, run_id=run_id)
+        self.executor = OrderExecutor(broker, orders, events, run_id=run_id, now=clock.now)
         self.metrics_path: Path = config.state_dir / "metrics.json"
         self.products: dict[str, Product] = {}
         self._stop = threading.Event()
@@ -116,11 +120,14 @@ class TradingBot:
         self._stream_factory, self._channels = stream, tuple(channels)
         self._stream: Stream | None = None
         self.monitor = monitor
+        self._kill_lock = kill_lock  # one kill switch at a time per profile, this one or the command line's
+        self._send_gate = send_gate  # each send waits for a kill switch at work (app.profile_lock.SendGate)
         self.alerts = AlertBook(sink=self._deliver)
         self._daily_loss = 0.0
         self._error_rate = ErrorRate(config.risk.error_rate_window)
         self._api_errors = ErrorCount(config.risk.api_error_window_seconds)
         self._recent_api_errors = 0
+        self._malformed: dict[str, datetime] = {}  # endpoint -> when it last answered malformed
         self._streak = LossStreak()
         self._equity: EquityTracker | None = None
         self._execution: ExecutionCoordinator | None = None
@@ -150,6 +157,8 @@ class TradingBot:
             telemetry=self.telemetry,
             metrics=self.metrics,
             strategy_name=self.strategy.name,
+            clock_now=self.clock.now,
+            send_gate=self._send_gate,
             margin=self.broker.margin_summary,
             run_id=self.run_id,
         )
@@ -161,6 +170,7 @@ class TradingBot:
         self.execution.absorb_fills()
 
     def bootstrap(self) -> ReconcileReport:
+        require_known_account(self.config.profile, self.broker, self.events, self.config.symbols)
         self.prepare()
         assert self._strategy is not None
         assert self._execution is not None
@@ -269,9 +279,23 @@ class TradingBot:
         return summary
 
     def kill(self, *, operator: str, reason: str, flatten: bool = True) -> KillReport:
-        stamp = f"kill-{self.clock.now():%Y%m%dT%H%M%S}"
+        """The kill switch: HALTED recorded first, then cancel and flatten until the exchange shows nothing
+        left or `execution.kill_deadline_seconds` pass. Works on a bot never bootstrapped (the CLI's kill)."""
+
+        def prepared() -> ExecutionCoordinator:
+            if self._execution is None:
+                self.prepare()
+            return self.execution
+
         return engage_kill_switch(
-            self.execution, self.risk, self.events, operator=operator, reason=reason, flatten=flatten, stamp=stamp
+            prepared,
+            self.risk,
+            self.events,
+            operator=operator,
+            reason=reason,
+            flatten=flatten,
+            deadline_seconds=self.config.execution.kill_deadline_seconds,
+            exclusive=self._kill_lock,
         )
 
     # -- one cycle ---------------------------------------------------------------------------------------
@@ -285,6 +309,7 @@ class TradingBot:
             self.events.append("feed.resync", {"message": "feed reconnected or missed messages: all re-read"}, time=now)
             self._refresh_marks(now, force=True)
         execution.signal_at, self.feed.bar_closed_at = self.feed.bar_closed_at, None
+        self.risk.reload_state()  # a halt recorded by another process (`gpttrader kill`) holds from this cycle
         try:
             # Decide first: a closed bar is acted on with the marks the feed keeps fresh and the cash the
             # last cycle read; bookkeeping reads come after the orders are out.
@@ -304,11 +329,13 @@ class TradingBot:
         except BrokerError as exc:
             self.metrics.errors += 1
             rate = self._error_rate.record(False)
-            self._recent_api_errors = self._api_errors.record(now, error=True)
             self.risk.observe("error_rate", rate, now)
-            self.risk.observe("api_errors", self._recent_api_errors, now)
+            self._api_error(exc, now)
             log.warning("cycle at %s failed: %s", now.isoformat(), exc)
             self.events.append("bot.cycle_error", {"error": type(exc).__name__, "message": str(exc)}, time=now)
+        for failed in execution.send_errors:
+            self._api_error(failed, now)
+        execution.send_errors.clear()
         self.metrics.cycles += 1
         self.metrics.last_cycle_ms = (time.perf_counter() - started) * 1000
         self.metrics.last_cycle_at = now
@@ -319,6 +346,19 @@ class TradingBot:
             self.monitor.update(self.monitoring_snapshot(now))
         if self._execution is not None:
             self.alerts.evaluate(self.health(now), now)
+
+    def _api_error(self, exc: BrokerError, now: datetime) -> None:
+        """An exchange call that failed counts toward the API-error guard; a malformed answer is also kept by
+        endpoint for the alert and the banner."""
+        if isinstance(exc, MalformedAnswerError):
+            self._malformed[exc.endpoint or "Coinbase"] = now
+        self._recent_api_errors = self._api_errors.record(now, error=True)
+        self.risk.observe("api_errors", self._recent_api_errors, now)
+
+    def malformed_endpoints(self, now: datetime) -> list[str]:
+        """Endpoints that answered malformed within the API-error window."""
+        window = timedelta(seconds=self.config.risk.api_error_window_seconds)
+        return sorted(e for e, at in self._malformed.items() if now - at <= window)
 
     def health(self, now: datetime) -> Health:
         """What the alert rules look at, from the bot's own state and stores."""
@@ -343,6 +383,9 @@ class TradingBot:
             open_order_ages={o.client_order_id: (now - o.created_at).total_seconds() for o in open_orders},
             failed_orders=sum(o.status in (OrderStatus.FAILED, OrderStatus.REJECTED) for o in recent),
             expired_orders=sum(o.status is OrderStatus.EXPIRED for o in recent),
+            malformed=dict.fromkeys(self.malformed_endpoints(now), 1),
+            unresolved_orders={o.client_order_id: o.product_id for o in open_orders if o.status.is_unresolved},
+            unexplained_fills=execution.unexplained_fills,
         )
 
     def banner(self, now: datetime, health: Health) -> Banner | None:
@@ -354,6 +397,7 @@ class TradingBot:
             degraded=self._recent_api_errors > 0,
             execution=execution_health(health.success_rate, breaker_open=health.state != "active"),
             data=freshness(oldest, connection_healthy=health.connected),
+            malformed=sorted(health.malformed),
         )
 
     def _deliver(self, alert: Alert) -> None:

@@ -2,29 +2,54 @@
 
 Each order is quantized, written to the orders store as PENDING and announced in the event store before
 it is sent. What the venue answers is recorded afterwards: the acknowledgement, its fills (once each,
-by trade id) and its final state. If the send fails in a way that may or may not have reached the venue,
-the order stays PENDING, which is exactly what reconciliation looks up by its client order id later;
-it is never resent under a new id.
+by trade id) and its final state. A send that ends without a definite answer (a timeout, a 5xx after the
+retries, a garbled answer) leaves the order UNKNOWN: it may be at the venue, so it is looked up by its
+client order id later (`resolve`), and it is never resent under a new id. Only a definite "no" (the venue's
+rejection, or a 429/401/403, which Coinbase answers without processing the request) ends it as REJECTED or
+FAILED.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from gpttrader.brokers.errors import BrokerError, InvalidOrderError
+from gpttrader.brokers.errors import (
+    AuthenticationError,
+    BrokerError,
+    InvalidOrderError,
+    PermissionDeniedError,
+    RateLimitedError,
+)
 from gpttrader.brokers.protocol import Broker
-from gpttrader.domain import Order, OrderRejected, OrderRequest, OrderStatus, prepare_order
-from gpttrader.store import EventStore, OrdersStore, StoreError
+from gpttrader.domain import Order, OrderRejected, OrderRequest, OrderStatus, Product, prepare_order
+from gpttrader.store import EventStore, InvalidTransitionError, OrdersStore, StoreError
 
 log = logging.getLogger(__name__)
+# Failures that Coinbase answers before processing a request: the order was certainly not placed.
+NOT_PROCESSED = (RateLimitedError, AuthenticationError, PermissionDeniedError)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class OrderExecutor:
-    def __init__(self, broker: Broker, orders: OrdersStore, events: EventStore, *, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        orders: OrdersStore,
+        events: EventStore,
+        *,
+        run_id: str | None = None,
+        now: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self._broker = broker
         self._orders = orders
         self._events = events
         self._run_id = run_id
+        self._now = now  # the bot's clock: when an order became unknown is measured on it
 
     def submit(self, request: OrderRequest) -> Order:
         try:
@@ -41,7 +66,7 @@ class OrderExecutor:
                 run_id=self._run_id,
             )
             raise
-        self._orders.add(prepared, run_id=self._run_id)
+        self._orders.add(prepared, run_id=self._run_id, time=self._now())
         self._events.append("order.intent", {"request": prepared}, run_id=self._run_id)
         try:
             venue_order = self._broker.place_order(prepared)
@@ -58,15 +83,120 @@ class OrderExecutor:
                 run_id=self._run_id,
             )
             raise
-        except BrokerError as exc:
-            # Fate unknown: it may have reached the venue. Leave it PENDING for reconciliation.
+        except NOT_PROCESSED as exc:
+            self._orders.transition(
+                prepared.client_order_id, OrderStatus.FAILED, reject_reason=exc.reason or "NOT_SENT"
+            )
             self._events.append(
                 "order.send_failed",
                 {"client_order_id": prepared.client_order_id, "error": type(exc).__name__, "message": str(exc)},
                 run_id=self._run_id,
             )
             raise
+        except BrokerError as exc:
+            # Fate unknown: it may have reached the venue. UNKNOWN until it is found there or found absent.
+            self._orders.transition(
+                prepared.client_order_id, OrderStatus.UNKNOWN, time=self._now(), detail={"error": type(exc).__name__}
+            )
+            self._events.append(
+                "order.unknown",
+                {
+                    "client_order_id": prepared.client_order_id,
+                    "product_id": prepared.product_id,
+                    "error": type(exc).__name__,
+                    "message": str(exc),
+                },
+                run_id=self._run_id,
+            )
+            raise
         return self.record(venue_order)
+
+    def mark_unknown(self, order: Order, why: str) -> Order:
+        """A PENDING order the venue does not list (a send cut short by a crash): UNKNOWN from now, so it is
+        looked up, sent again under its own id or given up on like any other."""
+        moved = self._move(order.client_order_id, OrderStatus.UNKNOWN, time=self._now())
+        if moved:
+            self._events.append(
+                "order.unknown",
+                {"client_order_id": order.client_order_id, "product_id": order.product_id, "message": why},
+                run_id=self._run_id,
+            )
+        return self._require(order.client_order_id)
+
+    def not_found(self, order: Order, waited: timedelta) -> Order:
+        """An order the venue has still not listed long after it was sent never reached it: FAILED."""
+        if self._move(order.client_order_id, OrderStatus.FAILED, reject_reason="NOT_FOUND"):
+            self._events.append(
+                "order.not_found",
+                {
+                    "client_order_id": order.client_order_id,
+                    "message": f"not listed by the exchange {int(waited.total_seconds())} s after it was sent: "
+                    "never placed",
+                },
+                run_id=self._run_id,
+            )
+        return self._require(order.client_order_id)
+
+    def resend(self, order: Order) -> Order:
+        """Send an order of unknown fate that the venue does not list again, under its own client order id:
+        Coinbase answers a repeated id with the order it already has, so this either places it once or finds
+        it. A refusal is final only once a second look shows the venue does not hold the order."""
+        cid = order.client_order_id
+        self._events.append("order.resent", {"client_order_id": cid}, run_id=self._run_id)
+        try:
+            venue_order = self._broker.place_order(order.request)
+        except InvalidOrderError as exc:
+            listed = {o.client_order_id: o for o in self._broker.list_orders(order.product_id)}.get(cid)
+            if listed is not None:  # refused as a repeat of an order it has after all: that one is the answer
+                return self.record(listed)
+            self._move(cid, OrderStatus.REJECTED, reject_reason=exc.reason)
+            self._events.append(
+                "order.rejected",
+                {"client_order_id": cid, "reason": exc.reason, "message": str(exc), "stage": "venue"},
+                run_id=self._run_id,
+            )
+            raise
+        return self.record(venue_order)
+
+    def product(self, product_id: str) -> Product:
+        return self._broker.product(product_id)
+
+    def venue_positions(self) -> dict[str, Decimal]:
+        """The derivatives positions the venue shows, by product."""
+        return {p.product_id: p.size for p in self._broker.positions()}
+
+    def venue_available(self) -> dict[str, Decimal]:
+        """The account's available balance per currency (what a spot sell can sell)."""
+        available: dict[str, Decimal] = {}
+        for balance in self._broker.balances():
+            available[balance.currency] = available.get(balance.currency, Decimal(0)) + balance.available
+        return available
+
+    def venue_orders(self, product_id: str, *, open_only: bool = False) -> list[Order]:
+        """Every order the venue lists for a product (or its open ones): where an order of unknown fate is
+        looked up by its client order id."""
+        return self._broker.list_orders(product_id, open_only=open_only)
+
+    def cancel_at_venue(self, order: Order) -> None:
+        """Cancel an order the venue shows open whatever the store holds (a kill leaves the venue clean)."""
+        self._events.append(
+            "order.cancel_requested",
+            {"client_order_id": order.client_order_id, "order_id": order.order_id, "stray": True},
+            run_id=self._run_id,
+        )
+        self._broker.cancel_orders([order.order_id or ""])
+
+    def resolve(self, order: Order, found: Order | None) -> Order:
+        """Settle an unresolved order (PENDING after a crash, or UNKNOWN) with what the venue's listing
+        showed: found, it is recorded as the venue has it; `found` None keeps it unresolved."""
+        if found is None:
+            return order
+        self._events.append(
+            "order.resolved",
+            {"client_order_id": order.client_order_id, "order_id": found.order_id, "status": found.status},
+            run_id=self._run_id,
+        )
+        return self.record(found)
 
     def refresh(self, client_order_id: str) -> Order:
         """Bring a stored order up to date with the venue (status and fills)."""
@@ -139,8 +269,7 @@ class OrderExecutor:
         """Apply the venue's view of an order to the store: acknowledgement, new fills, final state."""
         cid = venue_order.client_order_id
         stored = self._require(cid)
-        if stored.status is OrderStatus.PENDING:
-            self._orders.transition(cid, OrderStatus.OPEN, order_id=venue_order.order_id)
+        if stored.status.is_unresolved and self._move(cid, OrderStatus.OPEN, order_id=venue_order.order_id):
             self._events.append(
                 "order.acknowledged", {"client_order_id": cid, "order_id": venue_order.order_id}, run_id=self._run_id
             )
@@ -149,12 +278,33 @@ class OrderExecutor:
                 if self._orders.add_fill(fill):
                     self._events.append("order.fill", {"fill": fill}, run_id=self._run_id)
         current = self._require(cid)
-        if venue_order.status.is_terminal and current.status is not venue_order.status:
-            current = self._orders.transition(cid, venue_order.status, reject_reason=venue_order.reject_reason)
+        if (
+            venue_order.status.is_terminal
+            and current.status is not venue_order.status
+            and self._move(cid, venue_order.status, reject_reason=venue_order.reject_reason)
+        ):
             self._events.append(
                 f"order.{venue_order.status.value.lower()}", {"client_order_id": cid}, run_id=self._run_id
             )
-        return current
+        return self._require(cid)
+
+    def _move(
+        self,
+        client_order_id: str,
+        status: OrderStatus,
+        *,
+        order_id: str | None = None,
+        reject_reason: str | None = None,
+        time: datetime | None = None,
+    ) -> bool:
+        """Record a status the venue reported. Another process (the kill switch, the bot) may have recorded a
+        later one first: the store keeps the later one, and this one is dropped, not raised."""
+        try:
+            self._orders.transition(client_order_id, status, order_id=order_id, reject_reason=reject_reason, time=time)
+        except InvalidTransitionError:
+            log.info("order %s: %s arrived after a later state was recorded; kept the later", client_order_id, status)
+            return False
+        return True
 
     def _require(self, client_order_id: str) -> Order:
         order = self._orders.get(client_order_id)

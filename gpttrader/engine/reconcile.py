@@ -1,9 +1,12 @@
 """Reconciliation: the orders store and the bot's positions against what the exchange says, at start-up
 and every few cycles.
 
-- An order still PENDING was written but perhaps never sent, or sent and never acknowledged: it is looked
-  up by its client order id; found, it is brought up to date (status, fills); not found, it never reached
-  the exchange and is marked FAILED (its decision is stale now; it is not resent).
+- An order still PENDING (written, perhaps sent, never acknowledged) or UNKNOWN (a send that ended without
+  a definite answer) is looked up by its client order id; found, it is brought up to date (status, fills);
+  not found, it is UNKNOWN: the exchange may list it late, so the running bot keeps looking, sends it again
+  under its own id while it is young, and only then gives it up (`ExecutionCoordinator.resolve_unknown`).
+  An answer that cannot be read (a listing without its `orders`) fails the reconciliation: nothing is
+  marked from it.
 - Open orders are refreshed: what filled or was cancelled while the bot was down is recorded, each fill
   once (by trade id).
 - Open orders the store does not know are cancelled or adopted, by policy.
@@ -27,8 +30,8 @@ from gpttrader.store import EventStore, OrdersStore
 @dataclass
 class ReconcileReport:
     refreshed: list[str] = field(default_factory=list)
-    recovered: list[str] = field(default_factory=list)  # PENDING found on the exchange
-    unsent: list[str] = field(default_factory=list)  # PENDING never seen by the exchange
+    recovered: list[str] = field(default_factory=list)  # PENDING or UNKNOWN, found on the exchange
+    unresolved: list[str] = field(default_factory=list)  # PENDING or UNKNOWN, not listed by the exchange yet
     adopted: list[str] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)  # unknown orders cancelled
     mismatches: list[str] = field(default_factory=list)
@@ -62,18 +65,12 @@ def reconcile(
     for order in orders.open_orders():
         known.add(order.client_order_id)
         found = venue.get(order.client_order_id)
-        if order.status is OrderStatus.PENDING:
-            if found is None:
-                orders.transition(order.client_order_id, OrderStatus.FAILED, reject_reason="NOT_SENT")
-                events.append(
-                    "reconcile.unsent",
-                    {"client_order_id": order.client_order_id, "message": "never reached the exchange; not resent"},
-                    run_id=run_id,
-                )
-                report.unsent.append(order.client_order_id)
+        if order.status.is_unresolved:
+            if found is None and order.status is OrderStatus.PENDING:
+                executor.mark_unknown(order, "written before a restart and not listed by the exchange")
             else:
-                executor.record(found)
-                report.recovered.append(order.client_order_id)
+                executor.resolve(order, found)
+            (report.unresolved if found is None else report.recovered).append(order.client_order_id)
         elif order.order_id is not None:
             executor.refresh(order.client_order_id)
             report.refreshed.append(order.client_order_id)

@@ -31,6 +31,9 @@ class Health:
     open_order_ages: Mapping[str, float] = field(default_factory=dict)  # seconds, by client order id
     failed_orders: int = 0  # in the last hour
     expired_orders: int = 0  # in the last hour
+    malformed: Mapping[str, int] = field(default_factory=dict)  # malformed answers by endpoint, API-error window
+    unresolved_orders: Mapping[str, str] = field(default_factory=dict)  # client order id -> product, fate unknown
+    unexplained_fills: int = 0  # fills the books could not explain, this session
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,35 @@ def _fmt(condition: bool, message: str) -> str | None:
 
 
 RULES: tuple[Rule, ...] = (
+    Rule(
+        "malformed_answers",
+        "system",
+        "critical",
+        lambda h: _fmt(bool(h.malformed), "malformed answers from " + ", ".join(sorted(h.malformed))),
+        "nothing in them was acted on; check what sits between the bot and Coinbase (a proxy, a captive "
+        "portal) and Coinbase's status page",
+    ),
+    Rule(
+        "order_fate_unknown",
+        "trade",
+        "critical",
+        lambda h: _fmt(
+            bool(h.unresolved_orders),
+            "orders sent without a definite answer: "
+            + ", ".join(f"{cid} ({pid})" for cid, pid in sorted(h.unresolved_orders.items()))
+            + "; their products take no new order",
+        ),
+        "the bot looks them up by client order id each cycle; if one is never found, check the exchange "
+        "(gpttrader order list) and the event store (gpttrader events tail --type order.unknown)",
+    ),
+    Rule(
+        "unexplained_fill",
+        "position",
+        "critical",
+        lambda h: _fmt(h.unexplained_fills > 0, f"{h.unexplained_fills} fills the books cannot explain; halted"),
+        "compare the exchange's fills with the store's (gpttrader events tail --type books.unexplained_fill), "
+        "then resume with gpttrader risk set active",
+    ),
     Rule(
         "connection_lost",
         "system",

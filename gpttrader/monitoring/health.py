@@ -6,6 +6,7 @@ order success rate is under 80%, a warning under 95%. The banner shows one thing
 reconnecting, then degraded, then execution health, then staleness.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,10 +37,19 @@ class Banner:
     text: str
 
 
-def banner(*, reconnecting: bool, degraded: bool, execution: Level, data: Freshness) -> Banner | None:
+def banner(
+    *,
+    reconnecting: bool,
+    degraded: bool,
+    execution: Level,
+    data: Freshness,
+    malformed: Sequence[str] = (),
+) -> Banner | None:
     """The one message to show on top, or None when all is well."""
     if reconnecting:
         return Banner("critical", "reconnecting to the exchange's feed; marks come from REST meanwhile")
+    if malformed:
+        return Banner("critical", f"malformed answers from {', '.join(malformed)}: nothing in them was acted on")
     if degraded:
         return Banner("warning", "degraded: the exchange is answering with errors or slowly")
     if execution != "ok":

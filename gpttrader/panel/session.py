@@ -23,6 +23,7 @@ from gpttrader.monitoring import BotMetrics
 from gpttrader.panel.launch import Launch, check_choice, launch
 from gpttrader.panel.view import BotView, read_view
 from gpttrader.risk import TradingState
+from gpttrader.store.refusals import StateRefusedError
 from gpttrader.strategy import OrderStrategy, Strategy
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ class BotSession:
         self._set(Phase.CONNECTING, f"connecting: profile {self.profile}, {self.mode}")
         try:
             refused = await self._call(self._open)
+        except StateRefusedError as exc:  # another bot holds the profile, or its store needs the operator
+            refused = str(exc)
         except Exception as exc:
             log.exception("the %s session could not start", self.profile)
             await self._end()
@@ -118,8 +121,8 @@ class BotSession:
         """Cancel the open orders, flatten and halt; the bot goes on watching, so the flattening fills show."""
         report = await self._call(self._bot.kill, operator=self.operator, reason=reason)
         self.message = f"kill switch engaged: cancelled {len(report.cancelled)}, flattened {len(report.flattened)}"
-        if report.failed:
-            self.message += f"; failed: {'; '.join(report.failed)}"
+        if not report.complete:
+            self.message += f"; still at the exchange: {'; '.join(report.left())} (press Kill switch again to retry)"
         await self.refresh()
         return report
 
@@ -178,6 +181,7 @@ class BotSession:
         """On the worker: the container, the live gate, the bot bootstrapped; or why it may not trade."""
         self._launch = launch(self.profile, self.mode, pace_seconds=self.pace_seconds, overrides=self.overrides)
         container = self._launch.container
+        container.claim(f"control panel session of {self.operator}")
         gate = live_gate(container, opted_in=self.opted_in)
         if gate.refused:
             return "\n".join(gate.lines())

@@ -42,6 +42,9 @@ class TradeContext:
     mark_time: datetime | None = None
     book: Sequence[BookLevel] | None = None
     available_margin: Decimal | None = None
+    # Orders of unknown fate (sent, never answered): the venue may hold them. `positions` already counts
+    # each as filled where that makes a position larger; this list blocks new orders of their products.
+    unresolved: Sequence[OrderRequest] = ()
 
     @cached_property
     def current(self) -> Decimal:
@@ -92,6 +95,33 @@ def kill_switch(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
     if ctx.state is TradingState.HALTED:
         return _reject("kill_switch", "halted", "trading is halted; an operator must resume it")
     return _ok("kill_switch")
+
+
+def unresolved_orders(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    """No new order for a product while one of its orders is of unknown fate: whatever this one would do
+    could double what that one may already have done."""
+    mine = [o.client_order_id for o in ctx.unresolved if o.product_id == ctx.order.product_id]
+    if mine:
+        return _reject(
+            "unresolved_orders",
+            "order_fate_unknown",
+            f"{ctx.order.product_id}: order {', '.join(mine)} was sent without a definite answer; no new order "
+            "until the exchange shows what became of it",
+        )
+    return _ok("unresolved_orders")
+
+
+def spot_inventory(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    """A spot sell can only sell what is held: one that would take the position below zero is refused
+    before it is sent, whatever the strategy or the books believed."""
+    if ctx.product.product_type is ProductType.SPOT and ctx.after < 0:
+        return _reject(
+            "spot_inventory",
+            "spot_short",
+            f"{ctx.order.product_id}: selling {ctx.order.size} would take the position from {ctx.current} to "
+            f"{ctx.after}; a spot position cannot be short",
+        )
+    return _ok("spot_inventory")
 
 
 def reduce_only(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
@@ -243,6 +273,8 @@ def impact_cost(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
 
 CHECKS: tuple[Check, ...] = (
     kill_switch,
+    unresolved_orders,
+    spot_inventory,
     reduce_only,
     product_rules,
     trading_window,

@@ -302,7 +302,9 @@ class LiveRiskManager:
     # trading state
 
     def escalate(self, state: TradingState, reason: str, at: datetime | None = None) -> bool:
-        """Move toward safety; a request to move back is ignored (only `set_state` can)."""
+        """Move toward safety; a request to move back is ignored (only `set_state` can). The state recorded
+        last is read first, so that a halt another process recorded is never overwritten by a milder one."""
+        self.reload_state()
         if not state.is_safer_than(self._state):
             return False
         self._change_state(state, {"by": "system", "reason": reason}, at)
@@ -321,6 +323,15 @@ class LiveRiskManager:
         """Halt now. Cancelling open orders and flattening is the engine's half of the kill switch."""
         self._record("risk.kill_switch", {"operator": operator, "reason": reason}, at)
         self.set_state(TradingState.HALTED, operator=operator, reason=f"kill switch: {reason}", at=at)
+
+    def reload_state(self) -> TradingState:
+        """Adopt the state last recorded in the journal, which another process may have written (the kill
+        switch from the command line while a bot runs, an operator's `risk set`)."""
+        saved = self.journal.latest(STATE_CHANGED)
+        if saved is not None and saved["to"] != self._state:
+            self.log.warning("trading state %s -> %s (recorded by another process)", self._state, saved["to"])
+            self._state = TradingState(saved["to"])
+        return self._state
 
     def _change_state(self, state: TradingState, why: dict[str, str], at: datetime | None) -> None:
         before, self._state = self._state, state

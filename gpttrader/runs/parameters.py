@@ -1,23 +1,31 @@
 """A notebook's parameters, read from its cell tagged `parameters`, and the values a run is given checked
 against them before any kernel starts: unknown names and wrong types are refused with the accepted ones
-listed, and anything that looks like a secret is refused outright (credentials come from the environment,
-never from a parameter that papermill would write into the output notebook)."""
+listed, and anything that looks like a secret (or holds a piece of a registered one) is refused outright
+(credentials come from the environment, never from a parameter that papermill would write into the output
+notebook).
+
+A value typed on the command line is read as the notebook declares its parameter: the text as typed for a
+`str` (`-p start 2025-02-01` is the string, not YAML's date), YAML for the others (`-p fast 20`).
+"""
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from papermill.inspection import inspect_notebook
 
+from gpttrader.config.errors import ConfigError
+from gpttrader.config.yaml_files import parse_yaml
+from gpttrader.runs.leaks import holds_secret
+
 _SECRET_NAME = re.compile(r"(?i)(api_?key|secret|token|password|passphrase|private|credential)")
-_SECRET_VALUE = (
-    re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"),
-    re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\."),
-    re.compile(r"organizations/[^/\s]+/apiKeys/"),
-)
+# Any CDP key's name, not only this environment's (which `holds_secret` knows); keys, JWTs and tokens are
+# found by `holds_secret`'s patterns.
+_KEY_NAME = re.compile(r"organizations/[^/\s]+/apiKeys/")
 _TYPES: dict[str, tuple[type, ...]] = {
     "int": (int,),
     "float": (int, float),
@@ -28,8 +36,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-class ParameterError(ValueError):
-    pass
+class ParameterError(ConfigError):
+    """Parameters a notebook cannot be run with; nothing was run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +71,34 @@ def _type_of(info: Mapping[str, Any]) -> str:
     return kind if kind in _TYPES else "None"
 
 
-def check_parameters(path: Path, given: Mapping[str, Any]) -> dict[str, Any]:
+def read_parameters(path: Path, typed: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Values typed on the command line (`-p NAME VALUE`), read as the notebook at `path` declares them."""
+    accepted = notebook_parameters(path)
+    return {
+        name: text if _declared(accepted, name) == "str" else parse_yaml(text, f"-p {name} {text!r}")
+        for name, text in typed
+    }
+
+
+def _declared(accepted: Mapping[str, NotebookParameter], name: str) -> str | None:
+    parameter = accepted.get(name)
+    return None if parameter is None else parameter.type_name
+
+
+def _as_written(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def check_parameters(path: Path, given: Mapping[Any, Any]) -> dict[str, Any]:
+    """The values a run of the notebook at `path` gets; a YAML date (`start: 2025-02-01` in a file) given for
+    a `str` parameter is the date as written, as on the command line."""
     accepted = notebook_parameters(path)
     problems = []
-    for name, value in given.items():
-        if _SECRET_NAME.search(name) or any(p.search(str(value)) for p in _SECRET_VALUE):
+    checked: dict[str, Any] = {}
+    for key, given_value in given.items():
+        name = str(key)
+        value = _as_written(given_value) if _declared(accepted, name) == "str" else given_value
+        if _SECRET_NAME.search(name) or _KEY_NAME.search(str(value)) or holds_secret(str(value)):
             problems.append(
                 f"{name}: looks like a secret; credentials come from the environment (COINBASE_API_KEY, "
                 "COINBASE_API_SECRET or COINBASE_KEY_FILE), never from notebook parameters"
@@ -81,6 +112,7 @@ def check_parameters(path: Path, given: Mapping[str, Any]) -> dict[str, Any]:
         wrong_bool = isinstance(value, bool) and parameter.type_name in ("int", "float")
         if kinds is not None and (not isinstance(value, kinds) or wrong_bool):
             problems.append(f"{name} = {value!r}: must be {parameter.type_name} (default {parameter.default})")
+        checked[name] = value
     if problems:
         raise ParameterError(f"{path.name}: bad parameters\n  " + "\n  ".join(problems))
-    return dict(given)
+    return checked

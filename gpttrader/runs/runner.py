@@ -1,31 +1,49 @@
 """Run a notebook headless: its parameters checked before any kernel starts, papermill with the project's
 kernel, the executed notebook and an HTML export under `papermill_runs/<name>/<UTC time>.*`, a registry row
-for every run, and the output scanned for secrets (one found fails the run, and is redacted from the files).
+for every run, and the output scanned for secrets (one found fails the run, and is redacted from the files;
+the error a run records is redacted the same way).
+
+A run may be given a timeout for the whole run: each cell is allowed what is left of it, so a hung cell
+stops the run when the time is up, the kernel is shut down (killed if it does not stop) and the run is
+recorded `timed_out`.
 """
 
 import json
-import os
+import logging
+import math
+import time
 import warnings
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import papermill
+from nbclient.exceptions import CellTimeoutError
 from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 
-from gpttrader.config.redaction import redact
-from gpttrader.config.secrets import load_credentials
+from gpttrader.runs.leaks import redact_secrets, register_environment_secrets, scrub_notebook
 from gpttrader.runs.parameters import ParameterError, check_parameters
 from gpttrader.store.runs import Run, RunRegistry
+
+log = logging.getLogger(__name__)
 
 PROJECT_KERNEL = "gpttrader"  # `make lab` registers it; headless runs fall back to this environment's python3
 
 
 def available_notebooks(notebooks: Path) -> list[str]:
     return sorted(p.stem for p in notebooks.glob("*.ipynb"))
+
+
+def notebook_path(name: str, notebooks: Path) -> Path:
+    source = notebooks / f"{name}.ipynb"
+    if not source.is_file():
+        raise ParameterError(
+            f"no notebook {name!r} in {notebooks}; notebooks: {', '.join(available_notebooks(notebooks))}"
+        )
+    return source
 
 
 def run_notebook(
@@ -37,18 +55,19 @@ def run_notebook(
     registry: RunRegistry,
     kernel: str | None = None,
     job: str | None = None,
+    timeout: timedelta | None = None,
 ) -> Run:
-    source = notebooks / f"{name}.ipynb"
-    if not source.is_file():
-        raise ParameterError(
-            f"no notebook {name!r} in {notebooks}; notebooks: {', '.join(available_notebooks(notebooks))}"
-        )
+    register_environment_secrets()  # before the parameters are checked, so that none may carry a secret
+    source = notebook_path(name, notebooks)
     checked = check_parameters(source, parameters)
+    for lost in registry.interrupt_abandoned():
+        log.warning("run %d of %s was interrupted: %s", lost.id, lost.name, lost.error)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     output = runs / name / f"{stamp}.ipynb"
     output.parent.mkdir(parents=True, exist_ok=True)
     run_id = registry.start(name, checked, output, job=job)
-    error: str | None = None
+    status, error = "succeeded", None
+    deadline = None if timeout is None else time.monotonic() + timeout.total_seconds()
     try:
         papermill.execute_notebook(
             str(source),
@@ -57,42 +76,47 @@ def run_notebook(
             kernel_name=kernel or _kernel(),
             progress_bar=False,
             cwd=str(notebooks),
+            # nbclient reads None (or 0) as "no timeout", so a cell that starts after the deadline gets 1 s
+            timeout_func=None if deadline is None else lambda cell: max(1, math.ceil(deadline - time.monotonic())),
         )
     except PapermillExecutionError as exc:
-        first_line = next((line for line in str(exc.source).splitlines() if line.strip()), "")
-        error = f"cell {exc.cell_index} ({first_line!r}) raised {exc.ename}: {exc.evalue}"
+        status = "failed"
+        error = f"cell {exc.cell_index} ({_first_line(exc.source)!r}) raised {exc.ename}: {exc.evalue}"
+    except CellTimeoutError:
+        limit = "" if timeout is None else f" after {timeout.total_seconds() / 60:g} min"
+        status, error = "timed_out", f"timed out{limit}{_running_cell(output)}; its kernel was stopped"
     except Exception as exc:  # the kernel died or never started: the run failed, the runner did not
-        error = f"{type(exc).__name__}: {exc}"
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+    html = None
+    if output.exists():
+        leaked = scrub_notebook(output)
+        html = _export(output)
+        if leaked:
+            leak = f"secret-like text in {', '.join(leaked)} (redacted from the files)"
+            status, error = ("failed", leak) if error is None else (status, f"{error}; {leak}")
+    return registry.finish(run_id, status, html=html, error=None if error is None else redact_secrets(error))
+
+
+def _first_line(source: str) -> str:
+    return next((line for line in str(source).splitlines() if line.strip()), "")
+
+
+def _running_cell(output: Path) -> str:
+    """` in cell 3 ('while True:')`: the last cell papermill started, as its output notebook records."""
     if not output.exists():
-        return registry.finish(run_id, "failed", error=error)
-    leak = _scrub(output)
-    html = _export(output)
-    if leak is not None:
-        error = f"{error}; {leak}" if error else leak
-    return registry.finish(run_id, "failed" if error else "succeeded", html=html, error=error)
+        return ""
+    cells = json.loads(output.read_text(encoding="utf-8")).get("cells", [])
+    started = [i for i, cell in enumerate(cells) if cell.get("metadata", {}).get("papermill", {}).get("start_time")]
+    if not started:
+        return ""
+    source = cells[started[-1]].get("source", "")
+    return f" in cell {started[-1]} ({_first_line(''.join(source) if isinstance(source, list) else source)!r})"
 
 
 def _kernel() -> str:
     from jupyter_client.kernelspec import KernelSpecManager
 
     return PROJECT_KERNEL if PROJECT_KERNEL in KernelSpecManager().find_kernel_specs() else "python3"
-
-
-def _scrub(path: Path) -> str | None:
-    """Redact secret-looking text from the executed notebook; say which cells had some, or None."""
-    load_credentials(os.environ)  # registers this environment's secrets with the redaction
-    notebook = json.loads(path.read_text(encoding="utf-8"))
-    leaked = []
-    for index, cell in enumerate(notebook.get("cells", [])):
-        original = json.dumps(cell.get("outputs", []))
-        cleaned = redact(original)
-        if cleaned != original:
-            cell["outputs"] = json.loads(cleaned)
-            leaked.append(str(index))
-    if not leaked:
-        return None
-    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
-    return f"secret-like text in the output of cell {', '.join(leaked)} (redacted from the files)"
 
 
 def _export(path: Path) -> Path:

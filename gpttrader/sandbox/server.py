@@ -19,7 +19,7 @@ from gpttrader.sandbox import payloads
 from gpttrader.sandbox.auth import AuthenticationFailed, verify_bearer
 from gpttrader.sandbox.derivatives_api import DerivativesRoutes
 from gpttrader.sandbox.exchange import Exchange, NotFoundError, OrderRejectedError
-from gpttrader.sandbox.faults import Faults, parse_plan
+from gpttrader.sandbox.faults import Answer, FaultPlan, Faults, garbled, parse_plan
 from gpttrader.sandbox.feed import FeedSession, FeedTiming
 from gpttrader.sandbox.keys import SandboxKey
 
@@ -100,9 +100,22 @@ class SandboxApi:
                     "Retry-After": f"{plan.retry_after:g}",
                 },
             )
+        if plan.kind == "garble":
+            return await self._garble(plan, request, handler)
         if plan.kind == "error_after":
             await handler(request)  # the work is done; only its answer is lost
         return web.json_response(payloads.error("INTERNAL", "injected fault"), status=plan.status)
+
+    @staticmethod
+    async def _garble(plan: FaultPlan, request: web.Request, handler: Handler) -> web.Response:
+        real = None
+        if plan.work_first:
+            response = await handler(request)
+            if not isinstance(response, web.Response) or not isinstance(response.body, bytes):
+                raise TypeError(f"{request.path} answered with a stream; a garble plan rewrites whole answers only")
+            real = Answer(response.status, response.content_type, response.body)
+        answer = garbled(plan, real)
+        return web.Response(status=answer.status, body=answer.body, content_type=answer.content_type)
 
     @web.middleware
     async def _authenticate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -528,8 +541,8 @@ class SandboxApi:
                 for o in sorted(self.exchange.orders.values(), key=lambda o: o.created_time, reverse=True)
                 if _passes(wanted, order_ids=o.order_id, product_ids=o.product_id, order_status=o.status)
             ]
-        limit = int(query.get("limit", "1000"))
-        return json_response({"orders": rows[:limit], "sequence": "0", "has_next": len(rows) > limit, "cursor": ""})
+        page, more, cursor = _page(rows, query)
+        return json_response({"orders": page, "sequence": "0", "has_next": more, "cursor": cursor})
 
     async def list_fills(self, request: web.Request) -> web.Response:
         query = request.query
@@ -541,8 +554,8 @@ class SandboxApi:
                 for f in reversed(self.exchange.fills)
                 if _passes(wanted, order_ids=f.order_id, product_ids=f.product_id, trade_ids=f.trade_id)
             ]
-        limit = int(query.get("limit", "1000"))
-        return json_response({"fills": rows[:limit], "cursor": ""})
+        page, _, cursor = _page(rows, query)
+        return json_response({"fills": page, "cursor": cursor})
 
     # -- admin ----------------------------------------------------------------------------------------
     async def admin_clock(self, request: web.Request) -> web.Response:
@@ -600,6 +613,21 @@ class SandboxApi:
     async def admin_clear_faults(self, request: web.Request) -> web.Response:
         self.faults.clear()
         return json_response({"cleared": True, "injected": self.faults.injected})
+
+
+def _page(rows: list[dict[str, Any]], query: MultiMapping[str]) -> tuple[list[dict[str, Any]], bool, str]:
+    """One page of a listing, as Coinbase pages: `limit` rows from the opaque `cursor` the last page gave, with
+    the cursor of the next page ("" on the last). The cursor is an offset here; clients must not read it."""
+    try:
+        limit = int(query.get("limit", "1000"))
+        start = int(query.get("cursor") or "0")
+    except ValueError:
+        raise fail(400, "INVALID_ARGUMENT", "limit must be a number and cursor one that a page gave") from None
+    if not 1 <= limit <= 1000 or start < 0:
+        raise fail(400, "INVALID_ARGUMENT", "limit must be from 1 to 1000, and cursor one that a page gave")
+    end = start + limit
+    more = end < len(rows)
+    return rows[start:end], more, str(end) if more else ""
 
 
 def _filters(query: MultiMapping[str], *names: str) -> dict[str, set[str]]:

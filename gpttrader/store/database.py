@@ -54,3 +54,20 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def quick_check(path: Path) -> str | None:
+    """What is wrong with the SQLite file at `path` (an existing file), or None when it passes `PRAGMA
+    quick_check`. Run at start because damage found mid-run ("malformed") stops a bot halfway through."""
+    try:
+        conn = sqlite3.connect(path.absolute().as_uri() + "?mode=rw", uri=True)
+        try:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return f"cannot be read by SQLite ({exc})"
+    found = [str(row[0]) for row in rows]
+    if found == ["ok"]:
+        return None
+    return "fails SQLite's integrity check: " + "; ".join(found)[:500]

@@ -211,7 +211,10 @@ class OrdersStore:
             rows = conn.execute(f"SELECT {_ORDER_COLUMNS} FROM orders ORDER BY created_at, client_order_id").fetchall()
         return [_order(row) for row in rows]
 
-    def fills(self, client_order_id: str | None = None) -> list[Fill]:
+    def fills(self, client_order_id: str | None = None, *, as_recorded: bool = False) -> list[Fill]:
+        """Fills in the exchange's time order, or (`as_recorded`) in the order this store learned of them:
+        the order the bot decided in, which is what books must follow when two processes' clocks disagree
+        (a dev bot on a fast clock, then the kill switch on the wall clock)."""
         query = (
             "SELECT trade_id, client_order_id, order_id, product_id, side, price, size, fee, liquidity, time FROM fills"
         )
@@ -220,7 +223,9 @@ class OrdersStore:
             query += " WHERE client_order_id = ?"
             params = (client_order_id,)
         with self._db.reading() as conn:
-            rows = conn.execute(query + " ORDER BY time, trade_id", params).fetchall()
+            rows = conn.execute(
+                query + (" ORDER BY rowid" if as_recorded else " ORDER BY time, trade_id"), params
+            ).fetchall()
         return [
             Fill(
                 trade_id=r[0],

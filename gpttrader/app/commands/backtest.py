@@ -4,9 +4,18 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
-from gpttrader.app.arguments import date_arg, decimal_arg, key_value
+from gpttrader.app.arguments import (
+    MAX_AMOUNT,
+    MAX_FEE_RATE,
+    MAX_SLIPPAGE_BPS,
+    amount,
+    date_arg,
+    fee_rate,
+    key_value,
+    output_file,
+    slippage_bps,
+)
 from gpttrader.backtest import run_backtest
 from gpttrader.brokers.simulated import FeeSchedule, FillModel
 from gpttrader.config import PROFILE_NAMES, load_config
@@ -42,9 +51,18 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         metavar="NAME=VALUE",
         help="strategy parameter, e.g. fast=10 (repeatable)",
     )
-    backtest.add_argument("--fee", type=Decimal, default=Decimal("0.006"), help="fee per side (default 0.006)")
-    backtest.add_argument("--slippage-bps", type=Decimal, default=Decimal(0))
-    backtest.add_argument("--cash", type=decimal_arg, default=Decimal(1_000_000), help="starting cash")
+    backtest.add_argument(
+        "--fee",
+        type=fee_rate,
+        default=Decimal("0.006"),
+        help=f"fee per side, a fraction from 0 to {MAX_FEE_RATE} (default 0.006)",
+    )
+    backtest.add_argument(
+        "--slippage-bps", type=slippage_bps, default=Decimal(0), help=f"0 to {MAX_SLIPPAGE_BPS} (default 0)"
+    )
+    backtest.add_argument(
+        "--cash", type=amount, default=Decimal(1_000_000), help=f"starting cash, at most {MAX_AMOUNT} (default 1000000)"
+    )
     backtest.add_argument(
         "--risk",
         metavar="PROFILE",
@@ -52,11 +70,18 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         help="check every order and run the guards with this profile's risk settings and sizing "
         "(default: the strategy alone, all-in)",
     )
-    backtest.add_argument("--out", type=Path, help="HTML report path (default data/reports/...)")
+    backtest.add_argument("--out", type=output_file, help="HTML report path (default data/reports/...)")
     backtest.set_defaults(run=_backtest)
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    if args.start is not None and args.end is not None and args.start >= args.end:
+        print(
+            f"gpttrader: error: --start {args.start:%Y-%m-%d} must be before --end {args.end:%Y-%m-%d} "
+            "(--end is the day after the last)",
+            file=sys.stderr,
+        )
+        return 2
     config = load_config(None)
     configure_logging("WARNING")
     try:
@@ -79,7 +104,11 @@ def _backtest(args: argparse.Namespace) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or config.data_dir / "reports" / f"{args.strategy}_{'_'.join(args.products)}_{stamp}.html"
     title = f"{args.strategy} on {', '.join(args.products)} ({args.granularity})"
-    write_html(result, candles, out, title=title)
+    try:
+        write_html(result, candles, out, title=title)
+    except OSError as exc:
+        print(f"gpttrader: error: cannot write the report to {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     width = max(len(name) for name in result.metrics)
     for name, value in result.metrics.items():
         print(f"{name:<{width}}  {value:.6g}")

@@ -1,15 +1,18 @@
-"""`gpttrader notebook run|runs`: a notebook run headless through the runner, and the run registry."""
+"""`gpttrader notebook run|runs|scan`: a notebook run headless through the runner, the run registry, and a
+notebook checked for secrets.
+
+What these commands print of an error goes through the runs' secret redaction: a message may quote a value
+(a parameter, a failing cell's exception), and the value may hold a secret.
+"""
 
 import argparse
 import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gpttrader.app.arguments import positive_int
-
-Parameter = tuple[str, Any]
+from gpttrader.config.errors import ConfigError
+from gpttrader.store.errors import StoreError
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -24,7 +27,8 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         action="append",
         default=[],
         metavar=("NAME", "VALUE"),
-        help="a parameter; the value is read as YAML (10, 0.5, true, [5, 10], BTC-USD)",
+        help="a parameter; read as the notebook declares it: the text as typed for a str (2025-02-01), else YAML "
+        "(10, 0.5, true, [5, 10])",
     )
     run.add_argument("-f", "--parameters-file", type=Path, help="a YAML mapping of parameters")
     run.add_argument("--kernel", help="the Jupyter kernel (default: gpttrader if registered, else python3)")
@@ -35,6 +39,11 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     runs.add_argument("--name", help="only runs of this notebook")
     _folders(runs)
     runs.set_defaults(run=_runs)
+    scan = notebook_commands.add_parser(
+        "scan", help="check a notebook (one saved by hand, say) for this environment's API secrets and key patterns"
+    )
+    scan.add_argument("path", type=Path, help="the .ipynb file")
+    scan.set_defaults(run=_scan)
 
 
 def _folders(parser: argparse.ArgumentParser) -> None:
@@ -51,64 +60,85 @@ def project_dir() -> Path:
     )
 
 
-def _parameters(args: argparse.Namespace) -> dict[str, Any]:
-    given: dict[str, Any] = {}
-    if args.parameters_file is not None:
-        loaded = yaml.safe_load(args.parameters_file.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{args.parameters_file}: must hold a mapping of parameter names to values")
-        given.update(loaded)
-    for name, text in args.parameter:
-        given[name] = yaml.safe_load(text)
-    return given
+def refused(error: ConfigError | StoreError) -> int:
+    """Exit status 2, with the error on stderr, redacted: the commands' one way to refuse."""
+    from gpttrader.runs.leaks import redact_secrets
+
+    print(f"gpttrader: error: {redact_secrets(str(error))}", file=sys.stderr)
+    return 2
+
+
+def _file_parameters(path: Path | None) -> dict[str, Any]:
+    from gpttrader.config.yaml_files import read_yaml
+    from gpttrader.runs import ParameterError
+
+    loaded = {} if path is None else read_yaml(path)
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ParameterError(f"{path}: must hold a mapping of parameter names to values, not {type(loaded).__name__}")
+    return loaded
 
 
 def _run(args: argparse.Namespace) -> int:
-    from gpttrader.runs import ParameterError, run_notebook
-    from gpttrader.store import Database
-    from gpttrader.store.runs import RUNS_FILE, RunRegistry
+    from gpttrader.runs import notebook_path, read_parameters, run_notebook
+    from gpttrader.runs.leaks import redact_secrets
+    from gpttrader.store.runs import RUNS_FILE, open_registry
 
     try:
-        parameters = _parameters(args)
-        database = Database(args.runs / RUNS_FILE)
-        try:
+        source = notebook_path(args.name, args.notebooks)
+        parameters = _file_parameters(args.parameters_file) | read_parameters(source, args.parameter)
+        with open_registry(args.runs / RUNS_FILE) as registry:
             run = run_notebook(
-                args.name,
-                parameters,
-                notebooks=args.notebooks,
-                runs=args.runs,
-                registry=RunRegistry(database),
-                kernel=args.kernel,
+                args.name, parameters, notebooks=args.notebooks, runs=args.runs, registry=registry, kernel=args.kernel
             )
-        finally:
-            database.close()
-    except (ParameterError, ValueError, yaml.YAMLError) as exc:
-        print(f"gpttrader: error: {exc}", file=sys.stderr)
-        return 2
+    except (ConfigError, StoreError) as exc:
+        return refused(exc)
     print(f"run {run.id} of {run.name}: {run.status}")
     print(f"notebook: {run.output}")
     if run.html is not None:
         print(f"html: {run.html}")
     if run.error:
-        print(f"error: {run.error}", file=sys.stderr)
+        print(f"error: {redact_secrets(run.error)}", file=sys.stderr)
     return 0 if run.status == "succeeded" else 1
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from gpttrader.store import Database
-    from gpttrader.store.runs import RUNS_FILE, RunRegistry
+    from gpttrader.runs.leaks import redact_secrets, register_environment_secrets
+    from gpttrader.store.runs import RUNS_FILE, open_registry
 
     if not (args.runs / RUNS_FILE).exists():
         print(f"no runs yet: {args.runs / RUNS_FILE} does not exist", file=sys.stderr)
         return 0
-    database = Database(args.runs / RUNS_FILE)
     try:
-        rows = RunRegistry(database).latest(args.lines, name=args.name)
-    finally:
-        database.close()
+        register_environment_secrets()  # rows written before errors were redacted are redacted when shown
+        with open_registry(args.runs / RUNS_FILE) as registry:
+            rows = registry.latest(args.lines, name=args.name)
+    except (ConfigError, StoreError) as exc:
+        return refused(exc)
     for run in rows:
         took = "" if run.finished_at is None else f" in {(run.finished_at - run.started_at).total_seconds():.1f} s"
         print(f"#{run.id} {run.started_at:%Y-%m-%d %H:%M:%S} {run.name} {run.status}{took} {run.output}")
         if run.error:
-            print(f"    {run.error}")
+            print(f"    {redact_secrets(run.error)}")
+    return 0
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from gpttrader.config.secrets import registered_secret_values
+    from gpttrader.runs.leaks import register_environment_secrets, scan_notebook
+
+    try:
+        register_environment_secrets()
+        places = scan_notebook(args.path)
+    except ConfigError as exc:
+        return refused(exc)
+    if places:
+        print(
+            f"{args.path}: secret-like text in {', '.join(places)}; clear it there (Edit > Clear Outputs for an "
+            "output) before the notebook is shared, and rotate the key if it already was"
+        )
+        return 1
+    known = "this environment's credentials and " if registered_secret_values() else ""
+    print(f"{args.path}: clean (checked for {known}private keys, JWTs and bearer tokens)")
     return 0

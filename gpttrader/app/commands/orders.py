@@ -4,7 +4,7 @@ import argparse
 import sys
 import uuid
 
-from gpttrader.app.arguments import decimal_arg, profile_option
+from gpttrader.app.arguments import MAX_AMOUNT, amount, profile_option
 from gpttrader.app.container import ApplicationContainer
 from gpttrader.brokers.errors import BrokerError
 from gpttrader.config import ConfigError, load_config
@@ -19,8 +19,10 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     profile_option(place)
     place.add_argument("--product", required=True, metavar="ID", help="product id, e.g. BTC-USD")
     place.add_argument("--side", required=True, type=str.upper, choices=[s.value for s in Side])
-    place.add_argument("--size", required=True, type=decimal_arg, help="size in base units")
-    place.add_argument("--limit-price", type=decimal_arg, help="a limit order at this price (else market)")
+    place.add_argument("--size", required=True, type=amount, help=f"size in base units, at most {MAX_AMOUNT}")
+    place.add_argument(
+        "--limit-price", type=amount, help=f"a limit order at this price, at most {MAX_AMOUNT} (else market)"
+    )
     place.add_argument(
         "--tif",
         type=str.upper,

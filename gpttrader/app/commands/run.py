@@ -15,11 +15,14 @@ from datetime import UTC, datetime
 from gpttrader.app.arguments import positive_int, profile_option
 from gpttrader.app.container import ApplicationContainer
 from gpttrader.app.preflight import live_gate
+from gpttrader.app.profile_lock import KILL_LOCK_FILE, hold_profile
+from gpttrader.brokers.errors import BrokerError
 from gpttrader.config import ConfigError, load_config
 from gpttrader.config.redaction import configure_logging
 from gpttrader.engine.clock import FastClock
 
 DEV_FAST_CYCLES = 30
+KILL_INCOMPLETE = 3  # halted, but the exchange still shows (or could not show) orders or positions
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -35,6 +38,12 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     kill.add_argument("--reason", default="kill switch from the command line", help="kept in the event store")
     kill.add_argument("--operator", default=getpass.getuser(), help="who (default: the login name)")
     kill.add_argument("--no-flatten", action="store_true", help="cancel and halt, but keep the positions")
+    kill.add_argument(
+        "--deadline",
+        type=positive_int,
+        metavar="SECONDS",
+        help="keep retrying cancels and flattens this long (default: the profile's execution.kill_deadline_seconds)",
+    )
     kill.set_defaults(run=_kill)
 
 
@@ -48,6 +57,7 @@ def _run(args: argparse.Namespace) -> int:
     clock = FastClock(datetime.now(UTC).replace(second=0, microsecond=0)) if args.dev_fast else None
     cycles = args.cycles or (DEV_FAST_CYCLES if args.dev_fast else None)
     with ApplicationContainer(config, clock=clock) as container:
+        container.claim("gpttrader run")
         gate = live_gate(container, opted_in=args.live)
         if gate.refused:
             for line in gate.lines():
@@ -61,7 +71,17 @@ def _run(args: argparse.Namespace) -> int:
             server = serve_metrics(monitor.registry, args.metrics_port)
             print(f"metrics: http://127.0.0.1:{server.port}/metrics", flush=True)
         bot = container.create_bot(monitor=monitor)
-        report = bot.bootstrap()
+        try:
+            report = bot.bootstrap()
+        except BrokerError as exc:  # the exchange could not be read: start nothing on a guess
+            if server is not None:
+                server.stop()
+            print(
+                f"gpttrader: the bot did not start: {exc}\nnothing was traded and the store is as it was; "
+                "run it again once the exchange answers",
+                file=sys.stderr,
+            )
+            return 1
         if not report.ok:
             print("reconciliation failed, trading halted:", file=sys.stderr)
             for line in report.mismatches:
@@ -81,15 +101,45 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _kill(args: argparse.Namespace) -> int:
+    """Exit 0 when the exchange shows no open order and no position of the bot; KILL_INCOMPLETE when it could
+    not be made to (or not be read), listing what is left. The halt is recorded either way, first."""
+    from gpttrader.engine.execution_coordinator import ExecutionCoordinator
+    from gpttrader.engine.kill import engage_kill_switch
+
     config = load_config(args.profile)
     configure_logging(config.log_level)
+    deadline = args.deadline or config.execution.kill_deadline_seconds
     with ApplicationContainer(config) as container:
-        bot = container.create_bot()
-        bot.prepare()
-        report = bot.kill(operator=args.operator, reason=args.reason, flatten=not args.no_flatten)
-    print(f"profile {config.profile}: halted by {args.operator}")
+
+        def prepared() -> ExecutionCoordinator:
+            bot = container.create_bot()
+            bot.prepare()
+            return bot.execution
+
+        report = engage_kill_switch(
+            prepared,
+            container.risk_manager,
+            container.event_store,
+            operator=args.operator,
+            reason=args.reason,
+            flatten=not args.no_flatten,
+            deadline_seconds=deadline,
+            exclusive=lambda: hold_profile(config.state_dir, "gpttrader kill", lock_file=KILL_LOCK_FILE, wait=deadline),
+        )
+    print(f"profile {config.profile}: halted by {args.operator} (recorded)")
     print(f"  cancelled: {', '.join(report.cancelled) or 'none'}")
     print(f"  flattened: {', '.join(report.flattened) or 'none'}")
-    for failure in report.failed:
-        print(f"  failed: {failure}", file=sys.stderr)
-    return 1 if report.failed else 0
+    for failure in dict.fromkeys(report.failed):
+        print(f"  problem: {failure}", file=sys.stderr)
+    if report.complete:
+        print("  the exchange shows no open order and no position of this bot")
+        return 0
+    print("left at the exchange:", file=sys.stderr)
+    for line in report.left():
+        print(f"  {line}", file=sys.stderr)
+    print(
+        f"the bot stays halted; to retry: gpttrader kill --profile {config.profile}"
+        + (" --no-flatten" if args.no_flatten else ""),
+        file=sys.stderr,
+    )
+    return KILL_INCOMPLETE

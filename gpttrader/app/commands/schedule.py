@@ -6,8 +6,10 @@ import sys
 import threading
 from pathlib import Path
 
-from gpttrader.app.commands.notebook import project_dir
+from gpttrader.app.commands.notebook import project_dir, refused
+from gpttrader.config.errors import ConfigError
 from gpttrader.config.redaction import configure_logging
+from gpttrader.store.errors import StoreError
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -20,29 +22,25 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def _schedule(args: argparse.Namespace) -> int:
-    from gpttrader.runs import ParameterError
+    from gpttrader.runs.leaks import register_environment_secrets
     from gpttrader.runs.schedule import SCHEDULE_FILE, Scheduler, load_schedule
-    from gpttrader.store import Database
-    from gpttrader.store.runs import RUNS_FILE, RunRegistry
+    from gpttrader.store.runs import RUNS_FILE, open_registry
 
     configure_logging("INFO")
     path = args.file or args.runs / SCHEDULE_FILE
-    try:
-        jobs = load_schedule(path, args.notebooks)
-    except (ParameterError, OSError) as exc:
-        print(f"gpttrader: error: {exc}", file=sys.stderr)
-        return 2
-    if not jobs:
-        print(f"{path}: no jobs", file=sys.stderr)
-        return 0
     stop = threading.Event()
     for name in (signal.SIGINT, signal.SIGTERM):
         signal.signal(name, lambda *_: stop.set())
-    database = Database(args.runs / RUNS_FILE)
     try:
-        scheduler = Scheduler(jobs, notebooks=args.notebooks, runs=args.runs, registry=RunRegistry(database))
-        print(f"scheduling {', '.join(f'{job.name} ({job.cron})' for job in jobs)}; Ctrl-C stops")
-        scheduler.serve(stop)
-    finally:
-        database.close()
+        register_environment_secrets()
+        jobs = load_schedule(path, args.notebooks)
+        if not jobs:
+            print(f"{path}: no jobs", file=sys.stderr)
+            return 0
+        with open_registry(args.runs / RUNS_FILE) as registry:
+            scheduler = Scheduler(jobs, notebooks=args.notebooks, runs=args.runs, registry=registry)
+            print(f"scheduling {', '.join(f'{job.name} ({job.cron})' for job in jobs)}; Ctrl-C stops")
+            scheduler.serve(stop)
+    except (ConfigError, StoreError) as exc:
+        return refused(exc)
     return 0

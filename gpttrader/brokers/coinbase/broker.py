@@ -20,7 +20,7 @@ from gpttrader.brokers.coinbase.encoding import order_configuration
 from gpttrader.brokers.coinbase.market_data import CoinbaseMarketData
 from gpttrader.brokers.coinbase.ratelimit import TokenBucket
 from gpttrader.brokers.coinbase.retry import RetryPolicy, guarded
-from gpttrader.brokers.errors import InvalidOrderError
+from gpttrader.brokers.errors import InvalidOrderError, MalformedAnswerError
 from gpttrader.brokers.protocol import MarginSummary, OrderPreview
 from gpttrader.domain import (
     Balance,
@@ -74,6 +74,46 @@ class CoinbaseBroker:
         bucket = self._public if public else self._private
         return guarded(call, bucket=bucket, retry=self.retry, what=what, safe_to_retry=safe_to_retry)
 
+    def _read(
+        self,
+        what: str,
+        call: Callable[[], Any],
+        parse: Callable[[dict[str, Any]], T],
+        *,
+        public: bool = False,
+        safe_to_retry: bool = True,
+    ) -> T:
+        """One call, and its answer read strictly: a missing or malformed field is a MalformedAnswerError
+        naming `what`, never a default."""
+        response = self._call(what, call, public=public, safe_to_retry=safe_to_retry)
+        with mapping.reading(what):
+            return parse(mapping.as_dict(response))
+
+    def _pages(self, what: str, call: Callable[[str | None], Any], key: str) -> list[dict[str, Any]]:
+        """Every entry of a cursor-paged listing. A page says there is more by `has_next` (orders, accounts)
+        or by a cursor alone (fills, which carry no `has_next`); more without a cursor, or the same cursor
+        twice, is malformed: a listing cut short is never taken for the whole."""
+        entries: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        cursor: str | None = None
+        for _ in range(10_000):  # a venue that keeps answering new cursors must still not loop forever
+            page = self._read(what, partial(call, cursor), lambda d: d)
+            with mapping.reading(what):
+                entries.extend(mapping.items(page, key, what))
+                more = page.get("has_next")
+                if more is not None and not isinstance(more, bool):
+                    raise MalformedAnswerError(f"field 'has_next' is not true/false: {more!r}")
+                following = str(page.get("cursor") or "")
+                if more is None:
+                    more = bool(following)
+                if not more:
+                    return entries
+                if not following or following in seen:
+                    raise MalformedAnswerError(f"has_next without a new cursor (cursor {following!r})")
+            seen.add(following)
+            cursor = following
+        raise MalformedAnswerError("more than 10000 pages", what)
+
     def _check_derivatives(self, product_id: str) -> None:
         if "-PERP" in product_id and not self.derivatives_enabled:
             raise InvalidOrderError(
@@ -83,8 +123,11 @@ class CoinbaseBroker:
 
     # -- catalog and market data ----------------------------------------------------------------------
     def products(self) -> list[Product]:
-        data = mapping.as_dict(self._call("list products", self._client.get_products))
-        products = [mapping.product(p) for p in data.get("products", [])]
+        products = self._read(
+            "list products",
+            self._client.get_products,
+            lambda d: [mapping.product(p) for p in mapping.items(d, "products", "list products")],
+        )
         products = [p for p in products if p.product_type is not ProductType.PERPETUAL or self.derivatives_enabled]
         with self._lock:
             self._catalog = {p.product_id: p for p in products}
@@ -96,18 +139,18 @@ class CoinbaseBroker:
             cached = self._catalog.get(product_id)
         if cached is not None:
             return cached
-        data = mapping.as_dict(self._call(f"get product {product_id}", lambda: self._client.get_product(product_id)))
-        found = mapping.product(data)
+        found = self._read("get product", lambda: self._client.get_product(product_id), mapping.product)
         with self._lock:
             self._catalog[product_id] = found
         return found
 
     def quote(self, product_id: str) -> Quote:
         self._check_derivatives(product_id)
-        data = mapping.as_dict(
-            self._call(f"best bid/ask {product_id}", lambda: self._client.get_best_bid_ask(product_ids=[product_id]))
+        books = self._read(
+            "best bid/ask",
+            lambda: self._client.get_best_bid_ask(product_ids=[product_id]),
+            lambda d: mapping.items(d, "pricebooks", "best bid/ask"),
         )
-        books = data.get("pricebooks") or []
         return mapping.top_of_book(product_id, books[0] if books else {})
 
     def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]:
@@ -116,34 +159,36 @@ class CoinbaseBroker:
 
     # -- account --------------------------------------------------------------------------------------
     def balances(self) -> list[Balance]:
-        result: list[Balance] = []
-        cursor: str | None = None
-        while True:
-            page = mapping.as_dict(
-                self._call("list accounts", partial(self._client.get_accounts, limit=250, cursor=cursor))
-            )
-            result.extend(mapping.balance(a) for a in page.get("accounts", []))
-            cursor = page.get("cursor") or None
-            if not page.get("has_next") or cursor is None:
-                return result
+        accounts = self._pages(
+            "list accounts", lambda cursor: self._client.get_accounts(limit=250, cursor=cursor), "accounts"
+        )
+        with mapping.reading("list accounts"):
+            return [mapping.balance(a) for a in accounts]
 
     # -- orders ---------------------------------------------------------------------------------------
     def positions(self) -> list[Position]:
         """Open futures positions (CFM) and, with derivatives on, perpetual positions (INTX).
 
         Spot holdings are balances; their entry prices are the engine's to track from fills."""
-        data = mapping.as_dict(self._call("list futures positions", self._client.list_futures_positions))
-        result = [
-            mapping.futures_position(p, self.product(str(p.get("product_id")))) for p in data.get("positions", [])
-        ]
+        what = "list futures positions"
+        futures = self._read(what, self._client.list_futures_positions, lambda d: mapping.items(d, "positions", what))
+        with mapping.reading(what):
+            result = [
+                mapping.futures_position(p, self.product(str(mapping.field(p, "product_id", what)))) for p in futures
+            ]
         if self.derivatives_enabled:
+            what = "list perpetual positions"
             for portfolio in self._intx_portfolios():
-                page = mapping.as_dict(
-                    self._call("list perpetual positions", partial(self._client.list_perps_positions, portfolio))
+                perps = self._read(
+                    what,
+                    partial(self._client.list_perps_positions, portfolio),
+                    lambda d: mapping.items(d, "positions", what),
                 )
-                result.extend(
-                    mapping.perpetual_position(p, self.product(str(p.get("symbol")))) for p in page.get("positions", [])
-                )
+                with mapping.reading(what):
+                    result.extend(
+                        mapping.perpetual_position(p, self.product(str(mapping.field(p, "symbol", what))))
+                        for p in perps
+                    )
         return result
 
     def cash(self, *, derivatives: bool = False) -> dict[str, Decimal]:
@@ -155,64 +200,82 @@ class CoinbaseBroker:
             pools[balance.currency] = pools.get(balance.currency, Decimal(0)) + balance.total
         if not derivatives:
             return pools
-        data = mapping.as_dict(self._call("futures balance summary", self._client.get_futures_balance_summary))
-        summary = mapping.field(data, "balance_summary", "futures balance summary")
-        pools["USD"] = pools.get("USD", Decimal(0)) + mapping.amount(summary, "cfm_usd_balance", "futures balance")
+        what = "futures balance summary"
+        cfm = self._read(
+            what,
+            self._client.get_futures_balance_summary,
+            lambda d: mapping.amount(mapping.field(d, "balance_summary", what), "cfm_usd_balance", what),
+        )
+        pools["USD"] = pools.get("USD", Decimal(0)) + cfm
         if self.derivatives_enabled:
+            what = "perpetuals portfolio"
             for portfolio in self._intx_portfolios():
-                page = mapping.as_dict(
-                    self._call("perpetuals portfolio", partial(self._client.get_perps_portfolio_summary, portfolio))
+                collateral = self._read(
+                    what,
+                    partial(self._client.get_perps_portfolio_summary, portfolio),
+                    lambda d: [mapping.dec(e, "collateral", what) for e in mapping.items(d, "portfolios", what)],
                 )
-                for entry in page.get("portfolios", []):
-                    pools["USDC"] = pools.get("USDC", Decimal(0)) + mapping.dec(entry, "collateral", "INTX portfolio")
+                pools["USDC"] = pools.get("USDC", Decimal(0)) + sum(collateral, Decimal(0))
         return pools
 
     def _intx_portfolios(self) -> list[str]:
-        data = mapping.as_dict(
-            self._call("list portfolios", partial(self._client.get_portfolios, portfolio_type="INTX"))
+        what = "list portfolios"
+        return self._read(
+            what,
+            partial(self._client.get_portfolios, portfolio_type="INTX"),
+            lambda d: [str(mapping.field(p, "uuid", what)) for p in mapping.items(d, "portfolios", what)],
         )
-        return [str(p["uuid"]) for p in data.get("portfolios", [])]
 
     def margin_summary(self) -> MarginSummary:
-        data = mapping.as_dict(self._call("futures balance summary", self._client.get_futures_balance_summary))
-        summary = mapping.field(data, "balance_summary", "futures balance summary")
         where = "futures balance summary"
-        return MarginSummary(
-            total_balance=mapping.amount(summary, "total_usd_balance", where),
-            buying_power=mapping.amount(summary, "futures_buying_power", where),
-            initial_margin=mapping.amount(summary, "initial_margin", where),
-            available_margin=mapping.amount(summary, "available_margin", where),
-            unrealized_pnl=mapping.amount(summary, "unrealized_pnl", where),
-            liquidation_buffer=mapping.amount(summary, "liquidation_buffer_amount", where),
-        )
+
+        def parse(data: dict[str, Any]) -> MarginSummary:
+            summary = mapping.field(data, "balance_summary", where)
+            return MarginSummary(
+                total_balance=mapping.amount(summary, "total_usd_balance", where),
+                buying_power=mapping.amount(summary, "futures_buying_power", where),
+                initial_margin=mapping.amount(summary, "initial_margin", where),
+                available_margin=mapping.amount(summary, "available_margin", where),
+                unrealized_pnl=mapping.amount(summary, "unrealized_pnl", where),
+                liquidation_buffer=mapping.amount(summary, "liquidation_buffer_amount", where),
+            )
+
+        return self._read(where, self._client.get_futures_balance_summary, parse)
 
     def intraday_margin_setting(self) -> str:
-        data = mapping.as_dict(self._call("intraday margin setting", self._client.get_intraday_margin_setting))
-        return str(mapping.field(data, "setting", "intraday margin setting"))
+        what = "intraday margin setting"
+        return self._read(
+            what, self._client.get_intraday_margin_setting, lambda d: str(mapping.field(d, "setting", what))
+        )
 
     def set_intraday_margin_setting(self, setting: str) -> None:
         self._call("set intraday margin setting", partial(self._client.set_intraday_margin_setting, setting))
 
     def schedule_sweep(self, usd_amount: Decimal) -> bool:
         """Ask for CFM cash to move back to spot at the next daily sweep."""
-        data = mapping.as_dict(
-            self._call(
-                "schedule sweep", partial(self._client.schedule_futures_sweep, str(usd_amount)), safe_to_retry=False
-            )
+        what = "schedule sweep"
+        return self._read(
+            what,
+            partial(self._client.schedule_futures_sweep, str(usd_amount)),
+            lambda d: mapping.flag(d, "success", what),
+            safe_to_retry=False,
         )
-        return bool(data.get("success"))
 
     def cancel_sweep(self) -> bool:
-        data = mapping.as_dict(self._call("cancel sweep", self._client.cancel_pending_futures_sweep))
-        return bool(data.get("success"))
+        what = "cancel sweep"
+        return self._read(what, self._client.cancel_pending_futures_sweep, lambda d: mapping.flag(d, "success", what))
 
     def pending_sweeps(self) -> list[Decimal]:
-        data = mapping.as_dict(self._call("list sweeps", self._client.list_futures_sweeps))
-        return [
-            mapping.amount(s, "requested_amount", "sweep")
-            for s in data.get("sweeps", [])
-            if s.get("status") == "PENDING"
-        ]
+        what = "list sweeps"
+        return self._read(
+            what,
+            self._client.list_futures_sweeps,
+            lambda d: [
+                mapping.amount(s, "requested_amount", what)
+                for s in mapping.items(d, "sweeps", what)
+                if mapping.field(s, "status", what) == "PENDING"
+            ],
+        )
 
     def prepare(self, request: OrderRequest) -> OrderRequest:
         """Quantize to the product's grid and check its minimums; refusals raise InvalidOrderError."""
@@ -226,20 +289,16 @@ class CoinbaseBroker:
         prepared = self.prepare(request)
         configuration = order_configuration(prepared)
         # Safe to retry: Coinbase answers a repeated client order id with the order it already made.
-        response = mapping.as_dict(
-            self._call(
-                f"create order {prepared.client_order_id}",
-                lambda: self._client.create_order(
-                    client_order_id=prepared.client_order_id,
-                    product_id=prepared.product_id,
-                    side=prepared.side.value,
-                    order_configuration=configuration,
-                ),
-            )
+        order_id = self._read(
+            "create order",
+            lambda: self._client.create_order(
+                client_order_id=prepared.client_order_id,
+                product_id=prepared.product_id,
+                side=prepared.side.value,
+                order_configuration=configuration,
+            ),
+            partial(_created_order_id, "create order"),
         )
-        if not response.get("success"):
-            raise failures.order_rejection(response.get("error_response") or {})
-        order_id = str(mapping.field(response.get("success_response") or {}, "order_id", "create order"))
         return self.get_order(order_id)
 
     def edit_order(self, order_id: str, *, size: Decimal, limit_price: Decimal) -> Order:
@@ -252,18 +311,22 @@ class CoinbaseBroker:
                 "ONLY_LIMIT_ORDER_EDITS_SUPPORTED",
             )
         prepared = self.prepare(replace(current.request, size=size, limit_price=limit_price))
-        data = mapping.as_dict(
-            self._call(
-                f"edit order {order_id}",
-                partial(
-                    self._client.edit_order, order_id=order_id, size=str(prepared.size), price=str(prepared.limit_price)
-                ),
-                safe_to_retry=False,
-            )
+        what = "edit order"
+        data = self._read(
+            what,
+            partial(
+                self._client.edit_order, order_id=order_id, size=str(prepared.size), price=str(prepared.limit_price)
+            ),
+            lambda d: d,
+            safe_to_retry=False,
         )
-        if not data.get("success"):
-            errors = data.get("errors") or [{}]
-            reason = str(errors[0].get("edit_failure_reason") or "UNKNOWN_EDIT_ORDER_FAILURE_REASON")
+        with mapping.reading(what):
+            accepted = mapping.flag(data, "success", what)
+            errors = [] if accepted else mapping.items(data, "errors", what)
+        if not accepted:
+            reason = str(
+                (errors[0] if errors else {}).get("edit_failure_reason") or "UNKNOWN_EDIT_ORDER_FAILURE_REASON"
+            )
             raise InvalidOrderError(f"edit of {order_id} refused: {reason}", reason)
         return self.get_order(order_id)
 
@@ -273,57 +336,75 @@ class CoinbaseBroker:
         kwargs: dict[str, Any] = {"client_order_id": client_order_id, "product_id": product_id}
         if size is not None:
             kwargs["size"] = str(size)
-        data = mapping.as_dict(
-            self._call(f"close position {product_id}", partial(self._client.close_position, **kwargs))
+        order_id = self._read(
+            "close position",
+            partial(self._client.close_position, **kwargs),
+            partial(_created_order_id, "close position"),
         )
-        if not data.get("success"):
-            raise failures.order_rejection(data.get("error_response") or {})
-        return self.get_order(str(mapping.field(data.get("success_response") or {}, "order_id", "close position")))
+        return self.get_order(order_id)
 
     def key_permissions(self) -> KeyPermissions:
-        data = mapping.as_dict(self._call("key permissions", self._client.get_api_key_permissions))
-        return KeyPermissions(
-            bool(data.get("can_view")),
-            bool(data.get("can_trade")),
-            bool(data.get("can_transfer")),
-            str(data.get("portfolio_type") or ""),
+        what = "key permissions"
+        return self._read(
+            what,
+            self._client.get_api_key_permissions,
+            lambda d: KeyPermissions(
+                mapping.flag(d, "can_view", what),
+                mapping.flag(d, "can_trade", what),
+                mapping.flag(d, "can_transfer", what),
+                str(d.get("portfolio_type") or ""),
+            ),
         )
 
     def server_time(self) -> datetime:
-        data = mapping.as_dict(self._call("server time", self._client.get_unix_time, public=True))
-        return mapping.timestamp(mapping.field(data, "iso", "server time"), "server time")
+        what = "server time"
+        return self._read(
+            what,
+            self._client.get_unix_time,
+            lambda d: mapping.timestamp(mapping.field(d, "iso", what), what),
+            public=True,
+        )
 
     def preview_order(self, request: OrderRequest) -> OrderPreview:
         prepared = self.prepare(request)
-        data = mapping.as_dict(
-            self._call(
-                f"preview order {prepared.client_order_id}",
-                lambda: self._client.preview_order(
-                    product_id=prepared.product_id,
-                    side=prepared.side.value,
-                    order_configuration=order_configuration(prepared),
-                ),
-            )
-        )
         where = "order preview"
-        return OrderPreview(
-            product_id=prepared.product_id,
-            quote_size=mapping.dec(data, "quote_size", where, Decimal(0)),
-            base_size=mapping.dec(data, "base_size", where, Decimal(0)),
-            commission=mapping.dec(data, "commission_total", where, Decimal(0)),
-            slippage=mapping.dec(data, "slippage", where, Decimal(0)),
-            errors=tuple(data.get("errs") or ()),
+        return self._read(
+            where,
+            lambda: self._client.preview_order(
+                product_id=prepared.product_id,
+                side=prepared.side.value,
+                order_configuration=order_configuration(prepared),
+            ),
+            lambda data: OrderPreview(
+                product_id=prepared.product_id,
+                quote_size=mapping.dec(data, "quote_size", where, Decimal(0)),
+                base_size=mapping.dec(data, "base_size", where, Decimal(0)),
+                commission=mapping.dec(data, "commission_total", where, Decimal(0)),
+                slippage=mapping.dec(data, "slippage", where, Decimal(0)),
+                errors=tuple(str(e) for e in data.get("errs") or ()),
+            ),
         )
 
     def cancel_orders(self, order_ids: list[str]) -> dict[str, bool]:
         if not order_ids:
             return {}
-        data = mapping.as_dict(self._call("cancel orders", lambda: self._client.cancel_orders(order_ids=order_ids)))
-        return {str(r.get("order_id")): bool(r.get("success")) for r in data.get("results", [])}
+        what = "cancel orders"
+        return self._read(
+            what,
+            lambda: self._client.cancel_orders(order_ids=order_ids),
+            lambda d: {
+                str(mapping.field(r, "order_id", what)): mapping.flag(r, "success", what)
+                for r in mapping.items(d, "results", what)
+            },
+        )
 
     def get_order(self, order_id: str) -> Order:
-        data = mapping.as_dict(self._call(f"get order {order_id}", lambda: self._client.get_order(order_id)))
-        found = mapping.order(mapping.field(data, "order", f"order {order_id}"))
+        what = "get order"
+        found = self._read(
+            what, lambda: self._client.get_order(order_id), lambda d: mapping.order(mapping.field(d, "order", what))
+        )
+        if found.order_id != order_id:
+            raise MalformedAnswerError(f"asked for order {order_id}, got {found.order_id}", what)
         self._remember(found)
         return found
 
@@ -333,8 +414,10 @@ class CoinbaseBroker:
             kwargs["product_ids"] = [product_id]
         if open_only:
             kwargs["order_status"] = ["OPEN"]
-        data = mapping.as_dict(self._call("list orders", lambda: self._client.list_orders(**kwargs)))
-        orders = [mapping.order(o) for o in data.get("orders", [])]
+        what = "list orders"
+        listed = self._pages(what, lambda cursor: self._client.list_orders(cursor=cursor, **kwargs), "orders")
+        with mapping.reading(what):
+            orders = [mapping.order(o) for o in listed]
         for found in orders:
             self._remember(found)
         return orders
@@ -345,8 +428,10 @@ class CoinbaseBroker:
             kwargs["order_ids"] = [order_id]
         if product_id is not None:
             kwargs["product_ids"] = [product_id]
-        data = mapping.as_dict(self._call("list fills", lambda: self._client.get_fills(**kwargs)))
-        result = [mapping.fill(f, self._client_order_id(str(f.get("order_id")))) for f in data.get("fills", [])]
+        what = "list fills"
+        listed = self._pages(what, lambda cursor: self._client.get_fills(cursor=cursor, **kwargs), "fills")
+        with mapping.reading(what):
+            result = [mapping.fill(f, self._client_order_id(str(mapping.field(f, "order_id", what)))) for f in listed]
         return sorted(result, key=lambda f: (f.time, f.trade_id))
 
     def _remember(self, order: Order) -> None:
@@ -359,3 +444,14 @@ class CoinbaseBroker:
         with self._lock:
             known = self._client_ids.get(order_id)
         return known if known is not None else self.get_order(order_id).client_order_id
+
+
+def _created_order_id(what: str, data: dict[str, Any]) -> str:
+    """The order id of a create's answer. `success: false` with the venue's reason is a rejection; an answer
+    that says neither (no `success`, no reason, no order id) is malformed: the order may exist."""
+    if mapping.flag(data, "success", what):
+        return str(mapping.field(mapping.field(data, "success_response", what), "order_id", what))
+    failure = mapping.field(data, "error_response", what)
+    if not isinstance(failure, dict) or not (failure.get("error") or failure.get("preview_failure_reason")):
+        raise MalformedAnswerError(f"success is false but no reason is given: {failure!r}"[:300], what)
+    raise failures.order_rejection(failure)

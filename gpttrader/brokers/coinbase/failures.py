@@ -12,6 +12,7 @@ from gpttrader.brokers.errors import (
     ExchangeUnavailableError,
     InsufficientFundsError,
     InvalidOrderError,
+    MalformedAnswerError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
@@ -20,12 +21,18 @@ from gpttrader.brokers.errors import (
 _FUNDS = frozenset({"INSUFFICIENT_FUND", "INSUFFICIENT_FUNDS", "PREVIEW_INSUFFICIENT_FUND"})
 
 
-def from_exception(exc: Exception) -> BrokerError:
-    """The broker error for an exception raised by the SDK (HTTP status or transport failure)."""
+def from_exception(exc: Exception, what: str) -> BrokerError:
+    """The broker error for an exception raised by the SDK during the call `what` (an HTTP status, a
+    transport failure, or an answer the SDK could not read: a body that is not JSON, or JSON its typed
+    response classes choke on)."""
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
         return from_response(exc.response)
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+    if isinstance(exc, json.JSONDecodeError):  # requests' own JSONDecodeError is one too
+        return MalformedAnswerError(f"the body is not JSON ({exc.msg} at character {exc.pos})", what)
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)):
         return ExchangeUnavailableError(f"Coinbase unreachable: {type(exc).__name__}")
+    if isinstance(exc, (ValueError, TypeError, KeyError, AttributeError)):
+        return MalformedAnswerError(f"the SDK could not read it: {type(exc).__name__}: {exc}", what)
     return BrokerError(f"unexpected failure talking to Coinbase: {type(exc).__name__}: {exc}")
 
 

@@ -1,15 +1,20 @@
-"""Read the SDK's loose typed responses into domain values.
+"""Read the SDK's loose typed responses into domain values, strictly.
 
 The SDK's response classes require no field, keep numbers as strings and expose a missing field as a
-missing attribute, so every read goes through `field()` on the response's dict form and every number
-through `dec()`, which names the field when a value is absent or malformed.
+missing attribute, so every read goes through `field()` on the response's dict form, every number through
+`dec()`, every list through `items()` and every flag through `flag()`: each names the field when a value
+is absent or of the wrong type, as a MalformedAnswerError. Nothing is ever read as a default that the
+answer did not say (an `{}` for the accounts is not an empty account). The broker reads each answer
+inside `reading(endpoint)`, which names the endpoint on the error.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from gpttrader.brokers.errors import BrokerError, NotFoundError
+from gpttrader.brokers.errors import MalformedAnswerError, NotFoundError
 from gpttrader.domain import (
     Balance,
     Candle,
@@ -52,6 +57,18 @@ _STATUS = {
 }
 
 
+@contextmanager
+def reading(endpoint: str) -> Iterator[None]:
+    """Parse an answer of `endpoint`: any failure to read it is a MalformedAnswerError naming the endpoint
+    (a wrong type met by a parser is as malformed as a missing field)."""
+    try:
+        yield
+    except MalformedAnswerError as exc:
+        raise exc.at(endpoint) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise MalformedAnswerError(f"{type(exc).__name__}: {exc}", endpoint) from None
+
+
 def as_dict(response: Any) -> dict[str, Any]:
     if isinstance(response, dict):
         return response
@@ -60,24 +77,50 @@ def as_dict(response: Any) -> dict[str, Any]:
         result = to_dict()
         if isinstance(result, dict):
             return result
-    raise BrokerError(f"unexpected response type {type(response).__name__}")
+    raise MalformedAnswerError(f"expected a JSON object, got {type(response).__name__}")
 
 
 def field(data: dict[str, Any], name: str, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise MalformedAnswerError(f"{where}: expected an object holding {name!r}, got {type(data).__name__}")
     value = data.get(name)
     if value is None or value == "":
-        raise BrokerError(f"{where}: field {name!r} is missing from Coinbase's answer")
+        raise MalformedAnswerError(f"{where}: field {name!r} is missing")
+    return value
+
+
+def items(data: dict[str, Any], name: str, where: str) -> list[dict[str, Any]]:
+    """A required list of objects (an empty list is an answer; a missing one is not)."""
+    value = data.get(name) if isinstance(data, dict) else None
+    if not isinstance(value, list):
+        raise MalformedAnswerError(f"{where}: field {name!r} is missing or not a list")
+    for entry in value:
+        if not isinstance(entry, dict):
+            raise MalformedAnswerError(f"{where}: field {name!r} holds a {type(entry).__name__}, not an object")
+    return value
+
+
+def flag(data: dict[str, Any], name: str, where: str) -> bool:
+    value = data.get(name) if isinstance(data, dict) else None
+    if not isinstance(value, bool):
+        raise MalformedAnswerError(f"{where}: field {name!r} is missing or not true/false: {value!r}")
     return value
 
 
 def dec(data: dict[str, Any], name: str, where: str, default: Decimal | None = None) -> Decimal:
-    value = data.get(name)
+    value = data.get(name) if isinstance(data, dict) else None
     if (value is None or value == "") and default is not None:
         return default
+    raw = field(data, name, where)
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise MalformedAnswerError(f"{where}: field {name!r} is not a number: {raw!r}")
     try:
-        return Decimal(str(field(data, name, where)))
+        number = Decimal(str(raw))
     except InvalidOperation:
-        raise BrokerError(f"{where}: field {name!r} is not a number: {value!r}") from None
+        raise MalformedAnswerError(f"{where}: field {name!r} is not a number: {raw!r}") from None
+    if not number.is_finite():
+        raise MalformedAnswerError(f"{where}: field {name!r} is not a finite number: {raw!r}")
+    return number
 
 
 def timestamp(value: Any, where: str) -> datetime:
@@ -86,7 +129,7 @@ def timestamp(value: Any, where: str) -> datetime:
     try:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:
-        raise BrokerError(f"{where}: {value!r} is not a time") from None
+        raise MalformedAnswerError(f"{where}: {value!r} is not a time") from None
 
 
 def amount(data: dict[str, Any], name: str, where: str) -> Decimal:
@@ -97,9 +140,12 @@ def amount(data: dict[str, Any], name: str, where: str) -> Decimal:
 def futures_position(data: dict[str, Any], product: Product) -> Position:
     where = f"futures position {data.get('product_id')}"
     contracts = dec(data, "number_of_contracts", where)
+    side = field(data, "side", where)
+    if side not in ("LONG", "SHORT"):
+        raise MalformedAnswerError(f"{where}: field 'side' is {side!r}, not LONG or SHORT")
     return Position(
         product_id=product.product_id,
-        size=contracts if data.get("side") == "LONG" else -contracts,
+        size=contracts if side == "LONG" else -contracts,
         entry_price=amount(data, "avg_entry_price", where),
         mark_price=amount(data, "current_price", where),
         realized_pnl=amount(data, "daily_realized_pnl", where),
@@ -198,7 +244,7 @@ def order(data: dict[str, Any]) -> Order:
     configuration = field(data, "order_configuration", where)
     ((key, params),) = configuration.items()
     if key not in CONFIGURATION_TYPES:
-        raise BrokerError(f"{where}: unsupported order configuration {key}")
+        raise MalformedAnswerError(f"{where}: unsupported order configuration {key}")
     order_type, tif = CONFIGURATION_TYPES[key]
     end_time = params.get("end_time")
     request = OrderRequest(
@@ -217,9 +263,9 @@ def order(data: dict[str, Any]) -> Order:
     )
     venue_status = str(field(data, "status", where))
     if venue_status not in _STATUS:
-        raise BrokerError(f"{where}: unknown order status {venue_status}")
+        raise MalformedAnswerError(f"{where}: unknown order status {venue_status}")
     status = _STATUS[venue_status]
-    filled = dec(data, "filled_size", where, Decimal(0))
+    filled = dec(data, "filled_size", where)  # never a default: "nothing filled" must be said, not assumed
     if status is OrderStatus.OPEN and filled > 0:
         status = OrderStatus.PARTIALLY_FILLED
     created = timestamp(field(data, "created_time", where), where)
@@ -232,7 +278,7 @@ def order(data: dict[str, Any]) -> Order:
         updated_at=timestamp(last_fill, where) if last_fill else created,
         filled_size=filled,
         average_filled_price=dec(data, "average_filled_price", where) if filled > 0 else None,
-        fees=dec(data, "total_fees", where, Decimal(0)),
+        fees=dec(data, "total_fees", where),
         reject_reason=str(data.get("reject_message") or data.get("cancel_message") or "") or None,
     )
 
@@ -246,7 +292,7 @@ def fill(data: dict[str, Any], client_order_id: str) -> Fill:
         side=Side(str(field(data, "side", where))),
         price=dec(data, "price", where),
         size=dec(data, "size", where),
-        fee=dec(data, "commission", where, Decimal(0)),
+        fee=dec(data, "commission", where),
         liquidity=Liquidity.MAKER if data.get("liquidity_indicator") == "MAKER" else Liquidity.TAKER,
         time=timestamp(field(data, "trade_time", where), where),
         order_id=str(field(data, "order_id", where)),

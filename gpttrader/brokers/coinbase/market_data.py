@@ -30,7 +30,8 @@ class CoinbaseMarketData:
         data = mapping.as_dict(
             guarded(self._client.get_public_products, bucket=self._limit, retry=self.retry, what="public products")
         )
-        products = [mapping.product(p) for p in data.get("products", [])]
+        with mapping.reading("public products"):
+            products = [mapping.product(p) for p in mapping.items(data, "products", "public products")]
         self._catalog.update({p.product_id: p for p in products})
         return products
 
@@ -46,7 +47,8 @@ class CoinbaseMarketData:
                 what=f"public product {product_id}",
             )
         )
-        self._catalog[product_id] = found = mapping.product(data)
+        with mapping.reading("public product"):
+            self._catalog[product_id] = found = mapping.product(data)
         return found
 
     def quote(self, product_id: str) -> Quote:
@@ -58,7 +60,8 @@ class CoinbaseMarketData:
                 what=f"public book {product_id}",
             )
         )
-        return mapping.top_of_book(product_id, data.get("pricebook") or {})
+        with mapping.reading("public book"):
+            return mapping.top_of_book(product_id, mapping.field(data, "pricebook", "public book"))
 
     def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]:
         """One window of candles (at most 350), oldest first."""
@@ -76,5 +79,8 @@ class CoinbaseMarketData:
             retry=self.retry,
             what=f"candles {product_id}",
         )
-        rows = [mapping.candle(product_id, c) for c in mapping.as_dict(response).get("candles", [])]
+        with mapping.reading("candles"):
+            rows = [
+                mapping.candle(product_id, c) for c in mapping.items(mapping.as_dict(response), "candles", "candles")
+            ]
         return sorted(rows, key=lambda c: c.time)

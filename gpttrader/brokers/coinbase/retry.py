@@ -17,7 +17,13 @@ from typing import TypeVar
 
 from gpttrader.brokers.coinbase import failures
 from gpttrader.brokers.coinbase.ratelimit import TokenBucket
-from gpttrader.brokers.errors import BrokerError, ExchangeUnavailableError, RateLimitedError
+from gpttrader.brokers.errors import (
+    BrokerError,
+    ExchangeUnavailableError,
+    MalformedAnswerError,
+    NotFoundError,
+    RateLimitedError,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -40,6 +46,7 @@ class RetryPolicy:
 
     def run(self, call: Callable[[], T], *, safe_to_retry: bool, what: str) -> T:
         attempt = 0
+        unclear: BrokerError | None = None  # an earlier attempt that may have been processed
         while True:
             attempt += 1
             try:
@@ -47,14 +54,21 @@ class RetryPolicy:
             except RateLimitedError as exc:
                 self._limited.append(time.monotonic())
                 if attempt >= self.max_attempts:
-                    raise
+                    if unclear is None:
+                        raise
+                    raise _unclear(unclear, exc, what) from exc
                 wait = self._rate_limit_wait(exc, attempt)
                 log.warning("%s rate limited; waiting %.2fs (attempt %d)", what, wait, attempt)
-            except ExchangeUnavailableError:
-                if not safe_to_retry or attempt >= self.max_attempts:
+            except (ExchangeUnavailableError, MalformedAnswerError) as exc:
+                if not safe_to_retry or attempt >= self.max_attempts or isinstance(exc, MalformedAnswerError):
                     raise
+                unclear = exc
                 wait = self._backoff(attempt)
                 log.warning("%s failed (exchange unavailable); retrying in %.2fs (attempt %d)", what, wait, attempt)
+            except BrokerError as exc:
+                if unclear is None or isinstance(exc, NotFoundError):
+                    raise
+                raise _unclear(unclear, exc, what) from exc
             self.retries += 1
             self.sleep(wait)
 
@@ -69,6 +83,12 @@ class RetryPolicy:
         return self._backoff(attempt)
 
 
+def _unclear(unclear: BrokerError, final: BrokerError, what: str) -> BrokerError:
+    """A definite "no" (a 429, a rejection) after an attempt whose answer was lost does not say that nothing
+    happened: the lost attempt may have been processed, so the outcome is still unclear."""
+    return ExchangeUnavailableError(f"{what}: an attempt's answer was lost ({unclear}), then: {final}", final.reason)
+
+
 def guarded(
     call: Callable[[], T], *, bucket: TokenBucket, retry: RetryPolicy, what: str, safe_to_retry: bool = True
 ) -> T:
@@ -81,6 +101,6 @@ def guarded(
         except BrokerError:
             raise
         except Exception as exc:  # the SDK raises requests' errors and bare Exceptions
-            raise failures.from_exception(exc) from exc
+            raise failures.from_exception(exc, what) from exc
 
     return retry.run(attempt, safe_to_retry=safe_to_retry, what=what)

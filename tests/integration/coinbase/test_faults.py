@@ -63,7 +63,9 @@ def test_latency_is_added(sandbox: RunningSandbox, broker: CoinbaseBroker) -> No
     assert time.monotonic() - started >= 0.3
 
 
-def test_an_order_whose_fate_is_unknown_stays_pending(sandbox: RunningSandbox, config: BotConfig) -> None:
+def test_an_order_whose_answer_is_lost_is_unknown_until_found_by_its_client_order_id(
+    sandbox: RunningSandbox, config: BotConfig
+) -> None:
     with ApplicationContainer(config) as app:
         app.coinbase_broker.product("BTC-USD")
         inject(sandbox, kind="error_after", status=503, count=10, method="POST", path_prefix=ORDERS)
@@ -71,10 +73,15 @@ def test_an_order_whose_fate_is_unknown_stays_pending(sandbox: RunningSandbox, c
             app.order_executor.submit(market("u-1"))
         stored = app.orders_store.get("u-1")
         assert stored is not None
-        assert stored.status is OrderStatus.PENDING
-        assert app.event_store.tail(1)[0].type == "order.send_failed"
-        # It did reach the venue, exactly once: reconciliation will find it by its client order id.
+        assert stored.status is OrderStatus.UNKNOWN  # never "not placed", never REJECTED
+        assert app.event_store.tail(1)[0].type == "order.unknown"
+        # It did reach the venue, exactly once: the look-up by client order id finds it.
         assert [o.client_order_id for o in sdk_client(sandbox).list_orders().orders] == ["u-1"]
+        admin_call(sandbox, "DELETE", "faults")
+        found = {o.client_order_id: o for o in app.order_executor.venue_orders("BTC-USD")}
+        resolved = app.order_executor.resolve(stored, found.get("u-1"))
+        assert resolved.status is OrderStatus.FILLED
+        assert resolved.filled_size == Decimal("0.05")
 
 
 def test_fault_plans_are_bounded_and_validated(sandbox: RunningSandbox) -> None:

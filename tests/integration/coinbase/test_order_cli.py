@@ -78,4 +78,4 @@ def test_order_commands_refuse_non_sandbox_and_non_coinbase_profiles(clean_env: 
     assert "invalid choice: 'HOLD'" in bad.stderr
     negative = run(clean_env, "place", "--profile", "canary", "--product", "BTC-USD", "--side", "BUY", "--size", "-1")
     assert negative.returncode == 2
-    assert "must be a positive number" in negative.stderr
+    assert "argument --size: -1 is out of range: an amount is above 0" in negative.stderr

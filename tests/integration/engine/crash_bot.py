@@ -1,5 +1,6 @@
 """A canary bot against a sandbox on a virtual clock, run as its own process by the crash tests: with
-`--crash POINT` it kills itself with SIGKILL the first time its order path reaches that point."""
+`--crash POINT` it kills itself with SIGKILL the first time its order path reaches that point; the fault
+suite kills it from outside."""
 
 import argparse
 import json
@@ -13,7 +14,7 @@ from typing import Any
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import RemoteSandboxClock
 from gpttrader.brokers.coinbase import CoinbaseBroker
-from gpttrader.config import load_config
+from gpttrader.config import BotConfig, load_config
 from gpttrader.config.guards import Guards
 from gpttrader.domain import OrderStatus
 from gpttrader.engine.execution import OrderExecutor
@@ -64,19 +65,13 @@ POINTS: dict[str, Callable[[], None]] = {
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--cert", type=Path, required=True)
-    parser.add_argument("--key", type=Path, required=True)
-    parser.add_argument("--cycles", type=int, default=10)
-    parser.add_argument("--crash", choices=sorted(POINTS))
-    args = parser.parse_args()
-    config = load_config(
+def canary_config(data: Path, url: str, cert: Path, key: Path, *, websocket: bool = False) -> BotConfig:
+    """The canary profile with a strategy that trades every few bars, at the position cap, with no guards or
+    order limits to stop it and no trading window, so that a fault suite can run it for virtual hours."""
+    return load_config(
         "canary",
         overrides={
-            "data_dir": args.data,
+            "data_dir": data,
             "strategy": {"name": "ma_cross", "params": {"fast": 2, "slow": 3}},
             "sizing": {"method": "fixed_fraction", "fraction": "1"},
             "risk": {
@@ -87,14 +82,29 @@ def main() -> None:
                 "max_exposure_fraction": "1",
             },
             "guards": {name: {"enabled": False} for name in Guards.model_fields},
-            "coinbase": {"public_requests_per_second": 1000, "private_requests_per_second": 1000, "websocket": False},
+            "order_limits": {"per_minute": 1000, "per_hour": 1000, "per_day": 1000, "min_interval_seconds": 0},
+            "trading_window": None,
+            "coinbase": {
+                "public_requests_per_second": 1000,
+                "private_requests_per_second": 1000,
+                "websocket": websocket,
+            },
         },
-        env={
-            "COINBASE_SANDBOX_URL": args.url,
-            "COINBASE_SANDBOX_CERT": str(args.cert),
-            "COINBASE_KEY_FILE": str(args.key),
-        },
+        env={"COINBASE_SANDBOX_URL": url, "COINBASE_SANDBOX_CERT": str(cert), "COINBASE_KEY_FILE": str(key)},
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--cert", type=Path, required=True)
+    parser.add_argument("--key", type=Path, required=True)
+    parser.add_argument("--cycles", type=int, default=10)
+    parser.add_argument("--crash", choices=sorted(POINTS))
+    parser.add_argument("--websocket", action="store_true", help="the WebSocket feed, for dropped-socket faults")
+    args = parser.parse_args()
+    config = canary_config(args.data, args.url, args.cert, args.key, websocket=args.websocket)
     if args.crash:
         POINTS[args.crash]()
     with ApplicationContainer(config, clock=RemoteSandboxClock(args.url, args.cert)) as container:

@@ -23,7 +23,7 @@ from tests.integration.sandbox.conftest import SandboxFactory
 ROOT = Path(__file__).resolve().parents[3]
 # What the restart's reconciliation must have found, for each point of the crash.
 EXPECTED = {
-    "before_send": {"unsent": 1},  # stored PENDING, never sent: marked failed, not resent
+    "before_send": {"unresolved": 1},  # stored PENDING, never sent: unknown, then sent under its own id
     "after_send": {"recovered": 1},  # at the exchange, PENDING here: found by its client order id
     "after_ack": {"refreshed": 1},  # acknowledged, its fills not yet read: read now
     "mid_fills": {"refreshed": 1},  # one fill of several recorded: the rest now, that one not again

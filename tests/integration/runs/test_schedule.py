@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from gpttrader.config import ConfigError
 from gpttrader.runs import ParameterError
 from gpttrader.runs.schedule import Job, Scheduler, load_schedule
 from gpttrader.store import Database
@@ -50,6 +51,38 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_a_bad_schedule_is_refused_when_loaded(tmp_path: Path, notebooks: Path, text: str, message: str) -> None:
     with pytest.raises(ParameterError, match=message):
         load_schedule(write(tmp_path, text), notebooks)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("jobs:\n  - {name: a, cron: '* * * * *'\n", r"schedules.yaml, line 3, column 1: "),
+        (b"# caf\xe9\njobs: []\n", r"schedules.yaml: not UTF-8 text \(byte 5"),
+        (
+            "jobs: [{name: a, cron: '* * * * *', notebook: echo, parameters: [1, 2]}]",
+            r"jobs\[0\] \(a\): parameters must be a mapping of names to values, got \[1, 2\]",
+        ),
+        (
+            "jobs: [{name: a, cron: '* * * * *', notebook: echo, parameters: abc}]",
+            r"jobs\[0\] \(a\): parameters must be a mapping of names to values, got 'abc'",
+        ),
+        ("jobs: [{name: a, cron: '0 0 31 2 *', notebook: echo}]", r"cron '0 0 31 2 \*' never fires"),
+        (
+            "jobs: [{name: a, cron: '* * * * *', notebook: echo, timeout_minutes: 0}]",
+            "timeout_minutes must be above 0 and at most 10080 \\(a week\\), got 0",
+        ),
+        ("jobs: [{name: a, cron: '* * * * *', notebook: echo, timeout_minutes: ten}]", "got 'ten'"),
+        ("jobs: [{name: a, cron: '* * * * *', notebook: echo, timeout_minutes: true}]", "got True"),
+        ("jobs: [{name: a, cron: '* * * * *', notebook: echo, timeout_minutes: 99999999.0}]", "got 99999999.0"),
+    ],
+)
+def test_a_bad_schedules_file_is_a_config_error_naming_the_place(
+    tmp_path: Path, notebooks: Path, text: str | bytes, message: str
+) -> None:
+    path = tmp_path / "schedules.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(ConfigError, match=message):
+        load_schedule(path, notebooks)
 
 
 def test_due_jobs_and_the_missed_run_policy(tmp_path: Path, notebooks: Path) -> None:

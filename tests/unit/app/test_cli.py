@@ -114,6 +114,7 @@ def test_help_lists_only_working_commands(clean_env: dict[str, str]) -> None:
         "run",
         "sandbox",
         "schedule",
+        "store",
     }
 
 
@@ -208,7 +209,7 @@ def test_backtest_command_writes_the_report(clean_env: dict[str, str], tmp_path:
             ["--strategy", "ma_cross", "--product", "BTC-USD", "--param", "fast=30", "--param", "slow=10"],
             r"fast (30) must be below slow (10)",
         ),
-        (["--strategy", "macd", "--product", "BTC-USD", "--fee", "-0.1"], "maker must be >= 0"),
+        (["--strategy", "macd", "--product", "BTC-USD", "--fee", "-0.1"], "argument --fee: -0.1 is out of range"),
         (["--strategy", "macd", "--product", "BTC-USD", "--granularity", "WEEKLY"], "granularity 'WEEKLY'"),
     ],
 )

@@ -15,6 +15,7 @@ from gpttrader.brokers.errors import (
     ExchangeUnavailableError,
     InsufficientFundsError,
     InvalidOrderError,
+    MalformedAnswerError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
@@ -86,11 +87,15 @@ def test_rate_limit_reset_time_is_read_from_headers() -> None:
 
 
 def test_transport_failures_and_non_json_bodies() -> None:
-    assert isinstance(from_exception(requests.ConnectionError("reset")), ExchangeUnavailableError)
-    assert isinstance(from_exception(requests.Timeout("slow")), ExchangeUnavailableError)
+    assert isinstance(from_exception(requests.ConnectionError("reset"), "list accounts"), ExchangeUnavailableError)
+    assert isinstance(from_exception(requests.Timeout("slow"), "list accounts"), ExchangeUnavailableError)
     assert "oops" in str(from_response(response(502)))
     http = requests.HTTPError("500", response=response(500, {"error": "INTERNAL"}))
-    assert isinstance(from_exception(http), ExchangeUnavailableError)
+    assert isinstance(from_exception(http, "list accounts"), ExchangeUnavailableError)
+    garbled = from_exception(requests.exceptions.JSONDecodeError("Expecting value", "<html>", 0), "create order")
+    assert isinstance(garbled, MalformedAnswerError)
+    assert garbled.endpoint == "create order"
+    assert str(garbled).startswith("malformed answer from create order: the body is not JSON")
 
 
 def test_order_rejections() -> None:

@@ -53,6 +53,10 @@ def test_the_banner_shows_one_thing_by_priority() -> None:
     assert stale is not None
     assert (stale.level, stale.text) == ("warning", "market data stale")
     assert banner(reconnecting=False, degraded=False, execution="ok", data="fresh") is None
+    garbled = banner(reconnecting=False, degraded=True, execution="ok", data="fresh", malformed=["list accounts"])
+    assert garbled is not None
+    assert garbled.level == "critical"
+    assert "malformed answers from list accounts" in garbled.text
 
 
 # For each rule: a health that just fires it, and one just short of it.
@@ -74,6 +78,9 @@ CASES = {
     "stale_open_orders": (Health(open_order_ages={"o-1": 600.1}), Health(open_order_ages={"o-1": 600})),
     "failed_orders": (Health(failed_orders=3), Health(failed_orders=2)),
     "expired_orders": (Health(expired_orders=1), Health(expired_orders=0)),
+    "malformed_answers": (Health(malformed={"list accounts": 1}), Health()),
+    "order_fate_unknown": (Health(unresolved_orders={"BTC-USD-x-0": "BTC-USD"}), Health()),
+    "unexplained_fill": (Health(unexplained_fills=1), Health()),
 }
 
 

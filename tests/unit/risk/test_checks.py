@@ -185,7 +185,7 @@ def test_run_checks_stops_at_the_first_reject(btc: Product) -> None:
     assert not decision.passed
     assert decision.rejection is not None
     assert decision.rejection.check == "reduce_only"
-    assert [r.check for r in decision.results] == ["kill_switch", "reduce_only"]
+    assert [r.check for r in decision.results] == ["kill_switch", "unresolved_orders", "spot_inventory", "reduce_only"]
     fine = run_checks(context(order("0.1"), btc), LIMITS)
     assert fine.passed
     assert fine.rejection is None
@@ -200,3 +200,21 @@ def test_limits_from_a_profile(clean_env: dict[str, str]) -> None:
     assert limits.max_size["BTC-USD"] == D("0.01")
     assert limits.max_mark_age_seconds == D(30)
     assert limits.trading_window == TradingWindow(start=time(14), end=time(15))
+
+
+def test_an_order_of_unknown_fate_blocks_its_product_only(btc: Product) -> None:
+    eth = replace(btc, product_id="ETH-USD", base_currency="ETH")
+    lost = OrderRequest("lost-1", "BTC-USD", Side.BUY, OrderType.MARKET, D("0.5"))
+    blocked = context(order("0.1"), btc, unresolved=(lost,))
+    assert verdict(checks.unresolved_orders, blocked) == "order_fate_unknown"
+    assert "lost-1" in checks.unresolved_orders(blocked, LIMITS).message
+    reducing = context(order("0.1", Side.SELL), btc, held="0.2", unresolved=(lost,))
+    assert verdict(checks.unresolved_orders, reducing) == "order_fate_unknown"  # it may have sold already
+    other = context(order("0.1", product_id="ETH-USD"), eth, unresolved=(lost,))
+    assert verdict(checks.unresolved_orders, other) == "pass"
+
+
+def test_a_spot_sell_below_zero_is_refused_before_sending(btc: Product) -> None:
+    assert verdict(checks.spot_inventory, context(order("0.3", Side.SELL), btc, held="0.2")) == "spot_short"
+    assert verdict(checks.spot_inventory, context(order("0.2", Side.SELL), btc, held="0.2")) == "pass"
+    assert verdict(checks.spot_inventory, context(order("0.01", Side.SELL), btc)) == "spot_short"
