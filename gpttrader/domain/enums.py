@@ -70,30 +70,20 @@ class OrderStatus(StrEnum):
         return new is self or new in _NEXT[self]
 
 
+_SETTLED_BY_THE_VENUE = frozenset(
+    {
+        OrderStatus.OPEN,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.FILLED,
+        OrderStatus.CANCELLED,
+        OrderStatus.EXPIRED,
+        OrderStatus.REJECTED,
+        OrderStatus.FAILED,
+    }
+)
 _NEXT: dict[OrderStatus, frozenset[OrderStatus]] = {
-    OrderStatus.PENDING: frozenset(
-        {
-            OrderStatus.UNKNOWN,
-            OrderStatus.OPEN,
-            OrderStatus.PARTIALLY_FILLED,
-            OrderStatus.FILLED,
-            OrderStatus.CANCELLED,
-            OrderStatus.EXPIRED,
-            OrderStatus.REJECTED,
-            OrderStatus.FAILED,
-        }
-    ),
-    OrderStatus.UNKNOWN: frozenset(
-        {
-            OrderStatus.OPEN,
-            OrderStatus.PARTIALLY_FILLED,
-            OrderStatus.FILLED,
-            OrderStatus.CANCELLED,
-            OrderStatus.EXPIRED,
-            OrderStatus.REJECTED,
-            OrderStatus.FAILED,
-        }
-    ),
+    OrderStatus.PENDING: _SETTLED_BY_THE_VENUE | {OrderStatus.UNKNOWN},
+    OrderStatus.UNKNOWN: _SETTLED_BY_THE_VENUE,
     OrderStatus.OPEN: frozenset(
         {
             OrderStatus.PARTIALLY_FILLED,

@@ -6,11 +6,13 @@ rebuilds them exactly), and its cash is the account's quote balance. Attached ex
 bracket) are planned in the event store when their entry is sent, placed for what the entry filled once
 it is done, and cancelled when the position they protect is closed another way.
 
-An order of unknown fate (its send ended without a definite answer) is looked up by its client order id
-each cycle, with backoff. Until it is found, its full size counts as exposure in every pre-trade check and
-its product takes no new order; not found within `execution.unresolved_order_seconds`, the bot goes
-reduce-only with an alert naming it (the product stays blocked until the order is found). A fill that
-the books cannot explain (a spot sell of more than the bot holds) halts trading; it never crashes the bot.
+Working orders and orders of unknown fate (a send that ended without a definite answer) count as exposure
+in every pre-trade check, the latter at full size, and an order of unknown fate blocks new orders of its
+product until it is resolved (`resolve_unknown`: looked up by client order id with backoff, sent again
+under its own id while young, given up once the exchange has long not listed it, reduce-only and an alert
+when it cannot be looked up at all). Every send holds the send gate, which a kill switch at work in
+another process closes. A fill that the books cannot explain (a spot sell of more than the bot holds)
+halts trading; it never crashes the bot.
 """
 
 import logging
@@ -265,7 +267,8 @@ class ExecutionCoordinator:
                     run_id=self.run_id,
                     time=now,
                 )
-                self._send(self._executable(request, product, mark), product, mark, equity, now, origin)
+                with self.send_gate():  # a kill switch at work in another process is waited for, never raced
+                    self._send(self._executable(request, product, mark), product, mark, equity, now, origin)
 
     def _executable(self, request: OrderRequest, product: Product, mark: Decimal) -> OrderRequest:
         """A market order sent as the profile says: as a limit within the slippage tolerance of the mark
@@ -288,18 +291,6 @@ class ExecutionCoordinator:
         )
 
     def _send(
-        self,
-        request: OrderRequest,
-        product: Product,
-        mark: Decimal,
-        equity: Decimal,
-        now: datetime,
-        intent: OrderIntent | None,
-    ) -> None:
-        with self.send_gate():  # a kill switch at work in another process is waited for, never raced
-            self._check_and_send(request, product, mark, equity, now, intent)
-
-    def _check_and_send(
         self,
         request: OrderRequest,
         product: Product,

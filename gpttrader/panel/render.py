@@ -139,6 +139,8 @@ def stored_html(stored: StoredView, profile: str) -> str:
             "offline, <i>paper / coinbase</i> Coinbase's public data; canary and prod trade real money and need "
             "credentials, a passing preflight and the opt-in.</div>"
         )
+    if stored.refused is not None:
+        return f'<div class="gt-refused"><b>Store refused</b>: {escape(stored.refused)}</div>'
     last = "no session has ended yet"
     if stored.last_session:
         session = stored.last_session

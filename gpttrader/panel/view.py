@@ -10,7 +10,9 @@ from gpttrader.engine.bot import TradingBot
 from gpttrader.monitoring import Alert, Banner
 from gpttrader.risk import GuardReading
 from gpttrader.risk.manager import STATE_CHANGED
-from gpttrader.store import DATABASE_FILE, Database, EventStore
+from gpttrader.store import DATABASE_FILE, EventStore
+from gpttrader.store.integrity import known_stores, open_store
+from gpttrader.store.refusals import DamagedStoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +107,18 @@ class StoredView:
     first_run: bool
     state: str | None = None
     last_session: dict[str, object] | None = None
+    refused: str | None = None  # the store is lost or damaged: why, and the fix
 
 
 def read_stored(state_dir: Path) -> StoredView:
-    if not (state_dir / DATABASE_FILE).exists():
+    """The profile's stored state before a session; a lost or damaged store is shown with its fix (Start
+    would be refused the same way), never read as a first run or shown as a traceback."""
+    if DATABASE_FILE not in known_stores(state_dir):
         return StoredView(state_dir, first_run=True)
-    database = Database.for_state_dir(state_dir)
+    try:
+        database = open_store(state_dir, DATABASE_FILE)
+    except DamagedStoreError as exc:
+        return StoredView(state_dir, first_run=False, refused=str(exc))
     try:
         events = EventStore(database)
         changed = events.latest(STATE_CHANGED)

@@ -13,7 +13,8 @@ from plotly.subplots import make_subplots
 from gpttrader.backtest.runner import default_product
 from gpttrader.backtest.trades import round_trips
 from gpttrader.domain import Side
-from gpttrader.store import DATABASE_FILE, Database, EventStore, OrdersStore
+from gpttrader.store import DATABASE_FILE, EventStore, OrdersStore
+from gpttrader.store.integrity import known_stores, open_store
 
 RISK_EVENTS = (
     "risk.guard_warning",
@@ -81,10 +82,10 @@ class SessionReport:
 
 def session_report(state_dir: Path) -> SessionReport:
     """The report of the stores in `state_dir` (data/state/<profile>); empty when nothing ran there yet."""
-    if not (state_dir / DATABASE_FILE).exists():
+    if DATABASE_FILE not in known_stores(state_dir):
         empty = pd.DataFrame()
         return SessionReport(pd.Series(dtype=float, name="equity"), empty, empty, empty)
-    database = Database(state_dir / DATABASE_FILE)
+    database = open_store(state_dir, DATABASE_FILE)  # a lost or damaged store is refused, naming the fix
     try:
         events, orders = EventStore(database), OrdersStore(database)
         snapshots = list(events.read(types=["account.snapshot"]))

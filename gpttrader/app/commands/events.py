@@ -9,6 +9,7 @@ from gpttrader.app.container import ApplicationContainer
 from gpttrader.config import load_config
 from gpttrader.config.redaction import configure_logging
 from gpttrader.store import DATABASE_FILE, Event
+from gpttrader.store.integrity import known_stores
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -25,7 +26,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 def _events_tail(args: argparse.Namespace) -> int:
     config = load_config(args.profile)
     configure_logging(config.log_level)
-    if not (config.state_dir / DATABASE_FILE).exists():
+    if DATABASE_FILE not in known_stores(config.state_dir):  # a store that was lost is refused below, not empty
         print(f"no events yet: {config.state_dir / DATABASE_FILE} does not exist", file=sys.stderr)
         return 0
     with ApplicationContainer(config) as container:

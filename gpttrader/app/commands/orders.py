@@ -83,7 +83,15 @@ def _order_place(args: argparse.Namespace) -> int:
         try:
             order = container.order_executor.submit(request)
         except (BrokerError, OrderRejected) as exc:
-            print(f"gpttrader: order {request.client_order_id} not placed: {exc}", file=sys.stderr)
+            stored = container.orders_store.get(request.client_order_id)
+            if stored is not None and stored.status.is_unresolved:
+                print(
+                    f"gpttrader: order {request.client_order_id} was sent without a definite answer ({exc}); the "
+                    "exchange may hold it: look before placing another (gpttrader order list)",
+                    file=sys.stderr,
+                )
+            else:
+                print(f"gpttrader: order {request.client_order_id} not placed: {exc}", file=sys.stderr)
             return 1
         _print_order(order)
     return 0

@@ -12,7 +12,7 @@ import signal
 import sys
 from datetime import UTC, datetime
 
-from gpttrader.app.arguments import positive_int, profile_option
+from gpttrader.app.arguments import port, positive_int, profile_option
 from gpttrader.app.container import ApplicationContainer
 from gpttrader.app.preflight import live_gate
 from gpttrader.app.profile_lock import KILL_LOCK_FILE, hold_profile
@@ -31,7 +31,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     run.add_argument("--dev-fast", action="store_true", help="dev only: a fast clock, bounded cycles, then exit")
     run.add_argument("--cycles", type=positive_int, help=f"stop after this many cycles (--dev-fast: {DEV_FAST_CYCLES})")
     run.add_argument("--live", action="store_true", help="opt in to trading real money (canary, prod)")
-    run.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics on 127.0.0.1:N")
+    run.add_argument("--metrics-port", type=port, metavar="N", help="serve Prometheus metrics on 127.0.0.1:N")
     run.set_defaults(run=_run)
     kill = commands.add_parser("kill", help="kill switch: cancel open orders, flatten, halt (recorded)")
     profile_option(kill)

@@ -6,19 +6,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.brokers.errors import MalformedAnswerError
-from gpttrader.config import BotConfig, load_config
 from gpttrader.domain import OrderRequest, OrderStatus, OrderType, Side
 from gpttrader.risk import TradingState
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, OrderIntent
-from tests.integration.engine.conftest import sandbox_env
+from tests.integration.engine.test_faults_in_session import canary
 from tests.integration.sandbox.conftest import SandboxFactory, admin_call, inject, sdk_client
 
 START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -42,18 +40,6 @@ class Flat:
 @pytest.fixture
 def market(start_sandbox: SandboxFactory) -> RunningSandbox:
     return start_sandbox(virtual_start=START.timestamp(), speed=1.0)
-
-
-def canary(sandbox: RunningSandbox, data: Path, **overrides: Any) -> BotConfig:
-    return load_config(
-        "canary",
-        overrides={
-            "data_dir": data,
-            "coinbase": {"private_requests_per_second": 1000, "public_requests_per_second": 1000, "websocket": False},
-            **overrides,
-        },
-        env=sandbox_env(sandbox),
-    )
 
 
 def test_each_garbled_answer_names_its_endpoint_and_field(market: RunningSandbox, tmp_path: Path) -> None:
