@@ -20,6 +20,7 @@ nothing left or its deadline passes, backing off between passes:
 A report is complete only when the last pass read the exchange and found no open order and no position.
 """
 
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -74,7 +75,7 @@ def close_out(
     exchange shows nothing left or `deadline_seconds` have passed."""
     report = KillReport()
     give_up = monotonic() + deadline_seconds
-    for attempt in range(1_000_000):
+    for attempt in itertools.count():
         try:
             _pass(execution, report, flatten=flatten, stamp=stamp)
         except (BrokerError, StoreError) as exc:
@@ -198,7 +199,7 @@ def _close_out_halted(
     give_up = monotonic() + deadline_seconds
     failed: list[str] = []
     execution: ExecutionCoordinator | None = None
-    for attempt in range(1_000_000):
+    for attempt in itertools.count():
         try:
             execution = prepare()
             break
