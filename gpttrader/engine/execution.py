@@ -278,6 +278,17 @@ class OrderExecutor:
                 if self._orders.add_fill(fill):
                     self._events.append("order.fill", {"fill": fill}, run_id=self._run_id)
         current = self._require(cid)
+        if venue_order.status.is_terminal and current.filled_size < venue_order.filled_size:
+            # The status came before all its fills: final only once they are all read, or they would never be
+            # (a final order is not read again). Left open, it is read again next cycle.
+            log.warning(
+                "order %s is %s at the exchange with %s filled; %s of it listed in fills so far",
+                cid,
+                venue_order.status,
+                venue_order.filled_size,
+                current.filled_size,
+            )
+            return current
         if (
             venue_order.status.is_terminal
             and current.status is not venue_order.status

@@ -289,3 +289,28 @@ def test_a_fill_the_books_cannot_explain_halts_without_crashing(tmp_path: Path) 
         assert bot.execution.portfolio.size("BTC-USD") == 0
         assert bot.kill(operator="ops", reason="after the stray fill").complete
         bot.shutdown()
+
+
+def test_an_order_final_before_all_its_fills_are_listed_waits_for_them(tmp_path: Path) -> None:
+    with container(tmp_path) as c:
+        fills, hidden = c.broker.fills, []
+
+        def lagging(*, order_id: str | None = None, product_id: str | None = None) -> list[Fill]:
+            listed = fills(order_id=order_id, product_id=product_id)
+            if order_id is not None and not hidden:  # the first read of an order's fills misses the last one
+                hidden.append(listed[-1])
+                return listed[:-1]
+            return listed
+
+        c.broker.fills = lagging  # type: ignore[method-assign]
+        bot = c.create_bot(BuyOnce())
+        bot.bootstrap()
+        bot.run(max_cycles=5)
+        assert hidden, "the strategy never bought"
+        order = c.orders_store.get(hidden[0].client_order_id)
+        assert order is not None
+        assert order.status is OrderStatus.FILLED
+        assert order.filled_size == c.broker.get_order(order.order_id or "").filled_size
+        assert hidden[0].trade_id in {f.trade_id for f in c.orders_store.fills()}
+        assert bot.execution.portfolio.size("BTC-USD") == order.filled_size
+        bot.shutdown()
