@@ -52,7 +52,7 @@ from gpttrader.strategy import Bar, OrderIntent, TargetPosition
 
 log = logging.getLogger(__name__)
 EXITS_PLANNED = "order.exits_planned"
-UNRESOLVED = "order.unresolved"  # an order of unknown fate not found within its time
+UNRESOLVED = "order.unresolved"  # an order of unknown fate that could not be looked up within its time
 UNEXPLAINED_FILL = "books.unexplained_fill"
 LOOKUP_BACKOFF = (0, 1, 2, 5, 10, 30, 60)  # seconds between look-ups of an unresolved order, then every 60 s
 DECISION = "strategy.decision"  # what the strategy decided, before the risk manager: the parity stream
@@ -174,7 +174,7 @@ class ExecutionCoordinator:
         for order in self.orders.open_orders():
             product = self.products.get(order.product_id)
             if product is None or order.request.reduce_only:
-                continue  # another profile's product (it is never this order's), or an exit: it only reduces
+                continue  # a product no longer traded (no cap of this bot's applies), or an exit: it only reduces
             if product.product_type is ProductType.SPOT and order.side is Side.SELL:
                 continue  # a spot sell never makes a position larger (it cannot go short)
             current = positions.get(order.product_id)
