@@ -37,6 +37,8 @@ class ProfileLock:
 
     def release(self) -> None:
         if self._fd is not None:
+            if self.path in _HELD:  # bots hold the kill lock shared and write no record: leave none stale
+                os.ftruncate(self._fd, 0)
             _HELD.discard(self.path)
             os.close(self._fd)  # closing the descriptor releases the lock
             self._fd = None
