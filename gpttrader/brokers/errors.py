@@ -49,7 +49,13 @@ class MalformedAnswerError(BrokerError):
 
     def at(self, endpoint: str) -> "MalformedAnswerError":
         """The same error, naming the endpoint when the parser that raised it did not know it."""
-        return self if self.endpoint else MalformedAnswerError(self.detail, endpoint)
+        return self if self.endpoint else type(self)(self.detail, endpoint)
+
+
+class UnsupportedOrderError(MalformedAnswerError):
+    """An order read whole but of a kind this toolkit never places (a TWAP, a market order sized in quote
+    currency placed in the Coinbase app, a status Coinbase added since): not the bot's, so a listing skips
+    it, reported, rather than failing on it."""
 
 
 class InvalidOrderError(BrokerError):

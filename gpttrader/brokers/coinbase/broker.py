@@ -5,6 +5,7 @@ and every order is quantized to its product and checked against the product's mi
 sent. Perpetuals are refused unless derivatives are enabled.
 """
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -20,7 +21,7 @@ from gpttrader.brokers.coinbase.encoding import order_configuration
 from gpttrader.brokers.coinbase.market_data import CoinbaseMarketData
 from gpttrader.brokers.coinbase.ratelimit import TokenBucket
 from gpttrader.brokers.coinbase.retry import RetryPolicy, guarded
-from gpttrader.brokers.errors import InvalidOrderError, MalformedAnswerError
+from gpttrader.brokers.errors import InvalidOrderError, MalformedAnswerError, UnsupportedOrderError
 from gpttrader.brokers.protocol import MarginSummary, OrderPreview
 from gpttrader.domain import (
     Balance,
@@ -39,6 +40,7 @@ from gpttrader.domain import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ class CoinbaseBroker:
         self._market = CoinbaseMarketData(client, retry=self.retry, limit=self._public)
         self._catalog: dict[str, Product] = {}
         self._client_ids: dict[str, str] = {}  # exchange order id -> client order id, for fills
+        self._skipped: set[str] = set()  # listed orders of kinds the bot never places, reported once each
         self._lock = threading.Lock()
 
     # -- plumbing -------------------------------------------------------------------------------------
@@ -416,8 +419,15 @@ class CoinbaseBroker:
             kwargs["order_status"] = ["OPEN"]
         what = "list orders"
         listed = self._pages(what, lambda cursor: self._client.list_orders(cursor=cursor, **kwargs), "orders")
-        with mapping.reading(what):
-            orders = [mapping.order(o) for o in listed]
+        orders = []
+        for entry in listed:
+            try:
+                with mapping.reading(what):
+                    orders.append(mapping.order(entry))
+            except UnsupportedOrderError as exc:  # placed by hand in the Coinbase app: not the bot's
+                if str(entry.get("order_id")) not in self._skipped:
+                    self._skipped.add(str(entry.get("order_id")))
+                    log.warning("listing skips an order it cannot represent: %s", exc)
         for found in orders:
             self._remember(found)
         return orders

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from gpttrader.brokers.errors import MalformedAnswerError, NotFoundError
+from gpttrader.brokers.errors import MalformedAnswerError, NotFoundError, UnsupportedOrderError
 from gpttrader.domain import (
     Balance,
     Candle,
@@ -244,7 +244,11 @@ def order(data: dict[str, Any]) -> Order:
     configuration = field(data, "order_configuration", where)
     ((key, params),) = configuration.items()
     if key not in CONFIGURATION_TYPES:
-        raise MalformedAnswerError(f"{where}: unsupported order configuration {key}")
+        raise UnsupportedOrderError(f"{where}: an order configuration this toolkit does not place: {key}")
+    if "base_size" not in params and "quote_size" in params:
+        raise UnsupportedOrderError(
+            f"{where}: a {key} order sized in quote currency, which this toolkit does not place"
+        )
     order_type, tif = CONFIGURATION_TYPES[key]
     end_time = params.get("end_time")
     request = OrderRequest(
@@ -263,7 +267,7 @@ def order(data: dict[str, Any]) -> Order:
     )
     venue_status = str(field(data, "status", where))
     if venue_status not in _STATUS:
-        raise MalformedAnswerError(f"{where}: unknown order status {venue_status}")
+        raise UnsupportedOrderError(f"{where}: an order status this toolkit does not know: {venue_status}")
     status = _STATUS[venue_status]
     filled = dec(data, "filled_size", where)  # never a default: "nothing filled" must be said, not assumed
     if status is OrderStatus.OPEN and filled > 0:
