@@ -118,13 +118,13 @@ class ApplicationContainer:
             else None,
             channels=("ticker", "user") if self.config.broker == "coinbase" else ("ticker",),
             monitor=monitor,
-            kill_lock=self._kill_lock,
+            kill_lock=self.kill_lock,
             send_gate=SendGate(self.config.state_dir),
         )
 
-    def _kill_lock(self) -> ProfileLock:
-        """The kill switch's own lock: a second kill (the panel's and the command line's) waits its turn."""
-        wait = self.config.execution.kill_deadline_seconds
+    def kill_lock(self, wait: float) -> ProfileLock:
+        """The kill switch's own lock, taken within `wait` seconds: a second kill (the panel's, the command
+        line's) waits its turn."""
         return hold_profile(self.config.state_dir, "a kill switch", lock_file=KILL_LOCK_FILE, wait=wait)
 
     def _stream_factory(self) -> "StreamFactory":

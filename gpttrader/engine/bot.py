@@ -100,7 +100,7 @@ class TradingBot:
         stream: StreamFactory | None = None,
         channels: Sequence[str] = ("ticker",),
         monitor: BotMetrics | None = None,
-        kill_lock: Callable[[], AbstractContextManager[object]] = nullcontext,
+        kill_lock: Callable[[float], AbstractContextManager[object]] = lambda wait: nullcontext(),
         send_gate: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         self.config, self.broker, self.strategy, self.risk = config, broker, strategy, risk

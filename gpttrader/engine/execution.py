@@ -146,7 +146,7 @@ class OrderExecutor:
         try:
             venue_order = self._broker.place_order(order.request)
         except InvalidOrderError as exc:
-            listed = {o.client_order_id: o for o in self._broker.list_orders(order.product_id)}.get(cid)
+            listed = {o.client_order_id: o for o in self.venue_orders(order.product_id)}.get(cid)
             if listed is not None:  # refused as a repeat of an order it has after all: that one is the answer
                 return self.record(listed)
             self._move(cid, OrderStatus.REJECTED, reject_reason=exc.reason)

@@ -165,13 +165,13 @@ class ExecutionCoordinator:
         """The bot's orders of unknown fate: sent (or perhaps sent) and never answered."""
         return [o for o in self.orders.open_orders() if o.status.is_unresolved]
 
-    def exposure_positions(self) -> dict[str, Position]:
+    def exposure_positions(self, open_orders: Sequence[Order]) -> dict[str, Position]:
         """The positions as if every order that may still fill had filled where that makes a position larger:
         orders of unknown fate (their full size) and working orders (what is left of them), exits aside.
         What the caps must assume, so that orders resting or unanswered cannot add up past a limit."""
         positions = self.positions()
         marks = self.marks.prices()
-        for order in self.orders.open_orders():
+        for order in open_orders:
             product = self.products.get(order.product_id)
             if product is None or order.request.reduce_only:
                 continue  # a product no longer traded (no cap of this bot's applies), or an exit: it only reduces
@@ -307,8 +307,9 @@ class ExecutionCoordinator:
         expected = intent.limit_price if intent is not None and intent.limit_price is not None else None
         price = request.limit_price if expected is not None and request.limit_price is not None else mark
         self.risk.reload_state()  # a halt another process recorded (the kill switch) holds for this order too
-        unresolved = self.unresolved()
-        positions = self.exposure_positions()
+        open_orders = self.orders.open_orders()
+        unresolved = [o for o in open_orders if o.status.is_unresolved]
+        positions = self.exposure_positions(open_orders)
         summary = self.margin() if product.is_derivative else None  # futures margin, from the exchange
         ctx = TradeContext(
             request,
@@ -362,7 +363,8 @@ class ExecutionCoordinator:
             self.refresh_open()
             self.resolve_unknown(self.clock_now())
             self.absorb_fills()
-            self._place_exits()
+            with self.send_gate():
+                self._place_exits()
             self._drop_orphan_exits()
 
     def refresh_open(self) -> None:
@@ -468,10 +470,6 @@ class ExecutionCoordinator:
         return entry is None or now >= entry[1]
 
     def _place_exits(self) -> None:
-        with self.send_gate():
-            self._place_exits_gated()
-
-    def _place_exits_gated(self) -> None:
         if self.risk.reload_state() is TradingState.HALTED:
             return  # the kill switch flattens; it does not want new orders beside its own
         for entry_id, (take, stop) in list(self._exits.items()):

@@ -84,8 +84,13 @@ def close_out(
             log.warning("kill switch pass %d failed: %s", attempt + 1, exc)
         if report.complete or monotonic() >= give_up:
             break
-        sleep(min(BACKOFF[min(attempt, len(BACKOFF) - 1)], max(give_up - monotonic(), 0.0)))
+        _pause(attempt, give_up, sleep, monotonic)
     return report
+
+
+def _pause(attempt: int, give_up: float, sleep: Callable[[float], None], monotonic: Callable[[], float]) -> None:
+    """The wait before the next try: the backoff, never past the deadline."""
+    sleep(min(BACKOFF[min(attempt, len(BACKOFF) - 1)], max(give_up - monotonic(), 0.0)))
 
 
 def _pass(execution: ExecutionCoordinator, report: KillReport, *, flatten: bool, stamp: str) -> None:
@@ -162,16 +167,16 @@ def engage_kill_switch(
     reason: str,
     flatten: bool = True,
     deadline_seconds: float,
-    exclusive: Callable[[], AbstractContextManager[object]] = nullcontext,
+    exclusive: Callable[[float], AbstractContextManager[object]] = lambda wait: nullcontext(),
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> KillReport:
     """Halt (recorded before any exchange call), then, holding `exclusive` (one kill switch at a time per
-    profile), close out under the kill episode's client order ids. `prepare` builds the execution side
-    (products, the books), which needs the exchange: it is retried within the same deadline, and a kill that
-    never got that far reports so."""
+    profile, waited for up to the deadline), close out under the kill episode's client order ids. `prepare`
+    builds the execution side (products, the books), which needs the exchange: it is retried within the same
+    deadline, and a kill that never got that far reports so."""
     halt(risk, operator=operator, reason=reason)
-    with exclusive():
+    with exclusive(deadline_seconds):
         return _close_out_halted(
             prepare,
             events,
@@ -208,7 +213,7 @@ def _close_out_halted(
             log.warning("kill switch: the exchange cannot be read yet: %s", exc)
             if monotonic() >= give_up:
                 break
-            sleep(min(BACKOFF[min(attempt, len(BACKOFF) - 1)], max(give_up - monotonic(), 0.0)))
+            _pause(attempt, give_up, sleep, monotonic)
     if execution is None:
         report = KillReport(failed=failed)
     else:

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from gpttrader.app.arguments import port, positive_int, profile_option
 from gpttrader.app.container import ApplicationContainer
 from gpttrader.app.preflight import live_gate
-from gpttrader.app.profile_lock import KILL_LOCK_FILE, hold_profile
 from gpttrader.brokers.errors import BrokerError
 from gpttrader.config import ConfigError, load_config
 from gpttrader.config.redaction import configure_logging
@@ -124,7 +123,7 @@ def _kill(args: argparse.Namespace) -> int:
             reason=args.reason,
             flatten=not args.no_flatten,
             deadline_seconds=deadline,
-            exclusive=lambda: hold_profile(config.state_dir, "gpttrader kill", lock_file=KILL_LOCK_FILE, wait=deadline),
+            exclusive=container.kill_lock,
         )
     print(f"profile {config.profile}: halted by {args.operator} (recorded)")
     print(f"  cancelled: {', '.join(report.cancelled) or 'none'}")
