@@ -31,6 +31,7 @@ GROUPS = {
     "schedule": "gpttrader.app.commands.schedule",
     "sandbox": "gpttrader.app.commands.sandbox",
     "store": "gpttrader.app.commands.store",
+    "books": "gpttrader.app.commands.books",
 }
 
 

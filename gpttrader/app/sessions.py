@@ -135,6 +135,7 @@ def canary_session(
             return CanarySession(results, None, bot.shutdown(), report, f"{type(exc).__name__}: {exc}")
         closed = close_out(
             bot.execution,
+            ids=settings.client_ids,
             flatten=True,
             stamp=f"close-{bot.clock.now():%Y%m%dT%H%M%S}",
             deadline_seconds=settings.execution.kill_deadline_seconds,

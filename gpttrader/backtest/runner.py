@@ -437,11 +437,12 @@ class _Engine:
                 client_order_id=f"bt-{pid}-{row}",
                 product=product,
                 target=float(self.targets[pid][row - 1]),
-                portfolio=self.portfolio,
+                held=self.portfolio.size(pid),
                 marks=marks,
                 equity=equity,
                 sizer=self.sizer,
                 fee_rate=fee_rate,
+                spendable=self.portfolio.cash,
             )
             if request is not None and self._allowed(request, product, marks, equity):
                 placed.append(_Working(pid, request, request.size))
@@ -453,11 +454,12 @@ class _Engine:
                     client_order_id=f"bt-{pid}-{row}-{i}",
                     product=product,
                     intent=intent,
-                    portfolio=self.portfolio,
+                    sellable=self.portfolio.size(pid),
                     marks=marks,
                     equity=equity,
                     sizer=self.sizer,
                     fee_rate=fee_rate,
+                    spendable=self.portfolio.cash,
                 )
                 if request is not None and self._allowed(request, product, marks, equity):
                     expiry = None if intent.expire_bars is None else row + intent.expire_bars - 1

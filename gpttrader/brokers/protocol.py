@@ -71,3 +71,7 @@ class Broker(Protocol):
     def margin_summary(self) -> MarginSummary | None:
         """The futures account's margin; None where there is none (a spot-only account)."""
         ...
+
+    def server_time(self) -> datetime:
+        """The exchange's clock (a simulated broker's is its market's), to measure the bot's clock against."""
+        ...

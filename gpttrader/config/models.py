@@ -18,6 +18,7 @@ from gpttrader.config.secrets import Credentials
 from gpttrader.config.strategy_params import StrategyParameterError, strategy_arguments
 from gpttrader.config.validation import located_error
 from gpttrader.domain import TimeInForce
+from gpttrader.domain.client_ids import MAX_LENGTH, PREFIX, ClientIds, longest_decision_id
 from gpttrader.domain.values import require_utc
 
 ProfileName = Literal["dev", "paper", "canary", "prod"]
@@ -164,6 +165,28 @@ class ExecutionConfig(Section):
     # The kill switch retries cancelling and flattening (with backoff) for this long before it reports
     # what is left.
     kill_deadline_seconds: PositiveInt = 60
+    # Starts every client order id (default: the profile name), so that bots sharing one Coinbase account
+    # never build the same id and each cancels only its own orders (gpttrader.domain.client_ids).
+    client_id_prefix: str | None = None
+    # Another bot or a person trades this account's spot currencies: holdings that move outside the bot's
+    # books are flagged (the holdings_moved alert) and taken as the new baseline instead of halting; the bot
+    # still halts when the account holds less than its own position.
+    shared_account: bool = False
+    # A target the position and working orders have not met for this many bars raises an alert.
+    target_unmet_alert_bars: PositiveInt = 5
+    # Tries to place a filled entry's exit before its product goes reduce-only with an alert.
+    exit_place_attempts: PositiveInt = 3
+    # An error inside a cycle that is not the exchange's (a strategy's bug, a store's): recorded and counted
+    # toward the error-rate guard either way; then the loop goes on, or stops and the session's kill switch
+    # flattens (nothing watches positions once the loop is gone).
+    on_cycle_error: Literal["continue", "halt"] = "halt"
+
+    @field_validator("client_id_prefix")
+    @classmethod
+    def _prefix(cls, value: str | None) -> str | None:
+        if value is not None and not PREFIX.match(value):
+            raise ValueError("must be 1 to 32 letters, digits or underscores (no hyphen)")
+        return value
 
 
 class OrderLimits(Section):
@@ -251,6 +274,15 @@ class BotConfig(Section):
                     f"risk.max_leverage {self.risk.max_leverage} exceeds the limits file's "
                     f"max_leverage {self.risk_limits.max_leverage}"
                 )
+        prefix = self.execution.client_id_prefix or self.profile
+        longest = longest_decision_id(prefix, self.symbols, self.strategy.name)
+        if longest > MAX_LENGTH:
+            raise located_error(
+                "strategy.name",
+                self.strategy.name,
+                f"client order ids would reach {longest} characters with this strategy name, prefix and symbols; "
+                f"Coinbase takes at most {MAX_LENGTH}",
+            )
         unknown = sorted(set(self.risk.max_position_size) - set(self.symbols))
         if unknown:
             raise ValueError(f"risk.max_position_size names {', '.join(unknown)}, which are not in symbols")
@@ -266,6 +298,11 @@ class BotConfig(Section):
     def is_live(self) -> bool:
         """True when orders go to Coinbase with real money (canary, prod, or dev forced live)."""
         return self.broker == "coinbase"
+
+    @property
+    def client_ids(self) -> ClientIds:
+        """Builds this bot's client order ids (see gpttrader.domain.client_ids)."""
+        return ClientIds(self.execution.client_id_prefix or self.profile)
 
     @property
     def state_dir(self) -> Path:

@@ -3,23 +3,29 @@
 A store that has never met the exchange account (no bot started on it, no operator adopted the account
 into it) knows none of the account's orders and positions: reconciliation would cancel the orders as
 unknown (an exit order among them) and count the positions as no one's. So the first bootstrap on such a
-store refuses while the account shows open orders or derivatives positions; the operator adopts them
-(`gpttrader store adopt`), which records them in the store. Spot balances are not counted: an account
-holds coins of its own, and the bot's spot positions come from its fills.
+store refuses while the account shows open orders of this bot (their client order ids carry its prefix)
+or derivatives positions; the operator adopts them (`gpttrader store adopt`), which records them in the
+store. Another bot's or a person's orders on a shared account are not the store's to know: reconciliation
+leaves them working. Spot balances are not counted: an account holds coins of its own, and the bot's spot
+positions come from its fills.
 """
 
 from collections.abc import Iterable
 
 from gpttrader.brokers.protocol import Broker
+from gpttrader.domain.client_ids import ClientIds
 from gpttrader.store import EventStore
 from gpttrader.store.integrity import has_met_the_account
 from gpttrader.store.refusals import UnadoptedAccountError
 
 
-def require_known_account(profile: str, broker: Broker, events: EventStore, product_ids: Iterable[str]) -> None:
+def require_known_account(
+    profile: str, broker: Broker, events: EventStore, product_ids: Iterable[str], ids: ClientIds
+) -> None:
     if has_met_the_account(events):
         return
-    orders = [o.client_order_id for pid in product_ids for o in broker.list_orders(pid, open_only=True)]
+    listed = [o.client_order_id for pid in product_ids for o in broker.list_orders(pid, open_only=True)]
+    orders = [cid for cid in listed if ids.owns(cid)]
     positions = [f"{p.product_id} {p.size}" for p in broker.positions() if p.size]
     if not orders and not positions:
         return

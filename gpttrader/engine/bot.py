@@ -35,6 +35,7 @@ from gpttrader.engine.feed import FeedHandler, Stream
 from gpttrader.engine.kill import KillReport, engage_kill_switch
 from gpttrader.engine.marks import MarkBook
 from gpttrader.engine.reconcile import ReconcileReport, check_positions, reconcile
+from gpttrader.engine.skew import ClockSkew
 from gpttrader.engine.strategy_coordinator import StrategyCoordinator
 from gpttrader.engine.telemetry import CycleMetrics, ExecutionTelemetry, write_metrics
 from gpttrader.monitoring import (
@@ -56,6 +57,7 @@ from gpttrader.strategy import OrderStrategy, Strategy
 log = logging.getLogger(__name__)
 # Builds the feed from the handler's two callbacks (a message, a resync with its reason).
 StreamFactory = Callable[[Callable[[dict[str, Any]], None], Callable[[str], None]], Stream]
+WAKE_MARGIN = timedelta(seconds=1)  # after a bar's end, for the exchange to serve it closed
 
 
 @dataclass
@@ -128,6 +130,7 @@ class TradingBot:
         self._api_errors = ErrorCount(config.risk.api_error_window_seconds)
         self._recent_api_errors = 0
         self._malformed: dict[str, datetime] = {}  # endpoint -> when it last answered malformed
+        self._moved: list[str] = []  # spot holdings the last reconciliation found moved outside the books
         self._streak = LossStreak()
         self._equity: EquityTracker | None = None
         self._execution: ExecutionCoordinator | None = None
@@ -157,20 +160,29 @@ class TradingBot:
             telemetry=self.telemetry,
             metrics=self.metrics,
             strategy_name=self.strategy.name,
+            ids=self.config.client_ids,
             clock_now=self.clock.now,
             send_gate=self._send_gate,
             margin=self.broker.margin_summary,
             run_id=self.run_id,
         )
         self._strategy = StrategyCoordinator(
-            self.strategy, self.broker, self.config.symbols, self.config.risk.volatility_window
+            self.strategy,
+            self.broker,
+            self.config.symbols,
+            self.config.risk.volatility_window,
+            skew=ClockSkew(self.broker.server_time, self.clock.now),
+            events=self.events,
+            run_id=self.run_id,
         )
         self._refresh_marks(now, force=True)
         self._refresh_cash()
         self.execution.absorb_fills()
 
     def bootstrap(self) -> ReconcileReport:
-        require_known_account(self.config.profile, self.broker, self.events, self.config.symbols)
+        require_known_account(
+            self.config.profile, self.broker, self.events, self.config.symbols, self.config.client_ids
+        )
         self.prepare()
         assert self._strategy is not None
         assert self._execution is not None
@@ -210,18 +222,24 @@ class TradingBot:
                 products=self.products,
                 portfolio=execution.portfolio,
                 unknown_orders=self.config.execution.unknown_orders,
+                ids=self.config.client_ids,
                 run_id=self.run_id,
             )
             execution.absorb_fills()
-            return check_positions(
+            checked = check_positions(
                 broker=self.broker,
                 risk=self.risk,
                 events=self.events,
                 products=self.products,
                 portfolio=execution.portfolio,
                 report=report,
+                profile=self.config.profile,
+                settle=execution.refresh_open,
+                shared=self.config.execution.shared_account,
                 run_id=self.run_id,
             )
+            self._moved = list(checked.moved)
+            return checked
 
     def run(self, *, max_cycles: int | None = None) -> BotSummary:
         """Cycle until stopped (`stop()`, a signal) or after `max_cycles`."""
@@ -291,6 +309,7 @@ class TradingBot:
             prepared,
             self.risk,
             self.events,
+            ids=self.config.client_ids,
             operator=operator,
             reason=reason,
             flatten=flatten,
@@ -333,6 +352,20 @@ class TradingBot:
             self._api_error(exc, now)
             log.warning("cycle at %s failed: %s", now.isoformat(), exc)
             self.events.append("bot.cycle_error", {"error": type(exc).__name__, "message": str(exc)}, time=now)
+        except Exception as exc:
+            # Not the exchange's: a strategy's bug, a store's failure. Recorded and counted like any error;
+            # then the policy says whether the loop carries on or stops (and the session's kill switch
+            # flattens: nothing watches the positions once the loop is gone).
+            self.metrics.errors += 1
+            self.risk.observe("error_rate", self._error_rate.record(False), now)
+            log.exception("cycle at %s failed", now.isoformat())
+            self.events.append(
+                "bot.cycle_error",
+                {"error": type(exc).__name__, "message": str(exc), "policy": self.config.execution.on_cycle_error},
+                time=now,
+            )
+            if self.config.execution.on_cycle_error == "halt":
+                raise
         for failed in execution.send_errors:
             self._api_error(failed, now)
         execution.send_errors.clear()
@@ -386,6 +419,10 @@ class TradingBot:
             malformed=dict.fromkeys(self.malformed_endpoints(now), 1),
             unresolved_orders={o.client_order_id: o.product_id for o in open_orders if o.status.is_unresolved},
             unexplained_fills=execution.unexplained_fills,
+            unmet_targets=dict(execution.unmet),
+            unmet_alert_bars=self.config.execution.target_unmet_alert_bars,
+            unprotected=dict(execution.exits.unprotected),
+            holdings_moved=tuple(self._moved),
         )
 
     def banner(self, now: datetime, health: Health) -> Banner | None:
@@ -455,10 +492,12 @@ class TradingBot:
 
     def _refresh_cash(self) -> None:
         """The bot's cash: the account's money in the currencies its products are quoted in, derivatives
-        collateral included (where their realized PnL and funding settle)."""
+        collateral included (where their realized PnL and funding settle), for its equity; and what each
+        currency has available (total less the exchange's holds), which is what a buy may spend."""
         quote_currencies = {p.quote_currency for p in self.products.values()}
         pools = self.broker.cash(derivatives=any(p.is_derivative for p in self.products.values()))
         self.execution.portfolio.cash = sum((pools.get(c, Decimal(0)) for c in quote_currencies), Decimal(0))
+        self.execution.available = self.executor.venue_available()
 
     def _observe_guards(self, now: datetime) -> None:
         assert self._equity is not None
@@ -501,10 +540,13 @@ class TradingBot:
         )
 
     def _next_cycle(self, now: datetime) -> datetime:
-        """The next interval boundary, a second late so that the bar that just closed is served."""
+        """The next interval boundary on the exchange's clock, a second late so that the bar that just closed
+        there is served, told on the bot's clock (later by the measured skew when the bot runs ahead)."""
         interval = self.config.interval_seconds
-        epoch = now.timestamp()
-        return datetime.fromtimestamp((epoch // interval + 1) * interval + 1, tz=now.tzinfo)
+        ahead = timedelta(0) if self._strategy is None else self._strategy.skew.ahead
+        exchange = (now - ahead).timestamp()
+        boundary = datetime.fromtimestamp((exchange // interval + 1) * interval, tz=now.tzinfo)
+        return boundary + ahead + WAKE_MARGIN
 
     def summary(self) -> BotSummary:
         execution = self._execution

@@ -3,9 +3,11 @@
 Orders are sized at the price they are expected to execute at (the next open in a backtest, the quote
 live, or the entry's limit), with the portfolio valued at `marks`. A target's magnitude (an intent's
 fraction) is the signal's confidence, its sign (the intent's side) the direction; the sizer (any of the
-risk layer's) says how large a full-confidence position is. Buying spot never spends more cash than there
-is, fee included, so all-in from flat is cash / (price x (1 + fee)). No order when the size is below the
-product's minimum.
+risk layer's) says how large a full-confidence position is. Buying spot never spends more than the
+`spendable` cash of the product's quote currency at the highest price the order may pay (`spend_price`:
+its limit, or the bound a market order is sent with), fee included, so all-in from flat is
+spendable / (price x (1 + fee)) and the exchange's hold fits in what is available. No order when the size
+is below the product's minimum.
 """
 
 from collections.abc import Mapping
@@ -13,29 +15,31 @@ from decimal import Decimal
 
 from gpttrader.domain import OrderRequest, OrderType, Product, Side
 from gpttrader.domain.quantize import quantize_price, quantize_size
-from gpttrader.engine.portfolio import Portfolio
 from gpttrader.risk import PositionSizer, PositionSizeRequest
 from gpttrader.strategy import OrderIntent
 
 
-def order_for_target(
+def target_size(
+    *, product: Product, target: float, price: Decimal, equity: Decimal, sizer: PositionSizer, strategy_name: str = ""
+) -> Decimal:
+    """The signed position a target means at `price` with `equity`."""
+    if not target:
+        return Decimal(0)
+    size = _full_size(sizer, product, price, equity, strategy_name, target)
+    return size if target > 0 else -size
+
+
+def order_for_change(
     *,
     client_order_id: str,
     product: Product,
-    target: float,
-    portfolio: Portfolio,
-    marks: Mapping[str, Decimal],
-    equity: Decimal,
-    sizer: PositionSizer,
+    change: Decimal,
+    spendable: Decimal,
+    spend_price: Decimal,
     fee_rate: Decimal,
-    strategy_name: str = "",
 ) -> OrderRequest | None:
-    price = marks[product.product_id]
-    wanted = Decimal(0)
-    if target:
-        size = _full_size(sizer, product, price, equity, strategy_name, target)
-        wanted = size if target > 0 else -size
-    change = _affordable(wanted - portfolio.size(product.product_id), product, portfolio, price, fee_rate)
+    """The market order that moves a position by `change` (a buy cut to what can be paid for)."""
+    change = _affordable(change, product, spendable, spend_price, fee_rate)
     size = quantize_size(abs(change), product)
     if size == 0 or size < product.base_min_size:
         return None
@@ -44,26 +48,58 @@ def order_for_target(
     )
 
 
+def order_for_target(
+    *,
+    client_order_id: str,
+    product: Product,
+    target: float,
+    held: Decimal,
+    marks: Mapping[str, Decimal],
+    equity: Decimal,
+    sizer: PositionSizer,
+    fee_rate: Decimal,
+    spendable: Decimal,
+    strategy_name: str = "",
+) -> OrderRequest | None:
+    """The order from `held` to the target, at the mark (the backtest's market order at the next open)."""
+    price = marks[product.product_id]
+    wanted = target_size(
+        product=product, target=target, price=price, equity=equity, sizer=sizer, strategy_name=strategy_name
+    )
+    return order_for_change(
+        client_order_id=client_order_id,
+        product=product,
+        change=wanted - held,
+        spendable=spendable,
+        spend_price=price,
+        fee_rate=fee_rate,
+    )
+
+
 def order_for_intent(
     *,
     client_order_id: str,
     product: Product,
     intent: OrderIntent,
-    portfolio: Portfolio,
+    sellable: Decimal,
     marks: Mapping[str, Decimal],
     equity: Decimal,
     sizer: PositionSizer,
     fee_rate: Decimal,
+    spendable: Decimal,
+    spend_price: Decimal | None = None,
     strategy_name: str = "",
 ) -> OrderRequest | None:
-    """The entry order of an intent, its prices on the product's grid (toward the passive side)."""
+    """The entry order of an intent, its prices on the product's grid (toward the passive side). A spot
+    sell sells at most `sellable` (what is held and not already being sold)."""
     limit = _on_grid(intent.limit_price, product, intent.side)
     stop = _on_grid(intent.stop_price, product, intent.side)
     price = limit or marks[product.product_id]
     size = _full_size(sizer, product, price, equity, strategy_name, intent.fraction)
     if intent.side is Side.SELL and not product.is_derivative:
-        size = min(size, portfolio.size(product.product_id))  # spot sells only what is held
-    signed = _affordable(size if intent.side is Side.BUY else -size, product, portfolio, price, fee_rate)
+        size = min(size, max(sellable, Decimal(0)))
+    signed = size if intent.side is Side.BUY else -size
+    signed = _affordable(signed, product, spendable, limit or spend_price or price, fee_rate)
     size = quantize_size(abs(signed), product)
     if size == 0 or size < product.base_min_size:
         return None
@@ -85,8 +121,8 @@ def _full_size(
     return sizer.calculate_position_size(request).size
 
 
-def _affordable(change: Decimal, product: Product, portfolio: Portfolio, price: Decimal, fee_rate: Decimal) -> Decimal:
+def _affordable(change: Decimal, product: Product, spendable: Decimal, price: Decimal, fee_rate: Decimal) -> Decimal:
     """A spot purchase cut to the cash there is, fee included."""
     if change > 0 and not product.is_derivative:
-        return min(change, portfolio.cash / (price * (1 + fee_rate)))
+        return min(change, max(spendable, Decimal(0)) / (price * (1 + fee_rate)))
     return change

@@ -2,17 +2,22 @@
 passes the risk manager and goes out through the executor; fills come back into the bot's portfolio.
 
 The portfolio is the bot's own: its positions are built from the fills in the orders store (so a restart
-rebuilds them exactly), and its cash is the account's quote balance. Attached exits (an order intent's
-bracket) are planned in the event store when their entry is sent, placed for what the entry filled once
-it is done, and cancelled when the position they protect is closed another way.
+rebuilds them exactly), and its cash is the account's quote balance. A target is pursued until it holds
+(`engine.pursuit`): each bar the orders still working toward the product's last decision are cancelled
+and the difference between the goal and the position plus what could not be cancelled is ordered again,
+with backoff after an attempt that placed nothing and an alert once it stays unmet. New order intents
+replace the product's working entries, and a limit entry works for its `expire_bars`, live as in the
+backtest. Exits (an intent's bracket) cover each part of an entry as it fills (`engine.exits`); a spot
+order that sells what they hold cancels them first and they are placed again at what is left, whatever
+came of that order.
 
 Working orders and orders of unknown fate (a send that ended without a definite answer) count as exposure
-in every pre-trade check, the latter at full size, and an order of unknown fate blocks new orders of its
-product until it is resolved (`resolve_unknown`: looked up by client order id with backoff, sent again
-under its own id while young, given up once the exchange has long not listed it, reduce-only and an alert
-when it cannot be looked up at all). Every send holds the send gate, which a kill switch at work in
-another process closes. A fill that the books cannot explain (a spot sell of more than the bot holds)
-halts trading; it never crashes the bot.
+in every pre-trade check at their full remaining size, buys and sells apart, and an order of unknown fate
+blocks new orders of its product until it is resolved (`resolve_unknown`: looked up by client order id
+with backoff, sent again under its own id while young, given up once the exchange has long not listed
+it, reduce-only and an alert when it cannot be looked up at all). Every send holds the send gate, which a
+kill switch at work in another process closes. A fill that the books cannot explain (a spot sell of more
+than the bot holds) halts trading; it never crashes the bot.
 """
 
 import logging
@@ -40,23 +45,27 @@ from gpttrader.domain import (
     Side,
     TimeInForce,
 )
-from gpttrader.domain.quantize import quantize_price
-from gpttrader.engine.decisions import order_for_intent, order_for_target
+from gpttrader.domain.client_ids import ClientIds
+from gpttrader.domain.quantize import quantize_price, quantize_size
+from gpttrader.engine.decisions import order_for_change, order_for_intent, target_size
 from gpttrader.engine.execution import OrderExecutor
+from gpttrader.engine.exits import ExitBook, is_exit, live_exits, working_on
 from gpttrader.engine.marks import MarkBook
 from gpttrader.engine.portfolio import Portfolio, RoundTrips
+from gpttrader.engine.pursuit import Pursuit
 from gpttrader.engine.telemetry import CycleMetrics, ExecutionTelemetry
 from gpttrader.risk import LiveRiskManager, TradeContext, TradingState
 from gpttrader.store import EventStore, OrdersStore
 from gpttrader.strategy import Bar, OrderIntent, TargetPosition
 
 log = logging.getLogger(__name__)
-EXITS_PLANNED = "order.exits_planned"
 UNRESOLVED = "order.unresolved"  # an order of unknown fate that could not be looked up within its time
 UNEXPLAINED_FILL = "books.unexplained_fill"
 LOOKUP_BACKOFF = (0, 1, 2, 5, 10, 30, 60)  # seconds between look-ups of an unresolved order, then every 60 s
 DECISION = "strategy.decision"  # what the strategy decided, before the risk manager: the parity stream
+EXPIRED = "order.expire_requested"  # a limit entry cancelled at the end of its expire_bars
 BPS = Decimal(10_000)
+MINUTE = timedelta(minutes=1)
 
 
 class ExecutionCoordinator:
@@ -74,7 +83,9 @@ class ExecutionCoordinator:
         telemetry: ExecutionTelemetry,
         metrics: CycleMetrics,
         strategy_name: str,
+        ids: ClientIds,
         clock_now: Callable[[], datetime],
+        bar: timedelta = MINUTE,
         send_gate: Callable[[], AbstractContextManager[object]] = nullcontext,
         margin: Callable[[], MarginSummary | None] = lambda: None,
         run_id: str | None = None,
@@ -82,18 +93,22 @@ class ExecutionCoordinator:
         self.executor, self.orders, self.events, self.risk = executor, orders, events, risk
         self.products, self.marks, self.settings = dict(products), marks, settings
         self.fee_rate, self.telemetry, self.metrics = fee_rate, telemetry, metrics
-        self.strategy_name, self.run_id, self.margin = strategy_name, run_id, margin
-        self.clock_now = clock_now
+        self.strategy_name, self.ids, self.run_id, self.margin = strategy_name, ids, run_id, margin
+        self.clock_now, self.bar = clock_now, bar
         self.send_gate = send_gate  # held around every send: see app.profile_lock.SendGate
         self.portfolio = Portfolio(cash=Decimal(0))
+        # What the account can spend per currency (available, not total: open buys hold some), read each
+        # cycle and drawn down by each buy this cycle sends.
+        self.available: dict[str, Decimal] = {}
         self.trips = RoundTrips()
         self.closed_trips: list[Decimal] = []  # taken by the telemetry each cycle
         self.lock = threading.RLock()  # the loop, the kill switch and the panel may act at once
         self.signal_at: float | None = None  # perf_counter of the tick that closed the bar being decided
         self.bars_at: float | None = None  # perf_counter when the closed bars were in hand
         self._applied: set[str] = set()
-        self._targets: dict[str, float] = {}  # the last target acted on, per product
-        self._exits: dict[str, tuple[Decimal, Decimal]] = {}
+        self.pursuits: dict[str, Pursuit] = {}  # the target being pursued, per product
+        self.unmet: dict[str, int] = {}  # bars each product's target has not been held
+        self.exits = ExitBook(orders, events, ids, run_id=run_id)
         self.send_errors: list[BrokerError] = []  # failed sends since the bot last read them (API-error guard)
         self.unexplained_fills = 0
         # Fills already reported as unexplained: a restart books them the same way without reporting them
@@ -101,11 +116,12 @@ class ExecutionCoordinator:
         self._unexplained = {e.payload["trade_id"] for e in events.read(types=[UNEXPLAINED_FILL])}
         self._lookups: dict[str, tuple[int, datetime]] = {}  # unresolved order -> (look-ups made, next one)
         self._overdue = {e.payload["client_order_id"] for e in events.read(types=[UNRESOLVED])}
-        for event in events.read(types=[EXITS_PLANNED]):
-            self._exits[event.payload["client_order_id"]] = (
-                Decimal(event.payload["take_profit"]),
-                Decimal(event.payload["stop_loss"]),
-            )
+        # Limit entries that stop working at a time (their expire_bars), kept across a restart.
+        self._expiries = {
+            e.payload["client_order_id"]: datetime.fromisoformat(e.payload["expires_at"])
+            for e in events.read(types=[DECISION])
+            if e.payload.get("expires_at")
+        }
 
     # -- portfolio ---------------------------------------------------------------------------------------
     def absorb_fills(self) -> list[Decimal]:
@@ -165,33 +181,36 @@ class ExecutionCoordinator:
         """The bot's orders of unknown fate: sent (or perhaps sent) and never answered."""
         return [o for o in self.orders.open_orders() if o.status.is_unresolved]
 
-    def exposure_positions(self, open_orders: Sequence[Order]) -> dict[str, Position]:
-        """The positions as if every order that may still fill had filled where that makes a position larger:
-        orders of unknown fate (their full size) and working orders (what is left of them), exits aside.
-        What the caps must assume, so that orders resting or unanswered cannot add up past a limit."""
+    def exposure_positions(self, open_orders: Sequence[Order], request: OrderRequest) -> dict[str, Position]:
+        """The positions as if the orders that may still fill (working ones, what is left of them; orders of
+        unknown fate, in full) had filled on the side that makes each largest: for `request`'s product its
+        own side (buys and sells apart, so that no combination of fills can pass a cap), for the others the
+        larger of the two. Exits aside (they only reduce), and spot sells (they cannot go short). What the
+        caps must assume, so that orders resting or unanswered cannot add up past a limit."""
         positions = self.positions()
         marks = self.marks.prices()
-        for order in open_orders:
-            product = self.products.get(order.product_id)
-            if product is None or order.request.reduce_only:
-                continue  # a product no longer traded (no cap of this bot's applies), or an exit: it only reduces
-            if product.product_type is ProductType.SPOT and order.side is Side.SELL:
-                continue  # a spot sell never makes a position larger (it cannot go short)
-            current = positions.get(order.product_id)
+        for pid, product in self.products.items():
+            buys = sells = Decimal(0)
+            for order in open_orders:
+                if order.product_id != pid or order.request.reduce_only:
+                    continue
+                left = order.request.size - order.filled_size
+                if order.side is Side.BUY:
+                    buys += left
+                elif product.product_type is not ProductType.SPOT:
+                    sells += left
+            current = positions.get(pid)
             size = Decimal(0) if current is None else current.size
-            left = order.request.size - order.filled_size
-            signed = left if order.side is Side.BUY else -left
-            if abs(size + signed) <= abs(size):
+            if pid == request.product_id:
+                worst = size + buys if request.side is Side.BUY else size - sells
+            else:
+                worst = max(size + buys, size - sells, key=abs)
+            if worst == size:
                 continue
-            mark = marks.get(order.product_id) or order.request.limit_price or Decimal(0)
+            mark = marks.get(pid) or Decimal(0)
             entry = mark if current is None else current.entry_price
-            positions[order.product_id] = Position(
-                order.product_id,
-                size + signed,
-                entry,
-                mark,
-                product_type=product.product_type,
-                multiplier=product.multiplier,
+            positions[pid] = Position(
+                pid, worst, entry, mark, product_type=product.product_type, multiplier=product.multiplier
             )
         return positions
 
@@ -216,74 +235,191 @@ class ExecutionCoordinator:
             if mark is None:
                 log.warning("no mark for %s: decision on %s skipped", bar.product_id, bar.time)
                 return
-            marks = {**self.marks.prices(), bar.product_id: mark}
-            equity = self.equity()
-            stem = f"{bar.product_id}-{bar.time:%Y%m%dT%H%M}-{self.strategy_name}"
-            requests: list[tuple[OrderRequest, OrderIntent | None]] = []
             if isinstance(decision, TargetPosition):
-                # As in the backtest, a target is acted on when it changes (and on the first bar after a
-                # start); acting on every bar would trade the equity's drift in crumbs, fees and all.
-                if self._targets.get(bar.product_id) == decision.target:
-                    return
-                self._targets[bar.product_id] = decision.target
-                request = order_for_target(
-                    client_order_id=f"{stem}-0",
+                self._pursue(bar, decision.target, product, mark, now)
+            elif decision:  # no intents: keep what is working
+                self._enter(bar, decision, product, mark, now)
+
+    def _pursue(self, bar: Bar, target: float, product: Product, mark: Decimal, now: datetime) -> None:
+        """Order the difference between the target's goal and the position plus what still works toward it."""
+        pid = product.product_id
+        pursuit = self.pursuits.get(pid)
+        if pursuit is None or pursuit.target != target:
+            pursuit = self.pursuits[pid] = Pursuit(target, None)
+        open_orders = self.orders.open_orders()
+        if not any(o.product_id == pid and o.status.is_unresolved for o in open_orders):
+            this_bar = [self.ids.decision(pid, bar.time, self.strategy_name, 0)]
+            self._withdraw(pid, open_orders, this_bar)  # they served an earlier bar: this bar's replaces them
+            held = self.portfolio.size(pid) + self._working(pid)
+            if pursuit.goal is None:
+                equity = self.equity()
+                wanted = target_size(
                     product=product,
-                    target=decision.target,
-                    portfolio=self.portfolio,
-                    marks=marks,
+                    target=target,
+                    price=mark,
                     equity=equity,
                     sizer=self.risk,
-                    fee_rate=self.fee_rate,
                     strategy_name=self.strategy_name,
                 )
-                requests += [] if request is None else [(request, None)]
+                pursuit.goal = max(wanted, Decimal(0)) if product.product_type is ProductType.SPOT else wanted
+                retry = False
             else:
-                for i, intent in enumerate(decision):
-                    request = order_for_intent(
-                        client_order_id=f"{stem}-{i}",
-                        product=product,
-                        intent=intent,
-                        portfolio=self.portfolio,
-                        marks=marks,
-                        equity=equity,
-                        sizer=self.risk,
-                        fee_rate=self.fee_rate,
-                        strategy_name=self.strategy_name,
-                    )
-                    requests += [] if request is None else [(request, intent)]
-            for request, origin in requests:
-                self.events.append(
-                    DECISION,
-                    {
-                        "bar_time": bar.time,
-                        "product_id": request.product_id,
-                        "side": request.side,
-                        "size": request.size,
-                        "order_type": request.order_type,
-                        "client_order_id": request.client_order_id,
-                        "mark": mark,
-                    },
-                    run_id=self.run_id,
-                    time=now,
-                )
-                with self.send_gate():  # a kill switch at work in another process is waited for, never raced
-                    self._send(self._executable(request, product, mark), product, mark, equity, now, origin)
+                retry = True
+            if pursuit.may_try(bar.time):
+                self._close_gap(bar, pursuit, product, mark, held, now, retry=retry)
+        position = self.portfolio.size(pid)
+        goal = position if pursuit.goal is None else pursuit.goal
+        pursuit.observe(bar.time, met=self._negligible(goal - position, product))
+        self.unmet[pid] = pursuit.unmet_bars(bar.time, self.bar)
+
+    def _close_gap(
+        self, bar: Bar, pursuit: Pursuit, product: Product, mark: Decimal, held: Decimal, now: datetime, *, retry: bool
+    ) -> None:
+        assert pursuit.goal is not None
+        gap = pursuit.goal - held
+        if self._negligible(gap, product):
+            return
+        request = order_for_change(
+            client_order_id=self.ids.decision(product.product_id, bar.time, self.strategy_name, 0),
+            product=product,
+            change=gap,
+            spendable=self._spendable(product),
+            spend_price=self._bound(mark, product, Side.BUY),
+            fee_rate=self.fee_rate,
+        )
+        if request is None:  # what is left cannot be paid for: the goal is what the bot has
+            pursuit.goal = held
+            return
+        signed = request.size if request.side is Side.BUY else -request.size
+        if abs(signed) < abs(gap) and not self._negligible(gap - signed, product):
+            pursuit.goal = held + signed  # cut to the cash there is: chasing the rest would trade crumbs
+        placed = self._decide(bar, request, None, product, mark, now, retry=retry)
+        pursuit.tried(bar.time, placed, self.bar)
+
+    def _enter(
+        self, bar: Bar, intents: tuple[OrderIntent, ...], product: Product, mark: Decimal, now: datetime
+    ) -> None:
+        """New intents replace the product's entries still working (the exits of filled ones stay)."""
+        pid = product.product_id
+        this_bar = [self.ids.decision(pid, bar.time, self.strategy_name, i) for i in range(len(intents))]
+        self._withdraw(pid, self.orders.open_orders(), this_bar)
+        marks = {**self.marks.prices(), pid: mark}
+        equity = self.equity()
+        for i, intent in enumerate(intents):
+            request = order_for_intent(
+                client_order_id=self.ids.decision(pid, bar.time, self.strategy_name, i),
+                product=product,
+                intent=intent,
+                sellable=self.portfolio.size(pid) + self._working(pid, Side.SELL),
+                marks=marks,
+                equity=equity,
+                sizer=self.risk,
+                fee_rate=self.fee_rate,
+                spendable=self._spendable(product),
+                spend_price=self._bound(mark, product, Side.BUY),
+                strategy_name=self.strategy_name,
+            )
+            if request is None:
+                continue
+            expires = None if intent.expire_bars is None else bar.time + self.bar * (intent.expire_bars + 1)
+            self._decide(bar, request, intent, product, mark, now, expires=expires)
+
+    def _decide(
+        self,
+        bar: Bar,
+        request: OrderRequest,
+        intent: OrderIntent | None,
+        product: Product,
+        mark: Decimal,
+        now: datetime,
+        *,
+        retry: bool = False,
+        expires: datetime | None = None,
+    ) -> bool:
+        """Record a decided order (the parity stream; a pursuit's retry is marked) and send it."""
+        self.events.append(
+            DECISION,
+            {
+                "bar_time": bar.time,
+                "product_id": request.product_id,
+                "side": request.side,
+                "size": request.size,
+                "order_type": request.order_type,
+                "client_order_id": request.client_order_id,
+                "mark": mark,
+                "retry": retry,
+                "expires_at": expires,
+            },
+            run_id=self.run_id,
+            time=now,
+        )
+        if expires is not None:
+            self._expiries[request.client_order_id] = expires
+        with self.send_gate():  # a kill switch at work in another process is waited for, never raced
+            return self._send(self._executable(request, product, mark), product, mark, now, intent)
+
+    def _working(self, product_id: str, side: Side | None = None) -> Decimal:
+        """The signed size still to fill of the product's entries (working or of unknown fate), exits aside."""
+        total = Decimal(0)
+        for order in self.orders.open_orders():
+            if order.product_id != product_id or is_exit(order) or (side is not None and order.side is not side):
+                continue
+            left = order.request.size - order.filled_size
+            total += left if order.side is Side.BUY else -left
+        return total
+
+    def _withdraw(self, product_id: str, open_orders: Sequence[Order], keep: Sequence[str]) -> None:
+        """Cancel the product's working decided orders but those of the bar being decided (`keep`: decided
+        again after a restart, they are this decision's own); one that cannot be cancelled now still counts as
+        working. What they held is available again: read before anything is sized against it."""
+        withdrawn = False
+        for order in open_orders:
+            if not self.ids.is_decision(order.client_order_id, product_id) or order.client_order_id in keep:
+                continue  # an exit, a kill's flatten, an operator's order: not a decision's to replace
+            if order.order_id is None or order.status.is_unresolved:
+                continue
+            try:
+                self.executor.cancel(order.client_order_id)
+                withdrawn = True
+            except BrokerError as exc:
+                self.send_errors.append(exc)
+                log.warning("working order %s not cancelled: %s", order.client_order_id, exc)
+        self.absorb_fills()
+        if withdrawn:
+            self._read_available()
+
+    def _read_available(self) -> None:
+        try:
+            self.available = self.executor.venue_available()
+        except BrokerError as exc:  # sized against the last read: a buy may be cut short, never too large
+            self.send_errors.append(exc)
+            log.warning("available balances not read after a cancel: %s", exc)
+
+    def _negligible(self, size: Decimal, product: Product) -> bool:
+        left = quantize_size(abs(size), product)
+        return left == 0 or left < product.base_min_size
+
+    def _spendable(self, product: Product) -> Decimal:
+        return self.available.get(product.quote_currency, Decimal(0))
+
+    def _bound(self, mark: Decimal, product: Product, side: Side) -> Decimal:
+        """The worst price a market order may trade at: the mark, the slippage tolerance away."""
+        tolerance = self.settings.slippage_tolerance_bps / BPS
+        price = mark * (1 + tolerance) if side is Side.BUY else mark * (1 - tolerance)
+        return quantize_price(price, product, side)
 
     def _executable(self, request: OrderRequest, product: Product, mark: Decimal) -> OrderRequest:
         """A market order sent as the profile says: as a limit within the slippage tolerance of the mark
         (IOC in the canary), so that a thin book cannot fill it anywhere."""
         if request.order_type is not OrderType.MARKET or self.settings.order_type == "market":
             return request
-        tolerance = self.settings.slippage_tolerance_bps / BPS
-        price = mark * (1 + tolerance) if request.side is Side.BUY else mark * (1 - tolerance)
         return OrderRequest(
             request.client_order_id,
             request.product_id,
             request.side,
             OrderType.LIMIT,
             request.size,
-            quantize_price(price, product, request.side),
+            self._bound(mark, product, request.side),
             time_in_force=self.settings.time_in_force
             if self.settings.time_in_force is not TimeInForce.GTD
             else TimeInForce.GTC,
@@ -291,32 +427,26 @@ class ExecutionCoordinator:
         )
 
     def _send(
-        self,
-        request: OrderRequest,
-        product: Product,
-        mark: Decimal,
-        equity: Decimal,
-        now: datetime,
-        intent: OrderIntent | None,
-    ) -> None:
-        """Check and send one order. Limits are checked at the price the order is expected to trade at: the
-        mark, or a strategy's own limit (a market order's protective limit is a bound, not a price)."""
+        self, request: OrderRequest, product: Product, mark: Decimal, now: datetime, intent: OrderIntent | None
+    ) -> bool:
+        """Check and send one order; whether it is (or may be) at the exchange. Limits are checked at the
+        price the order is expected to trade at: the mark, or a strategy's own limit (a market order's
+        protective limit is a bound, not a price)."""
         if self.orders.get(request.client_order_id) is not None:
-            return  # decided before a restart: sent (or being reconciled) already, never twice
+            return True  # decided before a restart: sent (or being reconciled) already, never twice
         self.metrics.decisions += 1
         expected = intent.limit_price if intent is not None and intent.limit_price is not None else None
         price = request.limit_price if expected is not None and request.limit_price is not None else mark
         self.risk.reload_state()  # a halt another process recorded (the kill switch) holds for this order too
         open_orders = self.orders.open_orders()
         unresolved = [o for o in open_orders if o.status.is_unresolved]
-        positions = self.exposure_positions(open_orders)
         summary = self.margin() if product.is_derivative else None  # futures margin, from the exchange
         ctx = TradeContext(
             request,
             product,
             price,
-            equity,
-            positions,
+            self.equity(),
+            self.exposure_positions(open_orders, request),
             self.risk.state,
             now,
             self.marks.time(request.product_id),
@@ -325,19 +455,29 @@ class ExecutionCoordinator:
         )
         if not self.risk.validate(ctx).passed:
             self.metrics.rejected += 1
-            return
-        if ctx.reducing:
-            self._cancel_exits(request.product_id)  # this order does their job; they hold what it sells
+            return False
+        freed = ctx.reducing and product.product_type is ProductType.SPOT
+        if freed:
+            self._cancel_exits(request.product_id)  # they hold what this order sells; placed again below
         if intent is not None and intent.exits is not None:
             take, stop = (Decimal(repr(p)) for p in intent.exits)
-            self._exits[request.client_order_id] = (take, stop)
-            self.events.append(
-                EXITS_PLANNED,
-                {"client_order_id": request.client_order_id, "take_profit": take, "stop_loss": stop},
-                run_id=self.run_id,
+            self.exits.plan(request.client_order_id, take, stop)
+        placed = self._submit(request, counted=True)
+        if placed and request.side is Side.BUY and not product.is_derivative:
+            paid = request.limit_price or self._bound(mark, product, Side.BUY)
+            self.available[product.quote_currency] = self._spendable(product) - request.size * paid * (
+                1 + self.fee_rate
             )
+        self.absorb_fills()
+        if freed or ctx.reducing:
+            self._protect()
+        return placed
+
+    def _submit(self, request: OrderRequest, *, counted: bool) -> bool:
+        """Send through the executor; whether the order is (or may be) at the exchange. A decided order is
+        `counted` in the cycle's metrics (and its decision latency), an exit is not."""
         started = time.perf_counter()
-        if self.signal_at is not None and self.bars_at is not None:
+        if self.signal_at is not None and self.bars_at is not None and counted:
             self.telemetry.record_decision(started - self.signal_at, started - self.bars_at)
         try:
             self.executor.submit(request)
@@ -348,24 +488,24 @@ class ExecutionCoordinator:
             stored = self.orders.get(request.client_order_id)
             if stored is not None and stored.status.is_unresolved:
                 log.error("order %s sent without a definite answer, fate unknown: %s", request.client_order_id, exc)
-            else:
-                log.warning("order %s not placed: %s", request.client_order_id, exc)
-        else:
-            self.telemetry.record(True, time.perf_counter() - started)
-            self.metrics.orders += 1
-        self.absorb_fills()
+                return True
+            log.warning("order %s not placed: %s", request.client_order_id, exc)
+            return False
+        self.telemetry.record(True, time.perf_counter() - started)
+        self.metrics.orders += counted
+        return True
 
     # -- working orders ----------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Bring every open order up to date (fills by polling, when no feed pushed them), then place the
-        exits of entries that are done and drop the exits of closed positions."""
+        """Bring every open order up to date (fills by polling, when no feed pushed them), end the limit
+        entries whose time is up, then protect what the entries filled."""
         with self.lock:
             self.refresh_open()
             self.resolve_unknown(self.clock_now())
+            self._expire(self.clock_now())
             self.absorb_fills()
             with self.send_gate():
-                self._place_exits()
-            self._drop_orphan_exits()
+                self._protect()
 
     def refresh_open(self) -> None:
         """Read every acknowledged open order back from the exchange (status and fills)."""
@@ -469,52 +609,56 @@ class ExecutionCoordinator:
         entry = self._lookups.get(client_order_id)
         return entry is None or now >= entry[1]
 
-    def _place_exits(self) -> None:
+    def _expire(self, now: datetime) -> None:
+        """Cancel the limit entries whose expire_bars are over (the backtest works them that many bars)."""
+        for cid, at in list(self._expiries.items()):
+            order = self.orders.get(cid)
+            if order is None or order.is_terminal:
+                del self._expiries[cid]
+            elif now >= at and order.order_id is not None and not order.status.is_unresolved:
+                self.events.append(EXPIRED, {"client_order_id": cid, "expires_at": at}, run_id=self.run_id)
+                try:
+                    self.executor.cancel(cid)
+                except BrokerError as exc:
+                    self.send_errors.append(exc)
+                    log.warning("expired entry %s not cancelled yet: %s", cid, exc)
+
+    def _protect(self) -> None:
+        """Exits sized to what is held: those covering more than the position are cancelled (they would
+        open the reverse on futures), then every part of an entry that filled and is not covered gets its
+        exit. One that fails is tried again next time; after `execution.exit_place_attempts` the bot goes
+        reduce-only with an alert, and keeps trying. The caller holds the send gate."""
         if self.risk.reload_state() is TradingState.HALTED:
             return  # the kill switch flattens; it does not want new orders beside its own
-        for entry_id, (take, stop) in list(self._exits.items()):
-            entry = self.orders.get(entry_id)
-            exit_id = f"{entry_id}-exit"
-            if entry is None or not entry.is_terminal or self.orders.get(exit_id) is not None:
+        self._trim_exits()
+        for entry_id, request in self.exits.needed(self.portfolio, self._product):
+            if self._submit(request, counted=False):
+                self.exits.placed(entry_id)
                 continue
-            product = self.products[entry.product_id]
-            held = abs(self.portfolio.size(entry.product_id))
-            size = min(entry.filled_size, held)
-            if size < product.base_min_size or size == 0:
-                del self._exits[entry_id]
-                continue
-            side = Side.SELL if entry.side is Side.BUY else Side.BUY
-            request = OrderRequest(
-                exit_id,
-                entry.product_id,
-                side,
-                OrderType.BRACKET,
-                size,
-                quantize_price(take, product, side),
-                quantize_price(stop, product, side),
-                reduce_only=True,
-            )
-            started = time.perf_counter()
-            try:
-                self.executor.submit(request)
-                self.telemetry.record(True, time.perf_counter() - started)
-            except (BrokerError, OrderRejected) as exc:
-                self.telemetry.record(False, time.perf_counter() - started)
-                if isinstance(exc, BrokerError):
-                    self.send_errors.append(exc)
-                log.warning("exit %s not placed: %s", exit_id, exc)
-            del self._exits[entry_id]
+            stored = self.orders.get(request.client_order_id)
+            why = "not sent" if stored is None else f"{stored.status} {stored.reject_reason or ''}".strip()
+            message = self.exits.failed(entry_id, why, self.settings.exit_place_attempts)
+            if message is not None:
+                self.risk.escalate(TradingState.REDUCE_ONLY, f"unprotected position: {message}")
+        self.absorb_fills()
+
+    def _trim_exits(self) -> None:
+        open_orders = self.orders.open_orders()
+        for pid in {o.product_id for o in open_orders if is_exit(o)}:
+            side = live_exits(open_orders, pid)[0].side  # a sell exits a long, a buy a short
+            held = self.portfolio.size(pid) if side is Side.SELL else -self.portfolio.size(pid)
+            if working_on(open_orders, pid, side) > max(held, Decimal(0)):
+                self._cancel_exits(pid)  # with the orders beside them they would take out more than is held
 
     def _cancel_exits(self, product_id: str) -> None:
-        for order in self.orders.open_orders():
-            if order.product_id == product_id and order.request.order_type is OrderType.BRACKET and order.order_id:
-                self.executor.cancel(order.client_order_id)
-
-    def _drop_orphan_exits(self) -> None:
-        for order in self.orders.open_orders():
-            closed = self.portfolio.size(order.product_id) == 0
-            if order.request.order_type is OrderType.BRACKET and closed and order.order_id is not None:
-                self.executor.cancel(order.client_order_id)
+        for order in live_exits(self.orders.open_orders(), product_id):
+            if order.order_id is not None and not order.status.is_unresolved:
+                try:
+                    self.executor.cancel(order.client_order_id)
+                except BrokerError as exc:
+                    self.send_errors.append(exc)
+                    log.warning("exit %s not cancelled: %s", order.client_order_id, exc)
+        self.absorb_fills()
 
     def stray_open_orders(self) -> list[str]:
         """The bot's orders that the exchange shows open while the store holds them done: the store missed

@@ -11,10 +11,10 @@ nothing left or its deadline passes, backing off between passes:
 3. each position is flattened with a reduce-only market order whose size comes from the exchange: the
    derivatives position it shows, or for spot the smaller of the bot's holding and the account's available
    balance (never coins the account does not hold, never the owner's coins the bot did not buy), at most
-   the product's largest order a pass. Each flatten's client order id is fixed by the kill episode and the
-   product (`<product>-kill<id>-<n>`, n counting that product's flattens in the episode), so a retried
-   pass, a repeated kill or two kills at once send the same id, which Coinbase answers with the order it
-   already has;
+   the product's largest order a pass. Each flatten's client order id is fixed by the bot's prefix, the kill
+   episode and the product (`<prefix>-<product>-kill<id>-<n>`, `ClientIds.kill`, n counting that product's
+   flattens in the episode), so a retried pass, a repeated kill or two kills at once send the same id, which
+   Coinbase answers with the order it already has, and no other bot on the account builds it;
 4. what is left is read from the exchange: the bot's orders it shows open (whatever the store believes),
    and the positions.
 A report is complete only when the last pass read the exchange and found no open order and no position.
@@ -30,6 +30,7 @@ from decimal import Decimal
 
 from gpttrader.brokers.errors import BrokerError
 from gpttrader.domain import Order, OrderRejected, OrderRequest, OrderType, Product, Side, quantize_size
+from gpttrader.domain.client_ids import ClientIds
 from gpttrader.engine.execution_coordinator import ExecutionCoordinator
 from gpttrader.risk import LiveRiskManager
 from gpttrader.store import EventStore, StoreError
@@ -65,6 +66,7 @@ class KillReport:
 def close_out(
     execution: ExecutionCoordinator,
     *,
+    ids: ClientIds,
     flatten: bool,
     stamp: str,
     deadline_seconds: float,
@@ -77,7 +79,7 @@ def close_out(
     give_up = monotonic() + deadline_seconds
     for attempt in itertools.count():
         try:
-            _pass(execution, report, flatten=flatten, stamp=stamp)
+            _pass(execution, report, ids=ids, flatten=flatten, stamp=stamp)
         except (BrokerError, StoreError) as exc:
             report.verified = False
             report.failed.append(f"{type(exc).__name__}: {exc}")
@@ -93,12 +95,11 @@ def _pause(attempt: int, give_up: float, sleep: Callable[[float], None], monoton
     sleep(min(BACKOFF[min(attempt, len(BACKOFF) - 1)], max(give_up - monotonic(), 0.0)))
 
 
-def _pass(execution: ExecutionCoordinator, report: KillReport, *, flatten: bool, stamp: str) -> None:
+def _pass(execution: ExecutionCoordinator, report: KillReport, *, ids: ClientIds, flatten: bool, stamp: str) -> None:
     report.verified = False
-    own = f"-{stamp}-"
 
     def resend_own(order: Order) -> bool:  # the kill re-sends only its own flattens, never a stale decision
-        return own in order.client_order_id
+        return order.client_order_id.startswith(ids.kill_stem(order.product_id, stamp))
 
     with execution.lock:
         unknown = execution.resolve_unknown(execution.clock_now(), force=True, resend=resend_own)
@@ -112,7 +113,7 @@ def _pass(execution: ExecutionCoordinator, report: KillReport, *, flatten: bool,
                 if blocking:  # it may have done this flatten's work already: sending one more could double it
                     report.failed.append(f"{pid}: {', '.join(blocking)} of unknown fate; not flattened until found")
                     continue
-                _flatten(execution, report, execution.products[pid], size, stamp)
+                _flatten(execution, report, execution.products[pid], size, ids=ids, stamp=stamp)
         execution.resolve_unknown(execution.clock_now(), force=True, resend=resend_own)
         execution.refresh_open()
         report.open_orders = sorted(
@@ -142,13 +143,17 @@ def _exchange_positions(execution: ExecutionCoordinator) -> dict[str, Decimal]:
     return left
 
 
-def _flatten(execution: ExecutionCoordinator, report: KillReport, product: Product, size: Decimal, stamp: str) -> None:
+def _flatten(
+    execution: ExecutionCoordinator, report: KillReport, product: Product, size: Decimal, *, ids: ClientIds, stamp: str
+) -> None:
     """One reduce-only market order, at most the product's largest order (a bigger position takes passes)."""
-    prefix = f"{product.product_id}-{stamp}-"
-    n = sum(o.client_order_id.startswith(prefix) for o in execution.orders.all_orders())
+    stem = ids.kill_stem(product.product_id, stamp)
+    n = sum(o.client_order_id.startswith(stem) for o in execution.orders.all_orders())
     side = Side.SELL if size > 0 else Side.BUY
     amount = quantize_size(min(abs(size), product.base_max_size), product)
-    request = OrderRequest(f"{prefix}{n}", product.product_id, side, OrderType.MARKET, amount, reduce_only=True)
+    request = OrderRequest(
+        ids.kill(product.product_id, stamp, n), product.product_id, side, OrderType.MARKET, amount, reduce_only=True
+    )
     try:
         execution.executor.submit(request)
         report.flattened.append(request.client_order_id)
@@ -163,6 +168,7 @@ def engage_kill_switch(
     risk: LiveRiskManager,
     events: EventStore,
     *,
+    ids: ClientIds,
     operator: str,
     reason: str,
     flatten: bool = True,
@@ -180,6 +186,7 @@ def engage_kill_switch(
         return _close_out_halted(
             prepare,
             events,
+            ids=ids,
             operator=operator,
             reason=reason,
             flatten=flatten,
@@ -193,6 +200,7 @@ def _close_out_halted(
     prepare: Callable[[], ExecutionCoordinator],
     events: EventStore,
     *,
+    ids: ClientIds,
     operator: str,
     reason: str,
     flatten: bool,
@@ -219,6 +227,7 @@ def _close_out_halted(
     else:
         report = close_out(
             execution,
+            ids=ids,
             flatten=flatten,
             stamp=stamp,
             deadline_seconds=max(give_up - monotonic(), 0.0),
@@ -237,7 +246,7 @@ def halt(risk: LiveRiskManager, *, operator: str, reason: str) -> None:
 
 def kill_stamp(events: EventStore) -> str:
     """The id of the kill episode under way: the first kill since the last one that left the exchange clean.
-    A kill retried, or run twice at once, names its flatten orders the same (`<product>-kill<id>-<n>`), so
+    A kill retried, or run twice at once, names its flatten orders the same (`ClientIds.kill`), so
     the store and Coinbase's de-duplication turn a second flatten of the same position into the first."""
     episode: int | None = None
     for event in events.read(types=[KILL_EVENT, DONE_EVENT]):

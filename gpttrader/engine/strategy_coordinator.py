@@ -1,5 +1,13 @@
 """The strategy's side of a cycle: closed one-minute bars in, decisions out, one product at a time.
 
+A bar is closed once its end is at or before the exchange's time (the bot's clock corrected by the measured
+skew): Coinbase serves the bar still forming as the last candle, and a bot whose clock runs ahead would
+otherwise decide on it and never see the finished bar. A bar not yet closed is read again next cycle.
+
+The last few accepted bars are read again with every request: the exchange may still revise a bar after it
+closed (a late trade). A revision is recorded (`bar.revised`), never decided again, since the decision on
+the bar has gone out.
+
 At start the strategy is warmed up on the bars before the last closed one, so that its first decision is
 on a bar it has not acted on before a restart only if nothing was decided on it (the client order id of
 a decision is derived from its bar, so a decision made twice is sent once).
@@ -13,48 +21,68 @@ from typing import Any
 import numpy as np
 
 from gpttrader.brokers.protocol import Broker
-from gpttrader.domain import Granularity
+from gpttrader.domain import Candle, Granularity
+from gpttrader.engine.skew import ClockSkew
 from gpttrader.risk.metrics import annualized_volatility
+from gpttrader.store import EventStore
 from gpttrader.strategy import Bar, OrderIntent, OrderStrategy, Strategy, TargetPosition
 
 MINUTE = timedelta(minutes=1)
+REREAD_MINUTES = 3  # how far back an accepted bar is still checked for a revision
 Decision = TargetPosition | tuple[OrderIntent, ...]
 
 
 class StrategyCoordinator:
     def __init__(
-        self, strategy: Strategy | OrderStrategy, broker: Broker, symbols: Sequence[str], volatility_window: int = 20
+        self,
+        strategy: Strategy | OrderStrategy,
+        broker: Broker,
+        symbols: Sequence[str],
+        volatility_window: int = 20,
+        *,
+        skew: ClockSkew,
+        events: EventStore,
+        run_id: str | None = None,
+        reread_minutes: int = REREAD_MINUTES,
     ) -> None:
         self.strategy = strategy
+        self.skew = skew
         self._broker = broker
+        self._events, self._run_id = events, run_id
         self._symbols = list(symbols)
         self._state: dict[str, Any] = {pid: strategy.new_state() for pid in symbols}
         self._last: dict[str, datetime | None] = dict.fromkeys(symbols)
+        self._accepted: dict[str, dict[datetime, Candle]] = {pid: {} for pid in symbols}
         self._closes: dict[str, deque[float]] = {pid: deque(maxlen=volatility_window + 1) for pid in symbols}
         self._window = volatility_window
+        self._reread = MINUTE * max(reread_minutes, 1)
 
     def warm_up(self, now: datetime) -> int:
-        """Feed the bars before the last closed one to the strategy without acting; returns how many."""
+        """Feed the closed bars before the last closed one to the strategy without acting; returns how many."""
         fed = 0
-        start = _minute(now) - MINUTE * (self.strategy.warmup + self._window + 2)
+        exchange_now = self.skew.exchange_time(now)
+        start = _minute(exchange_now) - MINUTE * (self.strategy.warmup + self._window + 2)
         for pid in self._symbols:
-            history = self._broker.candles(pid, Granularity.ONE_MINUTE, start, _minute(now))
+            history = self._closed(pid, start, exchange_now)
             for candle in history[:-1]:
                 self._decide(pid, candle)
+                self._accept(pid, candle)
                 fed += 1
-            if len(history) > 1:
-                self._last[pid] = history[-2].time
         return fed
 
     def new_bars(self, now: datetime) -> list[tuple[Bar, Decision]]:
         """Every bar closed since the last cycle, with the strategy's decision on it, oldest first."""
         decided: list[tuple[Bar, Decision]] = []
+        exchange_now = self.skew.exchange_time(now)
         for pid in self._symbols:
             last = self._last[pid]
-            start = _minute(now) - MINUTE * 2 if last is None else last + MINUTE
-            for candle in self._broker.candles(pid, Granularity.ONE_MINUTE, start, _minute(now)):
+            start = _minute(exchange_now) - MINUTE * 2 if last is None else last - self._reread + MINUTE
+            for candle in self._closed(pid, start, exchange_now):
+                if last is not None and candle.time <= last:
+                    self._check_revision(pid, candle, now)
+                    continue
                 decided.append(self._decide(pid, candle))
-                self._last[pid] = candle.time
+                self._accept(pid, candle)
         decided.sort(key=lambda item: item[0].time)
         return decided
 
@@ -65,7 +93,30 @@ class StrategyCoordinator:
             return float("nan")
         return float(annualized_volatility(np.array(closes), self._window, 60.0)[-1])
 
-    def _decide(self, pid: str, candle: Any) -> tuple[Bar, Decision]:
+    def _closed(self, pid: str, start: datetime, exchange_now: datetime) -> list[Candle]:
+        """The product's bars from `start` that had ended by `exchange_now`, oldest first."""
+        candles = self._broker.candles(pid, Granularity.ONE_MINUTE, start, exchange_now)
+        return [c for c in candles if c.time + MINUTE <= exchange_now]
+
+    def _accept(self, pid: str, candle: Candle) -> None:
+        """Remember a bar decided on, and forget those too old to be read again."""
+        self._last[pid] = candle.time
+        accepted = self._accepted[pid]
+        accepted[candle.time] = candle
+        for time in [t for t in accepted if t <= candle.time - self._reread]:
+            del accepted[time]
+
+    def _check_revision(self, pid: str, candle: Candle, now: datetime) -> None:
+        """Record a bar the exchange changed after the strategy decided on it (or one that first appeared
+        late, for a minute that had no trades when it was read)."""
+        old = self._accepted[pid].get(candle.time)
+        if old == candle:
+            return
+        self._accepted[pid][candle.time] = candle
+        payload = {"product_id": pid, "time": candle.time, "old": None if old is None else _values(old)}
+        self._events.append("bar.revised", {**payload, "new": _values(candle)}, run_id=self._run_id, time=now)
+
+    def _decide(self, pid: str, candle: Candle) -> tuple[Bar, Decision]:
         bar = Bar(
             pid,
             candle.time,
@@ -77,6 +128,10 @@ class StrategyCoordinator:
         )
         self._closes[pid].append(bar.close)
         return bar, self.strategy.on_bar(bar, self._state[pid])
+
+
+def _values(candle: Candle) -> dict[str, str]:
+    return {name: str(getattr(candle, name)) for name in ("open", "high", "low", "close", "volume")}
 
 
 def _minute(moment: datetime) -> datetime:

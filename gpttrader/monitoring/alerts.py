@@ -34,6 +34,10 @@ class Health:
     malformed: Mapping[str, int] = field(default_factory=dict)  # malformed answers by endpoint, API-error window
     unresolved_orders: Mapping[str, str] = field(default_factory=dict)  # client order id -> product, fate unknown
     unexplained_fills: int = 0  # fills the books could not explain, this session
+    unmet_targets: Mapping[str, int] = field(default_factory=dict)  # product -> bars its target has not been held
+    unmet_alert_bars: int = 5  # execution.target_unmet_alert_bars
+    unprotected: Mapping[str, str] = field(default_factory=dict)  # entry id -> why its exit could not be placed
+    holdings_moved: Sequence[str] = ()  # spot holdings that moved outside the books, last reconciliation
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,40 @@ RULES: tuple[Rule, ...] = (
         ),
         "the bot looks them up by client order id each cycle; if one is never found, check the exchange "
         "(gpttrader order list) and the event store (gpttrader events tail --type order.unknown)",
+    ),
+    Rule(
+        "target_unmet",
+        "trade",
+        "warning",
+        lambda h: _fmt(
+            any(bars >= h.unmet_alert_bars for bars in h.unmet_targets.values()),
+            "targets not held: "
+            + ", ".join(
+                f"{pid} for {bars} bars" for pid, bars in sorted(h.unmet_targets.items()) if bars >= h.unmet_alert_bars
+            ),
+        ),
+        "the bot retries with backoff; see why its orders were refused or rejected "
+        "(gpttrader events tail --type risk.order_rejected, --type order.rejected)",
+    ),
+    Rule(
+        "exit_unplaced",
+        "position",
+        "critical",
+        lambda h: _fmt(
+            bool(h.unprotected),
+            "positions without their stop-loss: "
+            + "; ".join(f"{cid}: {why}" for cid, why in sorted(h.unprotected.items()))
+            + "; reduce-only",
+        ),
+        "the bot keeps trying to place the exit; place a stop by hand or flatten (gpttrader kill) if it lasts",
+    ),
+    Rule(
+        "holdings_moved",
+        "position",
+        "warning",
+        lambda h: _fmt(bool(h.holdings_moved), "; ".join(h.holdings_moved)),
+        "the account is shared (execution.shared_account): another bot or a person traded; the bot's own "
+        "position is all there, and what is outside its books is now taken as the account shows it",
     ),
     Rule(
         "unexplained_fill",

@@ -450,20 +450,25 @@ class Exchange:
             return True, ""
 
     def close_position(self, client_order_id: str, product_id: str, size: Decimal | None) -> SandboxOrder:
-        """A market order that takes a futures or perpetual position (or `size` of it) back to flat."""
+        """A market order that takes a futures or perpetual position (or `size` of it) toward flat; it never
+        opens the reverse. A client order id seen before returns its order, as create does, even once the
+        position it closed is gone. Coinbase's reference promises no capping, so a size above the position
+        is refused rather than cut: a bot that copes with the refusal also copes with a venue that caps."""
         with self.lock:
+            existing = self.by_client_id.get(client_order_id)
+            if existing is not None:
+                return self.orders[existing]
             listing = self.listing(product_id)
             if not listing.product.is_derivative:
                 raise OrderRejectedError("INVALID_PRODUCT_ID", f"{product_id} has no position to close")
-            position = self.margin_account(listing.product).position(listing.product)
-            if position.contracts == 0:
-                raise OrderRejectedError("NO_OPEN_POSITION", f"no open position in {product_id}")
-            amount = abs(position.contracts) if size is None else size
-            if amount > abs(position.contracts):
-                raise OrderRejectedError(
-                    "INVALID_SIZE_TOO_LARGE", f"size {amount} exceeds the position of {abs(position.contracts)}"
-                )
-            side = Side.SELL if position.contracts > 0 else Side.BUY
+            self.advance()  # fills due by now land first: the position closed is the one held now
+            held = self.margin_account(listing.product).position(listing.product).contracts
+            if held == 0:
+                raise OrderRejectedError("INVALID_REQUEST", f"no open position in {product_id}")
+            amount = abs(held) if size is None else size
+            if amount > abs(held):
+                raise OrderRejectedError("INVALID_REQUEST", f"size {amount} exceeds the position of {abs(held)}")
+            side = Side.SELL if held > 0 else Side.BUY
             config = {"market_market_ioc": {"base_size": str(amount)}}
             ticket = self.parse({"product_id": product_id, "side": side.value, "order_configuration": config})
             return self.create(client_order_id, ticket)[0]

@@ -485,14 +485,23 @@ class SandboxApi:
         client_order_id, product_id = str(body.get("client_order_id") or ""), str(body.get("product_id") or "")
         if not client_order_id or not product_id:
             raise fail(400, "INVALID_ARGUMENT", "client_order_id and product_id are required")
-        size = Decimal(str(body["size"])) if body.get("size") is not None else None
+        try:
+            size = Decimal(str(body["size"])) if body.get("size") not in (None, "") else None
+        except ArithmeticError:
+            raise fail(400, "INVALID_ARGUMENT", f"size must be a decimal string, got {body.get('size')!r}") from None
         try:
             order = self.exchange.close_position(client_order_id, product_id, size)
         except OrderRejectedError as exc:
             return json_response(
                 {
                     "success": False,
-                    "error_response": {"error": exc.error, "message": exc.message, "error_details": exc.message},
+                    "error_response": {
+                        "error": exc.error,
+                        "message": exc.message,
+                        "error_details": exc.message,
+                        "preview_failure_reason": "UNKNOWN_PREVIEW_FAILURE_REASON",
+                        "new_order_failure_reason": exc.error,
+                    },
                 }
             )
         return json_response(

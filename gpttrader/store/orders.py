@@ -206,6 +206,16 @@ class OrdersStore:
             ).fetchall()
         return [_order(row) for row in rows]
 
+    def starting_with(self, prefix: str) -> list[Order]:
+        """Orders whose client order id starts with `prefix` (an entry's exits), oldest first."""
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                f"SELECT {_ORDER_COLUMNS} FROM orders WHERE substr(client_order_id, 1, ?) = ? "
+                "ORDER BY created_at, client_order_id",
+                (len(prefix), prefix),
+            ).fetchall()
+        return [_order(row) for row in rows]
+
     def all_orders(self) -> list[Order]:
         with self._db.reading() as conn:
             rows = conn.execute(f"SELECT {_ORDER_COLUMNS} FROM orders ORDER BY created_at, client_order_id").fetchall()

@@ -90,11 +90,12 @@ def test_an_emptied_venue_store_is_refused(ran: Path, clean_env: dict[str, str])
 
 def test_a_new_store_refuses_an_account_with_open_orders_until_they_are_adopted(clean_env: dict[str, str]) -> None:
     config = load_config("dev")
-    with ApplicationContainer(config) as container:  # the venue's books alone: an order the bot's store lacks
+    # The venue's books alone: an order of this bot's (its prefix) that its store lacks, as after a lost store.
+    with ApplicationContainer(config) as container:
         price = container.broker.quote("BTC-USD").bid * Decimal("0.5")
         resting = container.broker.place_order(
             OrderRequest(
-                client_order_id="placed-by-hand",
+                client_order_id="dev-placed-by-hand",
                 product_id="BTC-USD",
                 side=Side.BUY,
                 order_type=OrderType.LIMIT,
@@ -106,20 +107,20 @@ def test_a_new_store_refuses_an_account_with_open_orders_until_they_are_adopted(
 
     first = cli("run", "--profile", "dev", "--dev-fast", "--cycles", "2", env=clean_env)
     assert first.returncode == 2, first.stderr[-2000:]
-    assert "profile dev has a new store, but the exchange account shows open orders placed-by-hand" in first.stderr
+    assert "profile dev has a new store, but the exchange account shows open orders dev-placed-by-hand" in first.stderr
     assert "gpttrader store adopt --profile dev" in first.stderr
     assert "Traceback" not in first.stderr
 
     adopted = cli("store", "adopt", "--profile", "dev", "--reason", "orders placed by hand", env=clean_env)
     assert adopted.returncode == 0, adopted.stderr[-2000:]
-    assert "open orders: placed-by-hand" in adopted.stdout
+    assert "open orders: dev-placed-by-hand" in adopted.stdout
     second = cli("run", "--profile", "dev", "--dev-fast", "--cycles", "2", env=clean_env)
     assert second.returncode == 0, second.stderr[-2000:]
     with ApplicationContainer(config) as container:
         assert [o.client_order_id for o in container.broker.list_orders("BTC-USD", open_only=True)] == [
             resting.client_order_id
         ], "the adopted order was cancelled"
-        assert container.orders_store.get("placed-by-hand") is not None
+        assert container.orders_store.get("dev-placed-by-hand") is not None
     assert cli("store", "adopt", "--profile", "dev", "--reason", "again", env=clean_env).returncode == 2
 
 

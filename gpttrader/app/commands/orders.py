@@ -69,17 +69,18 @@ def _print_order(order: Order) -> None:
 
 
 def _order_place(args: argparse.Namespace) -> int:
-    request = OrderRequest(
-        client_order_id=f"cli-{uuid.uuid4()}",
-        product_id=args.product,
-        side=Side(args.side),
-        order_type=OrderType.LIMIT if args.limit_price is not None else OrderType.MARKET,
-        size=args.size,
-        limit_price=args.limit_price,
-        time_in_force=TimeInForce(args.tif) if args.tif else None,
-        post_only=args.post_only,
-    )
     with _order_container(args) as container:
+        request = OrderRequest(
+            # The profile's prefix: its bot knows the order as its own, and no other bot builds the same id.
+            client_order_id=container.config.client_ids.manual(str(uuid.uuid4())),
+            product_id=args.product,
+            side=Side(args.side),
+            order_type=OrderType.LIMIT if args.limit_price is not None else OrderType.MARKET,
+            size=args.size,
+            limit_price=args.limit_price,
+            time_in_force=TimeInForce(args.tif) if args.tif else None,
+            post_only=args.post_only,
+        )
         try:
             order = container.order_executor.submit(request)
         except (BrokerError, OrderRejected) as exc:

@@ -87,8 +87,19 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"  {line}", file=sys.stderr)
         for name in (signal.SIGINT, signal.SIGTERM):
             signal.signal(name, lambda *_: bot.stop())
+        failed: Exception | None = None
         try:
             bot.run(max_cycles=cycles)
+        except Exception as exc:  # execution.on_cycle_error is halt: nothing may hold positions unwatched
+            failed = exc
+            closed = bot.kill(operator="gpttrader run", reason=f"cycle error: {type(exc).__name__}: {exc}")
+            print(f"gpttrader: the bot stopped on {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(
+                f"  kill switch: cancelled {closed.cancelled or 'none'}, flattened {closed.flattened or 'none'}",
+                file=sys.stderr,
+            )
+            for line in closed.left():
+                print(f"  left: {line}", file=sys.stderr)
         finally:
             summary = bot.shutdown()
             if server is not None:
@@ -96,7 +107,7 @@ def _run(args: argparse.Namespace) -> int:
         for line in summary.lines():
             print(line)
         print(f"metrics: {bot.metrics_path}")
-    return 0 if report.ok else 1
+    return 0 if report.ok and failed is None else 1
 
 
 def _kill(args: argparse.Namespace) -> int:
@@ -119,6 +130,7 @@ def _kill(args: argparse.Namespace) -> int:
             prepared,
             container.risk_manager,
             container.event_store,
+            ids=config.client_ids,
             operator=args.operator,
             reason=args.reason,
             flatten=not args.no_flatten,

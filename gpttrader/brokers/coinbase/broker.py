@@ -289,7 +289,15 @@ class CoinbaseBroker:
             raise InvalidOrderError(str(exc), exc.reason) from None
 
     def place_order(self, request: OrderRequest) -> Order:
+        """Send an order. Advanced Trade's create order takes no reduce-only field (not for CFM futures, not
+        for INTX perpetuals), so a reduce-only market order on a derivative goes out as close position with
+        its size and client order id: Coinbase picks the side that shrinks the position it holds and never
+        fills past flat, so the order cannot open the reverse even when the bot's view of the position is
+        stale. A reduce-only limit or bracket exit has no such route: it goes out as created, and the bot
+        sizes it to what it holds. Spot has nothing to send: a sell cannot go short."""
         prepared = self.prepare(request)
+        if self._closes_position(prepared):
+            return self.close_position(prepared.product_id, prepared.client_order_id, prepared.size)
         configuration = order_configuration(prepared)
         # Safe to retry: Coinbase answers a repeated client order id with the order it already made.
         order_id = self._read(
@@ -303,6 +311,13 @@ class CoinbaseBroker:
             partial(_created_order_id, "create order"),
         )
         return self.get_order(order_id)
+
+    def _closes_position(self, request: OrderRequest) -> bool:
+        return (
+            request.reduce_only
+            and request.order_type is OrderType.MARKET
+            and self.product(request.product_id).is_derivative
+        )
 
     def edit_order(self, order_id: str, *, size: Decimal, limit_price: Decimal) -> Order:
         """Amend a resting GTC limit order. Not retried after a failure that may have been processed:
@@ -334,7 +349,8 @@ class CoinbaseBroker:
         return self.get_order(order_id)
 
     def close_position(self, product_id: str, client_order_id: str, size: Decimal | None = None) -> Order:
-        """Flatten a futures or perpetual position (or `size` contracts of it) with a market order."""
+        """Flatten a futures or perpetual position (or `size` contracts of it) with a market order. Safe to
+        retry: a repeated client order id is answered with the order it already made, as create's is."""
         self._check_derivatives(product_id)
         kwargs: dict[str, Any] = {"client_order_id": client_order_id, "product_id": product_id}
         if size is not None:

@@ -63,6 +63,13 @@ class CoinbaseMarketData:
         with mapping.reading("public book"):
             return mapping.top_of_book(product_id, mapping.field(data, "pricebook", "public book"))
 
+    def server_time(self) -> datetime:
+        data = mapping.as_dict(
+            guarded(self._client.get_unix_time, bucket=self._limit, retry=self.retry, what="server time")
+        )
+        with mapping.reading("server time"):
+            return mapping.timestamp(mapping.field(data, "iso", "server time"), "server time")
+
     def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]:
         """One window of candles (at most 350), oldest first."""
         count = int((end - start).total_seconds() // granularity.seconds)

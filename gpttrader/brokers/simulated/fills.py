@@ -151,6 +151,12 @@ class FillModel:
         return Execution(price, size, self.fees.fee(price * size * product.multiplier, liquidity), liquidity)
 
 
+def reducible(side: Side, position: Decimal) -> Decimal:
+    """How much a reduce-only order on `side` may fill against a signed `position`: down to flat and no
+    further, and nothing when it would add to the position."""
+    return max(position if side is Side.SELL else -position, Decimal(0))
+
+
 def funding_payment(size: Decimal, mark: Decimal, multiplier: Decimal, rate: Decimal) -> Decimal:
     """One funding interval's payment for a perpetual position: positive when the holder pays (a long
     with a positive rate), negative when it receives."""

@@ -25,6 +25,10 @@ class MarketData(Protocol):
 
     def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]: ...
 
+    def server_time(self) -> datetime:
+        """The clock the market's bars are stamped by (Coinbase's, for paper: it decides when a bar closed)."""
+        ...
+
 
 class PricePathMarket:
     def __init__(
@@ -60,6 +64,9 @@ class PricePathMarket:
         first = bisect_left(times, start)
         last = min(bisect_left(times, end), bisect_right(times, self._clock() - MINUTE))  # closed bars only
         return self._candles[product_id][first:last]
+
+    def server_time(self) -> datetime:
+        return self._clock()
 
     def _current(self, product_id: str) -> Candle:
         self.product(product_id)

@@ -55,6 +55,10 @@ class PaperBroker:
     def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]:
         return self._market.candles(product_id, granularity, start, end)
 
+    def server_time(self) -> datetime:
+        """The market's clock (Coinbase's, for paper): the one its bars close by."""
+        return self._market.server_time()
+
     # -- account -----------------------------------------------------------------------------------------
     def balances(self) -> list[Balance]:
         self._catch_up()

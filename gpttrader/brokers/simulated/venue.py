@@ -19,7 +19,7 @@ from typing import Any
 
 from gpttrader.brokers.errors import InsufficientFundsError, InvalidOrderError, NotFoundError
 from gpttrader.brokers.protocol import MarginSummary, OrderPreview
-from gpttrader.brokers.simulated.fills import Execution, FillModel, funding_payment
+from gpttrader.brokers.simulated.fills import Execution, FillModel, funding_payment, reducible
 from gpttrader.domain import (
     Balance,
     Candle,
@@ -270,7 +270,7 @@ class SimulatedVenue:
             price = request.limit_price or (quote.ask if request.side is Side.BUY else quote.bid)
             held = self.state.positions.get(product.product_id, VenuePosition()).size
             after = held + (request.size if request.side is Side.BUY else -request.size)
-            added = max(abs(after) - abs(held), Decimal(0))
+            added = Decimal(0) if request.reduce_only else max(abs(after) - abs(held), Decimal(0))
             notional = price * product.multiplier
             return currency, added * notional * self.margin_rate + request.size * notional * self.model.fees.taker
         if request.side is Side.SELL:
@@ -323,11 +323,15 @@ class SimulatedVenue:
     def _apply(self, order_id: str, candle: Candle, *, resting: bool) -> None:
         order = self.state.orders[order_id]
         product = self.products[order.product_id]
+        remaining = self._fillable(order, product)
+        if remaining <= 0:  # a reduce-only order with nothing left to reduce could only open the reverse
+            self._finish(order_id, OrderStatus.CANCELLED)
+            return
         outcome = self.model.fill(
             order.request,
             candle,
             product,
-            remaining=order.remaining_size,
+            remaining=remaining,
             resting=resting,
             triggered=order_id in self.state.triggered,
         )
@@ -335,6 +339,14 @@ class SimulatedVenue:
             self.state.triggered.add(order_id)
         if outcome.execution is not None:
             self._book(order_id, outcome.execution, product)
+
+    def _fillable(self, order: Order, product: Product) -> Decimal:
+        """What may fill now: the rest of the order, and for a reduce-only derivatives order no more than
+        takes the position to flat (a spot sell cannot go short: nothing to cap)."""
+        if not (order.request.reduce_only and product.is_derivative):
+            return order.remaining_size
+        held = self.state.positions.get(product.product_id, VenuePosition()).size
+        return min(order.remaining_size, reducible(order.side, held))
 
     def _book(self, order_id: str, execution: Execution, product: Product) -> None:
         order = self.state.orders[order_id]

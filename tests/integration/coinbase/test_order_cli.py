@@ -44,6 +44,7 @@ def test_place_list_and_cancel(sandbox: RunningSandbox, clean_env: dict[str, str
     assert placed.returncode == 0, placed.stderr
     client_order_id, status = placed.stdout.split()[:2]
     assert status == "OPEN"
+    assert client_order_id.startswith("canary-cli-")  # the profile's own: its bot leaves it working
     listed = run(env, "list", "--profile", "canary", "--open")
     assert client_order_id in listed.stdout
     cancelled = run(env, "cancel", "--profile", "canary", client_order_id)
@@ -51,9 +52,9 @@ def test_place_list_and_cancel(sandbox: RunningSandbox, clean_env: dict[str, str
     assert cancelled.stdout.split()[1] == "CANCELLED"
     assert [o.status for o in sdk_client(sandbox).list_orders().orders] == ["CANCELLED"]
     assert run(env, "list", "--profile", "canary", "--open").stdout == ""
-    unknown = run(env, "cancel", "--profile", "canary", "cli-nope")
+    unknown = run(env, "cancel", "--profile", "canary", "canary-cli-nope")
     assert unknown.returncode == 2
-    assert "no order cli-nope" in unknown.stderr
+    assert "no order canary-cli-nope" in unknown.stderr
 
 
 def test_rejected_orders_exit_1_with_the_reason(sandbox: RunningSandbox, clean_env: dict[str, str]) -> None:

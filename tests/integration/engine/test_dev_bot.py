@@ -114,16 +114,16 @@ def test_a_restart_reconciles_pending_and_unknown_orders(tmp_path: Path) -> None
         assert held > 0
         # A crash between writing an intent and sending it: PENDING in the store, unknown to the exchange.
         c.orders_store.add(OrderRequest("lost-1", "BTC-USD", Side.BUY, OrderType.MARKET, Decimal("0.0001")))
-        # An order on the exchange that the store does not know.
+        # An order of this profile (its prefix) on the exchange that the store does not know.
         stranger = c.broker.place_order(
-            OrderRequest("by-hand-1", "ETH-USD", Side.BUY, OrderType.LIMIT, Decimal("0.01"), Decimal(100))
+            OrderRequest("dev-by-hand-1", "ETH-USD", Side.BUY, OrderType.LIMIT, Decimal("0.01"), Decimal(100))
         )
     with container(tmp_path, START + timedelta(minutes=10)) as c:
         bot = c.create_bot(BuyOnce())
         report = bot.bootstrap()
         assert report.ok
         assert report.unresolved == ["lost-1"]
-        assert report.cancelled == ["by-hand-1"]
+        assert report.cancelled == ["dev-by-hand-1"]
         lost = c.orders_store.get("lost-1")
         assert lost is not None
         assert lost.status is OrderStatus.UNKNOWN  # the exchange may list it late: looked up, not dropped
@@ -151,8 +151,8 @@ def test_books_that_cannot_explain_the_position_halt_trading(tmp_path: Path) -> 
         bot = c.create_bot(BuyOnce())
         report = bot.bootstrap()
         assert not report.ok
-        assert "BTC-USD: the bot's fills add up to" in report.mismatches[0]
-        assert "the account holds 0" in report.mismatches[0]
+        assert "BTC-USD: the account holds 0 BTC" in report.mismatches[0]
+        assert f"from the bot's fills): less by {bot.execution.portfolio.size('BTC-USD')}" in report.mismatches[0]
         assert c.risk_manager.state is TradingState.HALTED
         bot.run(max_cycles=5)
         assert bot.metrics.orders == 0
@@ -166,7 +166,7 @@ def test_the_kill_switch_cancels_flattens_and_halts(tmp_path: Path) -> None:
         assert bot.execution.portfolio.size("BTC-USD") > 0
         report = bot.kill(operator="ops", reason="test")
         kill_id = c.event_store.tail(1, types=["risk.kill_switch"])[0].id
-        assert report.flattened == [f"BTC-USD-kill{kill_id}-0"]  # named by the kill, so a retry reuses the name
+        assert report.flattened == [f"dev-BTC-USD-kill{kill_id}-0"]  # named by the kill, so a retry reuses the name
         assert report.complete
         assert report.open_orders == []
         assert report.positions == {}
@@ -192,11 +192,11 @@ def test_unknown_orders_are_adopted_when_the_policy_says_so(tmp_path: Path) -> N
         bot = c.create_bot(BuyOnce())
         bot.bootstrap()  # a store that has met this account: an order placed by hand later is the policy's
         stranger = c.broker.place_order(
-            OrderRequest("by-hand-2", "ETH-USD", Side.BUY, OrderType.LIMIT, Decimal("0.01"), Decimal(100))
+            OrderRequest("dev-by-hand-2", "ETH-USD", Side.BUY, OrderType.LIMIT, Decimal("0.01"), Decimal(100))
         )
         report = bot.reconcile()
-        assert report.adopted == ["by-hand-2"]
-        adopted = c.orders_store.get("by-hand-2")
+        assert report.adopted == ["dev-by-hand-2"]
+        adopted = c.orders_store.get("dev-by-hand-2")
         assert adopted is not None
         assert (adopted.status, adopted.order_id) == (OrderStatus.OPEN, stranger.order_id)
         assert c.broker.get_order(stranger.order_id or "").status is OrderStatus.OPEN

@@ -215,6 +215,7 @@ def test_two_kills_at_once_sell_the_position_once(market: RunningSandbox, tmp_pa
                         prepared(second),
                         second.risk_manager,
                         second.event_store,
+                        ids=config.client_ids,
                         operator="ops2",
                         reason="again",
                         deadline_seconds=20,
@@ -224,7 +225,13 @@ def test_two_kills_at_once_sell_the_position_once(market: RunningSandbox, tmp_pa
 
         execution.executor.submit = second_kill_in_between  # type: ignore[method-assign]
         engage_kill_switch(
-            lambda: execution, first.risk_manager, first.event_store, operator="ops", reason="kill", deadline_seconds=20
+            lambda: execution,
+            first.risk_manager,
+            first.event_store,
+            ids=config.client_ids,
+            operator="ops",
+            reason="kill",
+            deadline_seconds=20,
         )
     assert sold(market) == Decimal("0.002")
     assert peak_position(market)[1] == 0

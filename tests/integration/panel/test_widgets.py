@@ -224,7 +224,7 @@ def test_a_session_that_fails_ends_with_the_kill_switch(tmp_path: Path, clean_en
     assert panel.session is not None
     assert panel.session.phase is Phase.ERROR
     assert "failed: ZeroDivisionError: the strategy divided by a zero volume" in panel.session.message
-    assert "kill switch engaged (flattened BTC-USD-kill" in panel.session.message  # the half it held
+    assert "kill switch engaged (flattened dev-BTC-USD-kill" in panel.session.message  # the half it held
     assert "gt-phase-error" in panel.status.value
     assert not panel.start.disabled
     kill = events(tmp_path, "dev", "risk.kill_switch")

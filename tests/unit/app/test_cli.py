@@ -104,6 +104,7 @@ def test_help_lists_only_working_commands(clean_env: dict[str, str]) -> None:
     named = [line for line in commands.splitlines() if line.startswith("    ") and line[4] != " "]
     assert {line.split()[0] for line in named} == {
         "backtest",
+        "books",
         "config",
         "events",
         "kill",

@@ -81,6 +81,9 @@ CASES = {
     "malformed_answers": (Health(malformed={"list accounts": 1}), Health()),
     "order_fate_unknown": (Health(unresolved_orders={"BTC-USD-x-0": "BTC-USD"}), Health()),
     "unexplained_fill": (Health(unexplained_fills=1), Health()),
+    "target_unmet": (Health(unmet_targets={"BTC-USD": 5}, unmet_alert_bars=5), Health(unmet_targets={"BTC-USD": 4})),
+    "holdings_moved": (Health(holdings_moved=("BTC-USD: the account holds 1.1 BTC ...: more by 0.1",)), Health()),
+    "exit_unplaced": (Health(unprotected={"e-1": "exit of e-1 not placed after 3 attempts: REJECTED"}), Health()),
 }
 
 

@@ -1,0 +1,519 @@
+"""The order path does what the strategy meant, on an ordinary day (issue 13): working orders replaced, not
+piled up; a target pursued until it holds; exits that protect every part of an entry that filled; buys
+the exchange accepts. Each runs the canary bot's real execution code against the sandbox through the
+Coinbase adapter, on a sandbox clock that moves only when the test moves it.
+
+The bot's mark is set by hand where a test needs an order to rest or to expire unfilled: a mark below the
+market puts a buy's protective limit under the asks.
+"""
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gpttrader.app import ApplicationContainer
+from gpttrader.app.sandbox_clock import SandboxClock
+from gpttrader.config import BotConfig, load_config
+from gpttrader.config.guards import Guards
+from gpttrader.domain import Order, OrderRequest, OrderStatus, OrderType, ProductType, Side
+from gpttrader.engine.bot import TradingBot
+from gpttrader.risk import TradeContext, TradingState
+from gpttrader.sandbox import RunningSandbox
+from gpttrader.sandbox.catalog import build_catalog
+from gpttrader.strategy import Bar, OrderIntent, TargetPosition
+from tests.integration.engine.conftest import sandbox_env
+from tests.integration.sandbox.conftest import SandboxFactory, admin_call, inject, sdk_client
+
+START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+API = "/api/v3/brokerage"
+PID = "BTC-USD"
+FUTURE = next(pid for pid, lst in build_catalog(START).items() if lst.product.product_type is ProductType.FUTURE)
+ROOMY = {
+    "max_position_size": {PID: "5"},
+    "max_notional_per_position": 1_000_000,
+    "max_exposure_fraction": "1",
+    "max_position_fraction": "1",
+}
+
+
+@dataclass(frozen=True)
+class Quiet:
+    """A strategy the tests speak for: they hand the bot its decisions bar by bar."""
+
+    name: str = "quiet"
+    warmup: int = 1
+
+    def new_state(self) -> None:
+        return None
+
+    def on_bar(self, bar: Bar, state: None) -> tuple[OrderIntent, ...]:
+        return ()
+
+
+@pytest.fixture
+def market(start_sandbox: SandboxFactory) -> RunningSandbox:
+    return start_sandbox(virtual_start=START.timestamp(), speed=1.0)
+
+
+def config(sandbox: RunningSandbox, data: Path, **overrides: Any) -> BotConfig:
+    settings: dict[str, Any] = {
+        "data_dir": data,
+        "coinbase": {"private_requests_per_second": 1000, "public_requests_per_second": 1000, "websocket": False},
+        "guards": {name: {"enabled": False} for name in Guards.model_fields},
+        "order_limits": {"per_minute": 100, "per_hour": 1000, "per_day": 1000, "min_interval_seconds": 0},
+        "risk": ROOMY,
+        "sizing": {"method": "fixed_fraction", "fraction": "0.01"},
+    }
+    for key, value in overrides.items():
+        settings[key] = {**settings[key], **value} if isinstance(settings.get(key), dict) else value
+    return load_config("canary", overrides=settings, env=sandbox_env(sandbox))
+
+
+@pytest.fixture
+def canary(market: RunningSandbox, tmp_path: Path) -> Iterator[tuple[TradingBot, ApplicationContainer]]:
+    yield from running(market, config(market, tmp_path))
+
+
+@pytest.fixture
+def gtc(market: RunningSandbox, tmp_path: Path) -> Iterator[tuple[TradingBot, ApplicationContainer]]:
+    """The canary with prod's good-till-cancelled limits."""
+    yield from running(market, config(market, tmp_path, execution={"time_in_force": "GTC"}))
+
+
+def running(sandbox: RunningSandbox, settings: BotConfig) -> Iterator[tuple[TradingBot, ApplicationContainer]]:
+    with ApplicationContainer(settings, clock=SandboxClock(sandbox)) as container:
+        bot = container.create_bot(Quiet())
+        bot.bootstrap()
+        yield bot, container
+        bot.shutdown()
+
+
+def bar_at(minute: int) -> Bar:
+    return Bar(PID, START + timedelta(minutes=minute), 1.0, 1.0, 1.0, 1.0, 1.0)
+
+
+def decide(bot: TradingBot, minute: int, decision: TargetPosition | tuple[OrderIntent, ...], mark: Decimal) -> None:
+    """The bot acts on a decision about the bar of `minute`, at its close, with `mark` as its quote."""
+    market_time = START + timedelta(minutes=minute + 1)
+    bot.clock.sleep_until(market_time, threading.Event())
+    bot.marks.update(PID, mark, market_time)
+    bot.execution.act(bar_at(minute), decision, market_time)
+    bot.execution.refresh()
+
+
+def mid(market: RunningSandbox) -> Decimal:
+    return market.exchange.mid(PID)
+
+
+def open_at_exchange(market: RunningSandbox, side: str | None = None) -> list[Any]:
+    orders = sdk_client(market).list_orders(product_ids=[PID], order_status=["OPEN"]).orders
+    return [o for o in orders if side is None or o.side == side]
+
+
+def target(value: float) -> TargetPosition:
+    return TargetPosition(PID, value, 1.0, "test")
+
+
+def test_a_changed_target_replaces_its_working_order_and_they_never_pile_up(
+    market: RunningSandbox, gtc: tuple[TradingBot, ApplicationContainer]
+) -> None:
+    bot, _ = gtc
+    low = mid(market) * Decimal("0.95")  # the bot's buys rest under the asks
+    resting = []
+    for minute, wanted in enumerate([1.0, 0.0, 1.0, 0.0, 1.0]):
+        decide(bot, minute, target(wanted), low)
+        resting.append(len(open_at_exchange(market, "BUY")))
+    assert resting == [1, 0, 1, 0, 1]  # today: 1, 1, 2, 2, 3 good-till-cancelled buys resting at once
+    sizes = [Decimal(o.order_configuration.limit_limit_gtc.base_size) for o in open_at_exchange(market, "BUY")]
+    assert sum(sizes) <= Decimal(ROOMY["max_position_size"][PID])
+
+
+def test_a_target_still_wanted_chases_a_resting_order_to_the_new_price(
+    market: RunningSandbox, gtc: tuple[TradingBot, ApplicationContainer]
+) -> None:
+    bot, container = gtc
+    decide(bot, 0, target(1.0), mid(market) * Decimal("0.95"))
+    first = open_at_exchange(market, "BUY")
+    assert len(first) == 1
+    decide(bot, 1, target(1.0), mid(market))
+    assert open_at_exchange(market, "BUY") == []
+    assert bot.execution.portfolio.size(PID) > 0  # replaced at a price that fills
+    replaced = container.orders_store.get(first[0].client_order_id)
+    assert replaced is not None
+    assert replaced.status is OrderStatus.CANCELLED
+
+
+def test_a_limit_entry_expires_after_its_bars_live_as_in_the_backtest(
+    market: RunningSandbox, gtc: tuple[TradingBot, ApplicationContainer]
+) -> None:
+    bot, _ = gtc
+    price = float(mid(market) * Decimal("0.9"))
+    entry = OrderIntent(PID, Side.BUY, OrderType.LIMIT, 0.5, limit_price=price, expire_bars=2)
+    decide(bot, 0, (entry,), mid(market))
+    (resting,) = open_at_exchange(market, "BUY")
+    decide(bot, 1, (), mid(market))  # it works on the two bars after the one it was decided on
+    assert [o.order_id for o in open_at_exchange(market, "BUY")] == [resting.order_id]
+    decide(bot, 2, (), mid(market))  # the second has closed: it is cancelled, as the backtest stops working it
+    assert open_at_exchange(market, "BUY") == []
+
+
+def test_a_target_refused_by_risk_is_tried_again_while_the_strategy_keeps_it(
+    market: RunningSandbox, canary: tuple[TradingBot, ApplicationContainer]
+) -> None:
+    bot, _ = canary
+    bot.risk.set_state(TradingState.REDUCE_ONLY, operator="test", reason="test: a breaker held for a bar")
+    decide(bot, 0, target(1.0), mid(market))
+    assert bot.execution.portfolio.size(PID) == 0
+    bot.risk.set_state(TradingState.ACTIVE, operator="test", reason="test: released")
+    decide(bot, 1, target(1.0), mid(market))  # today: the same target is never acted on again
+    assert bot.execution.portfolio.size(PID) > 0
+
+
+def test_an_ioc_that_expired_unfilled_is_tried_again(
+    market: RunningSandbox, canary: tuple[TradingBot, ApplicationContainer]
+) -> None:
+    bot, container = canary
+    decide(bot, 0, target(1.0), mid(market) * Decimal("0.95"))  # its limit is under every ask: nothing fills
+    (first,) = container.orders_store.all_orders()
+    assert first.status is OrderStatus.CANCELLED
+    assert first.filled_size == 0
+    decide(bot, 1, target(1.0), mid(market))
+    assert bot.execution.portfolio.size(PID) > 0
+
+
+def test_a_sell_rejected_by_the_exchange_is_tried_again_with_backoff(
+    market: RunningSandbox, canary: tuple[TradingBot, ApplicationContainer]
+) -> None:
+    bot, container = canary
+    decide(bot, 0, target(1.0), mid(market))
+    held = bot.execution.portfolio.size(PID)
+    assert held > 0
+    inject(market, kind="rate_limit", retry_after=0.05, count=50, method="POST", path_prefix=f"{API}/orders")
+    decide(bot, 1, target(0.0), mid(market))  # refused by the exchange, certainly not placed
+    admin_call(market, "DELETE", "faults")
+    assert bot.execution.portfolio.size(PID) == held
+    decide(bot, 2, target(0.0), mid(market))  # one bar of backoff after one failure
+    assert bot.execution.portfolio.size(PID) == 0
+    sells = [o for o in container.orders_store.all_orders() if o.side is Side.SELL]
+    assert [o.status for o in sells] == [OrderStatus.FAILED, OrderStatus.FILLED]
+
+
+def test_a_target_unmet_for_its_bars_raises_an_alert(
+    market: RunningSandbox, canary: tuple[TradingBot, ApplicationContainer]
+) -> None:
+    bot, _ = canary
+    bot.risk.set_state(TradingState.REDUCE_ONLY, operator="test", reason="test: a breaker that holds")
+    limit = bot.config.execution.target_unmet_alert_bars
+    for minute in range(limit):
+        decide(bot, minute, target(1.0), mid(market))
+    now = START + timedelta(minutes=limit + 1)
+    fired = bot.alerts.evaluate(bot.health(now), now)
+    assert "target_unmet" in {a.rule for a in fired}
+    assert bot.execution.unmet[PID] == limit
+
+
+def bracket(market: RunningSandbox, fraction: float, *, above: str = "1.0002") -> OrderIntent:
+    price = mid(market)
+    return OrderIntent(
+        PID,
+        Side.BUY,
+        OrderType.LIMIT,
+        fraction,
+        limit_price=float(price * Decimal(above)),
+        take_profit=float(price * Decimal("1.5")),
+        stop_loss=float(price * Decimal("0.5")),
+    )
+
+
+def exits_at_exchange(market: RunningSandbox) -> list[Any]:
+    return [o for o in open_at_exchange(market, "SELL") if hasattr(o.order_configuration, "trigger_bracket_gtc")]
+
+
+def size_of(exit_order: Any) -> Decimal:
+    return Decimal(exit_order.order_configuration.trigger_bracket_gtc.base_size)
+
+
+def at_minute(bot: TradingBot, minute: int) -> None:
+    """The market at the close of the bar of `minute` (where a price a test computes must be taken)."""
+    bot.clock.sleep_until(START + timedelta(minutes=minute + 1), threading.Event())
+
+
+def test_each_part_of_an_entry_that_fills_is_protected_at_once(market: RunningSandbox, tmp_path: Path) -> None:
+    settings = config(
+        market,
+        tmp_path,
+        execution={"time_in_force": "GTC"},
+        sizing={"method": "fixed_fraction", "fraction": "0.5"},
+        risk={"limits_file": None},  # its $10k cap on BTC-USD is under the book's first level
+    )
+    for bot, container in running(market, settings):
+        # Half the equity at a limit within the touch: the book's first level fills it in part, the rest rests.
+        at_minute(bot, 0)
+        decide(bot, 0, (bracket(market, 1.0, above="1.00012"),), mid(market))
+        (entry,) = [o for o in container.orders_store.open_orders() if o.side is Side.BUY]
+        assert 0 < entry.filled_size < entry.request.size, "the entry should fill in part and rest"
+        exits = exits_at_exchange(market)
+        assert len(exits) == 1  # today: no exit until the entry is done, which a resting entry never is
+        assert size_of(exits[0]) == entry.filled_size
+
+
+def entered(bot: TradingBot, market: RunningSandbox) -> Decimal:
+    """A bracketed entry that fills at once, its exit not placed yet (that is the next refresh's)."""
+    at_minute(bot, 0)
+    bot.marks.update(PID, mid(market), START + timedelta(minutes=1))
+    bot.execution.act(bar_at(0), (bracket(market, 0.5, above="1.001"),), START + timedelta(minutes=1))
+    held = bot.execution.portfolio.size(PID)
+    assert held > 0
+    return held
+
+
+def refused(market: RunningSandbox) -> None:
+    """Every order post refused with a 429 (which Coinbase answers without processing the request)."""
+    inject(market, kind="rate_limit", retry_after=0.05, count=1000, method="POST", path_prefix=f"{API}/orders")
+
+
+def test_an_exit_that_fails_to_place_is_tried_again(
+    market: RunningSandbox, canary: tuple[TradingBot, ApplicationContainer]
+) -> None:
+    bot, container = canary
+    held = entered(bot, market)
+    refused(market)
+    bot.execution.refresh()  # the exit's placement is refused, certainly not placed
+    admin_call(market, "DELETE", "faults")
+    assert exits_at_exchange(market) == []
+    bot.execution.refresh()  # today: dropped for good after one failure
+    (placed,) = exits_at_exchange(market)
+    assert size_of(placed) == held
+    exits = [o for o in container.orders_store.all_orders() if o.request.order_type is OrderType.BRACKET]
+    assert [o.status for o in exits] == [OrderStatus.FAILED, OrderStatus.OPEN]
+
+
+def test_an_exit_that_cannot_be_placed_turns_the_bot_reduce_only_with_an_alert(
+    market: RunningSandbox, canary: tuple[TradingBot, ApplicationContainer]
+) -> None:
+    bot, _ = canary
+    entered(bot, market)
+    refused(market)
+    for _ in range(bot.config.execution.exit_place_attempts):
+        bot.execution.refresh()
+    admin_call(market, "DELETE", "faults")
+    assert bot.risk.state is TradingState.REDUCE_ONLY
+    now = START + timedelta(minutes=2)
+    assert "exit_unplaced" in {a.rule for a in bot.alerts.evaluate(bot.health(now), now)}
+    bot.execution.refresh()  # it keeps trying, and the alert clears once the exit is placed
+    assert len(exits_at_exchange(market)) == 1
+    assert bot.execution.exits.unprotected == {}
+
+
+def test_a_spot_sell_that_does_not_fill_leaves_the_position_protected(
+    market: RunningSandbox, canary: tuple[TradingBot, ApplicationContainer]
+) -> None:
+    bot, container = canary
+    decide(bot, 0, (bracket(market, 0.5, above="1.001"),), mid(market))
+    held = bot.execution.portfolio.size(PID)
+    (exit_order,) = exits_at_exchange(market)
+    # The strategy sells it all at a limit over every bid, for one bar. The exits had to be cancelled for it
+    # (they hold the coins it sells); while it rests it is what exits the position, and once it has ended
+    # unfilled the position must not be left without its stop.
+    price = float(mid(market) * Decimal("1.2"))
+    decide(bot, 1, (OrderIntent(PID, Side.SELL, OrderType.LIMIT, 1.0, limit_price=price, expire_bars=1),), mid(market))
+    cancelled = container.orders_store.get(exit_order.client_order_id)
+    assert cancelled is not None
+    assert cancelled.status is OrderStatus.CANCELLED
+    assert exits_at_exchange(market) == []  # not beside the resting sell: together they would sell twice
+    decide(bot, 2, (), mid(market))  # the sell's bar is over: cancelled, unfilled
+    assert bot.execution.portfolio.size(PID) == held
+    (replaced,) = exits_at_exchange(market)  # today: the exits are never placed again
+    assert size_of(replaced) == held
+
+
+def test_a_buy_sized_to_the_cash_available_is_accepted(market: RunningSandbox, tmp_path: Path) -> None:
+    """All-in with part of the cash held by a resting order: sized at the mid against the total, the buy
+    went out as a limit 20 bps higher and the exchange's hold exceeded what was available."""
+    settings = config(
+        market, tmp_path, sizing={"method": "fixed_fraction", "fraction": "1"}, risk={"limits_file": None}
+    )
+    client = sdk_client(market)
+    for bot, container in running(market, settings):
+        at_minute(bot, 0)
+        held = client.limit_order_gtc_buy(
+            "someone-else", PID, base_size="0.2", limit_price=str((mid(market) / 2).quantize(Decimal("0.01")))
+        )
+        assert held.success
+        bot._refresh_cash()  # the cycle's read of the account, after the hold
+        decide(bot, 0, target(1.0), mid(market))
+        (buy,) = [o for o in container.orders_store.all_orders() if o.side is Side.BUY]
+        assert buy.status is OrderStatus.FILLED, buy.reject_reason  # today: REJECTED INSUFFICIENT_FUND
+
+
+def test_working_buys_and_sells_count_apart_so_no_combination_of_fills_passes_a_cap(
+    market: RunningSandbox, tmp_path: Path
+) -> None:
+    """Flat on a future with a buy of 2 and a sell of 2 resting: either may fill alone. Netted in the order
+    they came, the sell cancelled the buy out and a new sell of 1 was checked against a long of 2: its cap
+    of 2 contracts let the short side reach 3."""
+    settings = config(
+        market,
+        tmp_path,
+        symbols=[FUTURE],
+        risk={"limits_file": None, "max_notional_per_position": None, "max_position_size": {FUTURE: "2"}},
+    )
+    opened = START + timedelta(minutes=1)
+    resting = [
+        Order(
+            OrderRequest(cid, FUTURE, side, OrderType.LIMIT, Decimal(2), Decimal(1)),
+            OrderStatus.OPEN,
+            opened,
+            opened,
+            order_id=cid,
+        )
+        for cid, side in (("b", Side.BUY), ("s", Side.SELL))
+    ]
+    for bot, _ in running(market, settings):
+        ex = bot.execution
+        sell = OrderRequest("new", FUTURE, Side.SELL, OrderType.MARKET, Decimal(1))
+        buy = replace(sell, side=Side.BUY)
+        assert ex.exposure_positions(resting, sell)[FUTURE].size == -2
+        assert ex.exposure_positions(resting, buy)[FUTURE].size == 2
+        mark = bot.marks.price(FUTURE)
+        assert mark is not None
+        product = ex.products[FUTURE]
+        ctx = TradeContext(
+            sell, product, mark, ex.equity(), ex.exposure_positions(resting, sell), bot.risk.state, opened, opened
+        )
+        assert not bot.risk.check_order(ctx).passed
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A strategy with a bug: it raises on every bar it is asked to decide after warming up."""
+
+    name: str = "broken"
+    warmup: int = 1
+
+    def new_state(self) -> dict[str, int]:
+        return {"bars": 0}
+
+    def on_bar(self, bar: Bar, state: dict[str, int]) -> tuple[OrderIntent, ...]:
+        state["bars"] += 1
+        if bar.time >= START:
+            raise ZeroDivisionError("the strategy divided by a zero volume")
+        return ()
+
+
+@pytest.mark.parametrize("policy", ["continue", "halt"])
+def test_an_error_that_is_not_the_exchanges_is_recorded_counted_and_handled_by_policy(
+    market: RunningSandbox, tmp_path: Path, policy: str
+) -> None:
+    settings = config(
+        market,
+        tmp_path,
+        execution={"on_cycle_error": policy},
+        guards={"error_rate": {"enabled": True}},
+        risk={"error_rate_window": 3},
+    )
+    with ApplicationContainer(settings, clock=SandboxClock(market)) as container:
+        bot = container.create_bot(Broken())
+        bot.bootstrap()
+        if policy == "halt":
+            with pytest.raises(ZeroDivisionError):
+                bot.run(max_cycles=3)
+        else:
+            bot.run(max_cycles=3)  # today: the first error ends the loop, whatever the profile says
+        bot.shutdown()
+        errors = [e.payload for e in container.event_store.read(types=["bot.cycle_error"])]
+        assert {e["error"] for e in errors} == {"ZeroDivisionError"}
+        # The first cycle decides on the last bar before START (no error), each later one raises.
+        assert len(errors) == (1 if policy == "halt" else 2)
+        assert bot.metrics.errors == len(errors)
+        assert bot.metrics.cycles == (1 if policy == "halt" else 3)
+        rate = next(r for r in bot.risk.readings() if r.metric == "error_rate")
+        if policy == "continue":  # it carried on, and the error-rate guard decided: 2 of the last 3 cycles failed
+            assert rate.value == pytest.approx(2 / 3)
+        assert bot.risk.state is (TradingState.ACTIVE if policy == "halt" else TradingState.HALTED)
+
+
+def test_a_target_is_not_given_up_when_its_own_resting_buy_held_the_cash(
+    market: RunningSandbox, tmp_path: Path
+) -> None:
+    """All-in, a GTC buy rests and holds the cash; next bar the pursuit cancels it and sizes the new order
+    against what that freed (not the cycle's read from before the cancel, which would cut it to nothing and
+    take the goal for met)."""
+    settings = config(
+        market,
+        tmp_path,
+        execution={"time_in_force": "GTC"},
+        sizing={"method": "fixed_fraction", "fraction": "1"},
+        risk={"limits_file": None},
+    )
+    for bot, _ in running(market, settings):
+        at_minute(bot, 0)
+        bot._refresh_cash()
+        decide(bot, 0, target(1.0), mid(market) * Decimal("0.95"))  # rests under the asks
+        assert len(open_at_exchange(market, "BUY")) == 1
+        bot._refresh_cash()  # as the cycle does after refresh: the hold is not available
+        decide(bot, 1, target(1.0), mid(market))
+        bot._refresh_cash()
+        decide(bot, 2, target(1.0), mid(market))
+        assert bot.execution.portfolio.size(PID) > 0, (
+            f"target long never pursued; goal={bot.execution.pursuits[PID].goal} unmet={bot.execution.unmet}"
+        )
+
+
+def test_a_bar_decided_again_after_a_restart_keeps_its_own_entry(market: RunningSandbox, tmp_path: Path) -> None:
+    """A restart re-decides the last closed bar (warm-up leaves it out): the working entry of that very bar is
+    the decision's own, not one to replace (its id is stored, so it would not be sent again)."""
+    settings = config(market, tmp_path, execution={"time_in_force": "GTC"})
+    for bot, container in running(market, settings):
+        price = float(mid(market) * Decimal("0.9"))
+        entry = OrderIntent(PID, Side.BUY, OrderType.LIMIT, 0.5, limit_price=price, expire_bars=5)
+        decide(bot, 0, (entry,), mid(market))
+        assert len(open_at_exchange(market, "BUY")) == 1
+        decide(bot, 0, (entry,), mid(market))  # the same bar, the same decision (a restart within the bar)
+        statuses = [o.status for o in container.orders_store.all_orders()]
+        assert len(open_at_exchange(market, "BUY")) == 1, f"entry lost: {statuses}"
+
+
+def test_exits_placed_beside_a_resting_spot_sell_cover_only_the_rest(market: RunningSandbox, tmp_path: Path) -> None:
+    """Prod's GTC: a strategy's sell that rests. The exits were cancelled for it (they held its coins) and
+    are placed again for what the sell leaves, never beside it for the whole position."""
+    settings = config(market, tmp_path, execution={"time_in_force": "GTC"})
+    for bot, _ in running(market, settings):
+        decide(bot, 0, (bracket(market, 0.5, above="1.001"),), mid(market))
+        held = bot.execution.portfolio.size(PID)
+        assert held > 0
+        assert len(exits_at_exchange(market)) == 1
+        sell = OrderIntent(PID, Side.SELL, OrderType.LIMIT, 1.0, limit_price=float(mid(market) * Decimal("1.2")))
+        decide(bot, 1, (sell,), mid(market))
+        for _ in range(bot.config.execution.exit_place_attempts + 1):
+            bot.execution.refresh()
+        resting_sells = [
+            o for o in open_at_exchange(market, "SELL") if hasattr(o.order_configuration, "limit_limit_gtc")
+        ]
+        exits = exits_at_exchange(market)
+        covered = sum((size_of(e) for e in exits), Decimal(0))
+        sold = sum((Decimal(o.order_configuration.limit_limit_gtc.base_size) for o in resting_sells), Decimal(0))
+        assert sold + covered <= held, f"held {held}: resting sell {sold} + exits {covered}"
+        assert bot.risk.state is TradingState.ACTIVE, bot.risk.state
+
+
+def test_an_exit_plan_of_a_product_removed_from_the_profile_does_not_stop_the_bot(
+    market: RunningSandbox, tmp_path: Path
+) -> None:
+    """A bracketed entry rests unfilled; the operator removes its product from `symbols` and restarts: the
+    plan is still open and its product is looked up at the exchange (a KeyError here would stop the loop,
+    and `gpttrader run` would flatten everything)."""
+    settings = config(market, tmp_path, execution={"time_in_force": "GTC"})
+    for bot, _ in running(market, settings):
+        decide(bot, 0, (bracket(market, 0.5, above="0.9"),), mid(market))  # rests under the asks
+        assert len(open_at_exchange(market, "BUY")) == 1
+    other = config(market, tmp_path, symbols=["ETH-USD"], risk={"max_position_size": {}})
+    for bot, _ in running(market, other):
+        bot.cycle()
+        assert bot.metrics.errors == 0
