@@ -24,8 +24,10 @@ from typing import Any, Literal
 
 FaultKind = Literal["http_error", "error_after", "rate_limit", "latency", "garble"]
 KINDS: tuple[FaultKind, ...] = ("http_error", "error_after", "rate_limit", "latency", "garble")
-GarbleBody = Literal["empty_object", "html", "truncated", "drop_field"]
-GARBLE_BODIES: tuple[GarbleBody, ...] = ("empty_object", "html", "truncated", "drop_field")
+# lagging: each list in the answer without its last entry, as a listing that has not caught up (Coinbase's
+# fills can trail the order's status, which already counts them).
+GarbleBody = Literal["empty_object", "html", "truncated", "drop_field", "lagging"]
+GARBLE_BODIES: tuple[GarbleBody, ...] = ("empty_object", "html", "truncated", "drop_field", "lagging")
 MAX_COUNT = 1000
 MAX_LATENCY_MS = 10_000
 MAX_RETRY_AFTER = 30.0
@@ -89,7 +91,7 @@ def _parse_garble(plan: FaultPlan, body: dict[str, Any]) -> None:
     plan.work_first = body.get("work_first", True)
     if not isinstance(plan.work_first, bool):
         raise ValueError(f"work_first must be true or false, got {plan.work_first!r}")
-    if not plan.work_first and plan.body in ("truncated", "drop_field"):
+    if not plan.work_first and plan.body in ("truncated", "drop_field", "lagging"):
         raise ValueError(f"work_first must be true for body {plan.body}: it rewrites the real answer")
     if plan.body == "html":
         plan.status = body.get("status", 200)
@@ -117,10 +119,18 @@ def garbled(plan: FaultPlan, real: Answer | None) -> Answer:
         title = f"{plan.status} {HTTPStatus(plan.status).phrase}"
         page = f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
         return Answer(plan.status, "text/html", page.encode())
-    assert real is not None, "parse_plan lets truncated and drop_field run only with work_first"
+    assert real is not None, "parse_plan lets truncated, drop_field and lagging run only with work_first"
     if plan.body == "truncated":
         return Answer(real.status, real.content_type, real.body[: len(real.body) // 2])
+    if plan.body == "lagging":
+        return Answer(real.status, real.content_type, json.dumps(_lagging(json.loads(real.body))).encode())
     return Answer(real.status, real.content_type, json.dumps(_without(json.loads(real.body), plan.field_name)).encode())
+
+
+def _lagging(answer: Any) -> Any:
+    if not isinstance(answer, dict):
+        return answer
+    return {key: item[:-1] if isinstance(item, list) else item for key, item in answer.items()}
 
 
 def _without(value: Any, name: str) -> Any:

@@ -517,3 +517,31 @@ def test_an_exit_plan_of_a_product_removed_from_the_profile_does_not_stop_the_bo
     for bot, _ in running(market, other):
         bot.cycle()
         assert bot.metrics.errors == 0
+
+
+def test_an_order_final_at_the_exchange_before_all_its_fills_are_listed_waits_for_them(
+    market: RunningSandbox, tmp_path: Path
+) -> None:
+    """A buy that walks three levels of the book fills three times; the exchange says FILLED while its
+    fills listing has not caught up (one missing). The order stays open until the listing adds up."""
+    settings = config(
+        market, tmp_path, sizing={"method": "fixed_fraction", "fraction": "0.5"}, risk={"limits_file": None}
+    )
+    for bot, container in running(market, settings):
+        at_minute(bot, 0)
+        inject(
+            market, kind="garble", body="lagging", count=1, method="GET", path_prefix=f"{API}/orders/historical/fills"
+        )
+        bot.marks.update(PID, mid(market), START + timedelta(minutes=1))
+        bot.execution.act(bar_at(0), target(1.0), START + timedelta(minutes=1))
+        (buy,) = container.orders_store.all_orders()
+        exchange = sdk_client(market).get_order(buy.order_id).order
+        assert exchange.status == "FILLED"
+        assert int(exchange.number_of_fills) >= 2
+        assert not buy.is_terminal  # FILLED only once its fills add up to what the exchange filled
+        assert buy.filled_size < Decimal(exchange.filled_size)
+        bot.execution.refresh()
+        done = container.orders_store.get(buy.client_order_id)
+        assert done is not None
+        assert done.status is OrderStatus.FILLED
+        assert done.filled_size == Decimal(exchange.filled_size) == bot.execution.portfolio.size(PID)

@@ -72,6 +72,15 @@ def test_a_dropped_field_goes_wherever_it_occurs(sandbox: RunningSandbox, client
     assert all(hasattr(a, "hold") for a in accounts)  # only the named field is gone
 
 
+def test_a_lagging_listing_misses_its_last_entry(sandbox: RunningSandbox, client: RESTClient) -> None:
+    for n in range(3):
+        buy(client, f"l-{n}")
+    listed = orders_at_the_exchange(client)
+    inject(sandbox, kind="garble", body="lagging", method="GET", path_prefix=ORDERS)
+    assert orders_at_the_exchange(client) == listed[:-1]
+    assert orders_at_the_exchange(client) == listed  # once: the next read has caught up
+
+
 @pytest.mark.parametrize("name", ["order_id", "success"])
 def test_an_order_answer_without_a_field(sandbox: RunningSandbox, client: RESTClient, name: str) -> None:
     inject(sandbox, kind="garble", body="drop_field", field=name, method="POST", path_prefix=ORDERS)
@@ -85,7 +94,7 @@ def test_an_order_answer_without_a_field(sandbox: RunningSandbox, client: RESTCl
 @pytest.mark.parametrize(
     ("plan", "message"),
     [
-        ({"body": "xml"}, "body must be one of empty_object, html, truncated, drop_field"),
+        ({"body": "xml"}, "body must be one of empty_object, html, truncated, drop_field, lagging"),
         ({"body": "html", "status": 418}, "status must be one of (200, 500, 502, 503, 504)"),
         ({"body": "empty_object", "work_first": "yes"}, "work_first must be true or false"),
         ({"body": "truncated", "work_first": False}, "work_first must be true for body truncated"),
