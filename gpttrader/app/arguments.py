@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from gpttrader.config import PROFILE_NAMES
+from gpttrader.domain.symbols import SymbolError, normalize_symbol
 
 
 def profile_option(parser: argparse.ArgumentParser) -> None:
@@ -88,11 +89,20 @@ def slippage_bps(text: str) -> Decimal:
     )
 
 
+def product_id(text: str) -> str:
+    """A product id in any form a person types (btc-usd, BTC/USD, BTCUSD), as Coinbase's (BTC-USD); whether
+    it is listed is for the command to check against what it trades on."""
+    try:
+        return normalize_symbol(text)
+    except SymbolError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def candle_source(text: str) -> tuple[str, Path]:
-    product_id, sep, path = text.partition("=")
-    if not sep or not product_id or not path:
+    product, sep, path = text.partition("=")
+    if not sep or not product or not path:
         raise argparse.ArgumentTypeError(f"{text!r} is not PRODUCT=PATH, e.g. BTC-USD=btc.parquet")
-    return product_id.upper(), Path(path)
+    return product_id(product), Path(path)
 
 
 def output_file(text: str) -> Path:

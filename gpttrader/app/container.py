@@ -19,6 +19,7 @@ from gpttrader.store.venue import VENUE_FILE, VenueStore
 if TYPE_CHECKING:
     from gpttrader.brokers.coinbase import CoinbaseBroker
     from gpttrader.brokers.protocol import Broker
+    from gpttrader.brokers.simulated import FeeSchedule
     from gpttrader.brokers.simulated.paper import PaperBroker
     from gpttrader.engine import OrderExecutor
     from gpttrader.engine.bot import StreamFactory, TradingBot
@@ -69,11 +70,13 @@ class ApplicationContainer:
     def paper_broker(self) -> "PaperBroker":
         """Simulated fills on Coinbase's public market data (or the sandbox's), with books kept between runs."""
         from gpttrader.brokers.coinbase import create_market_data
+        from gpttrader.brokers.simulated import FillModel
         from gpttrader.brokers.simulated.paper import PaperBroker
         from gpttrader.brokers.simulated.venue import VenueState
+        from gpttrader.engine.listing import listed_products
 
         market = create_market_data(self.config)
-        products = {pid: market.product(pid) for pid in self.config.symbols}
+        products = listed_products(market, self.config.symbols)
         books = VenueStore(self.venue_database, "paper")
         # Perpetuals are margined in USDC: a paper account that may trade them gets the same in USDC.
         currencies = ("USD", "USDC") if self.config.derivatives_enabled else ("USD",)
@@ -83,6 +86,7 @@ class ApplicationContainer:
             products,
             self.clock.now,
             balances=dict.fromkeys(currencies, self.config.paper.starting_cash),
+            model=FillModel(fees=self.fee_schedule),
             state=None if saved is None else VenueState.restore(saved),
             on_change=books.save,
         )
@@ -95,7 +99,6 @@ class ApplicationContainer:
         monitor: "BotMetrics | None" = None,
     ) -> "TradingBot":
         """The trading bot of this profile, on this container's broker, stores, risk manager and clock."""
-        from gpttrader.brokers.simulated import FeeSchedule
         from gpttrader.engine.bot import TradingBot
         from gpttrader.strategy import build_strategy
 
@@ -109,7 +112,7 @@ class ApplicationContainer:
             orders=self.orders_store,
             events=self.event_store,
             clock=self.clock,
-            fee_rate=FeeSchedule().taker,
+            fee_rate=self.fee_schedule.taker,  # until the first cycle reads the broker's (the account's tier)
             retries=(lambda: retry.retries) if retry is not None else (lambda: 0),
             rate_limited=retry.rate_limited if retry is not None else (lambda: 0),
             run_id=run_id,
@@ -121,6 +124,15 @@ class ApplicationContainer:
             kill_lock=self.kill_lock,
             send_gate=SendGate(self.config.state_dir),
         )
+
+    @cached_property
+    def fee_schedule(self) -> "FeeSchedule":
+        """The profile's fee rates (`paper.maker_fee_rate`, `paper.taker_fee_rate`): what the dev and paper
+        venues charge. A live bot prices with its Coinbase account's tier, read at its first cycle."""
+        from gpttrader.brokers.simulated import FeeSchedule
+
+        paper = self.config.paper
+        return FeeSchedule(paper.maker_fee_rate, paper.taker_fee_rate, f"profile {self.config.profile}")
 
     def kill_lock(self, wait: float) -> ProfileLock:
         """The kill switch's own lock, taken within `wait` seconds: a second kill (the panel's, the command
@@ -180,7 +192,11 @@ class ApplicationContainer:
             from gpttrader.engine.preview import venue_preview
 
             preview = venue_preview(self.coinbase_broker)
-        return LiveRiskManager.from_config(self.config, self.event_store, preview=preview, clock=self.clock.now)
+        from gpttrader.backtest.seed import seed_trips
+
+        manager = LiveRiskManager.from_config(self.config, self.event_store, preview=preview, clock=self.clock.now)
+        manager.edge_seed = seed_trips  # the start's seed backtest: the engine may not import the backtest
+        return manager
 
     def close(self) -> None:
         if self._backups is not None:

@@ -5,12 +5,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from gpttrader.brokers.simulated import FillModel
+from gpttrader.brokers.simulated import FeeSchedule, FillModel
 from gpttrader.brokers.simulated.market import PricePathMarket
 from gpttrader.brokers.simulated.paper import PaperBroker
 from gpttrader.brokers.simulated.venue import VenueState
 from gpttrader.config import BotConfig
 from gpttrader.domain import Candle
+from gpttrader.domain.symbols import unknown_message
+from gpttrader.engine.listing import UnlistedSymbolError
 from gpttrader.marketdata import SyntheticSpec, synthetic_candles
 from gpttrader.sandbox.catalog import build_catalog
 from gpttrader.store.venue import VenueStore
@@ -25,9 +27,9 @@ def deterministic_broker(config: BotConfig, clock: Callable[[], datetime], books
     start = clock().replace(second=0, microsecond=0) - HISTORY
     minutes = int((HISTORY + HORIZON).total_seconds() // 60)
     listings = {pid: listing for pid, listing in build_catalog(start).items() if not listing.product.is_derivative}
-    unknown = sorted(set(config.symbols) - set(listings))
-    if unknown:
-        raise ValueError(f"the dev market has no {', '.join(unknown)}; it lists {', '.join(sorted(listings))}")
+    for symbol in config.symbols:
+        if symbol not in listings:
+            raise UnlistedSymbolError(f"symbols: {unknown_message(symbol, listings, 'the dev market')}")
     candles = {}
     for index, pid in enumerate(sorted(config.symbols)):
         listing = listings[pid]
@@ -42,7 +44,9 @@ def deterministic_broker(config: BotConfig, clock: Callable[[], datetime], books
         products,
         clock,
         balances={"USD": config.paper.starting_cash},
-        model=FillModel(),
+        model=FillModel(
+            fees=FeeSchedule(config.paper.maker_fee_rate, config.paper.taker_fee_rate, f"profile {config.profile}")
+        ),
         state=None if saved is None else VenueState.restore(saved),
         on_change=books.save,
         name="dev",

@@ -15,6 +15,7 @@ from gpttrader.backtest import BacktestResult, parameter_sweep, run_backtest
 from gpttrader.brokers.simulated import FeeSchedule, FillModel
 from gpttrader.config import load_config
 from gpttrader.domain import Granularity
+from gpttrader.domain.symbols import normalize_symbols
 from gpttrader.marketdata import CandleCache, fetch_candles, load_candles
 from gpttrader.reports.figures import (
     equity_figure,
@@ -33,6 +34,7 @@ def load(
     """Candles per product between two dates (YYYY-MM-DD, UTC). `source` "coinbase" fetches what the cache
     lacks through the profile's market data (the sandbox's when COINBASE_SANDBOX_URL is set)."""
     first, last = (datetime.fromisoformat(day).replace(tzinfo=UTC) for day in (start, end))
+    products = normalize_symbols(products)  # btc-usd, BTC/USD, BTCUSD: BTC-USD
     config = load_config(None)
     if source != "coinbase":
         return {

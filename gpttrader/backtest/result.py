@@ -9,6 +9,9 @@ import pandas as pd
 
 from gpttrader.domain import Fill, OrderRequest
 from gpttrader.risk import RiskEvent, TradingState
+from gpttrader.risk.edge import ClosedTrip
+from gpttrader.risk.manager import EDGE_ESTIMATE, REGIME
+from gpttrader.risk.regime import REGIMES
 
 GUARD_EVENT_TYPES = ("risk.guard_warning", "risk.guard_breached", "risk.state_changed")
 
@@ -42,6 +45,8 @@ class BacktestResult:
     risk_state: TradingState | None = None  # at the end; None when run without a risk manager
     risk_counters: Counter[str] = field(default_factory=Counter)
     metrics: dict[str, float] = field(default_factory=dict)
+    # Each closed round trip (time, product, PnL after fees over its entry notional): the strategy's record.
+    trip_returns: list[ClosedTrip] = field(default_factory=list)
 
     @property
     def final_equity(self) -> float:
@@ -60,3 +65,21 @@ class BacktestResult:
     def guard_events(self) -> pd.DataFrame:
         """Guard warnings, breaches and state changes, for reports."""
         return self.risk_frame(GUARD_EVENT_TYPES)
+
+    def edge_frame(self) -> pd.DataFrame:
+        """The edge estimates sizing used, as they changed with each closed trip (walking forward): time,
+        strategy, product, trades, wins, then the shrunk win rate, average win and loss and Kelly fraction."""
+        columns = ["time", "strategy", "product_id", "trades", "wins", "win_rate", "avg_win", "avg_loss", "kelly"]
+        rows = [{"time": e.time, **e.payload} for e in self.risk_events if e.type == EDGE_ESTIMATE]
+        frame = pd.DataFrame(rows, columns=columns)
+        for name in ("win_rate", "avg_win", "avg_loss", "kelly"):
+            frame[name] = pd.to_numeric(frame[name]).astype(float)
+        return frame
+
+    def regime_frame(self) -> pd.DataFrame:
+        """The market regimes sizing used: each change, with the time and product (the regimes ordered from
+        bull and quiet to bear and volatile)."""
+        rows = [{"time": e.time, **e.payload} for e in self.risk_events if e.type == REGIME]
+        frame = pd.DataFrame(rows, columns=["time", "product_id", "regime", "previous"])
+        order = pd.CategoricalDtype([r.value for r in REGIMES], ordered=True)
+        return frame.astype({"regime": order, "previous": order})

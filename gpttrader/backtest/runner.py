@@ -12,7 +12,10 @@ Two ways through the same rules, with the same results:
 A decision made at a bar's close is executed on the next bar (market orders at its open by default).
 
 With a risk manager, every order passes its pre-trade checks under the trading state in force, and its
-guards watch the equity, the volatility, the concentration and the loss streak on every bar. The bars are
+guards watch the equity, the volatility, the concentration and the loss streak on every bar. Its sizing
+walks forward: each round trip goes to the strategy's edge record as it closes, so a decision is sized
+from the trips closed before it only, and with the regime of the bar it is decided on (the regimes of a
+product's bars depend on prices alone and are computed for the whole run at once). The bars are
 taken in chunks: a chunk's events are processed, then the guards are evaluated over all of its bars at
 once. A guard that moves the trading state inside a chunk sends the chunk back to its start, to be
 processed again with the new state in force from the next bar, which is exactly what a bar-by-bar loop
@@ -36,10 +39,11 @@ import pandas as pd
 from gpttrader.backtest.metrics import compute_metrics
 from gpttrader.backtest.result import BacktestResult
 from gpttrader.backtest.trades import round_trips
-from gpttrader.brokers.simulated import FillModel
-from gpttrader.domain import Candle, Fill, OrderRequest, OrderType, Product, ProductType, Side
+from gpttrader.brokers.simulated import FillModel, synthetic_book
+from gpttrader.domain import Candle, Fill, OrderBook, OrderRequest, OrderType, Product, ProductType, Side
 from gpttrader.domain.quantize import quantize_price
 from gpttrader.engine.decisions import order_for_intent, order_for_target
+from gpttrader.engine.execution_coordinator import BOOK_LEVELS
 from gpttrader.engine.portfolio import Portfolio, RoundTrips
 from gpttrader.risk import (
     FixedFractionSizer,
@@ -49,15 +53,19 @@ from gpttrader.risk import (
     PositionSizer,
     TradeContext,
     TradingState,
+    classify_regimes,
 )
 from gpttrader.risk.checks import is_reducing
+from gpttrader.risk.edge import ClosedTrip, TripBasis
 from gpttrader.risk.metrics import (
+    DEPTH_BAND_BPS,
     EquityTracker,
     LossStreak,
     annualized_volatility,
     correlated_exposure,
     rolling_correlations,
 )
+from gpttrader.risk.regime import regime_of
 from gpttrader.strategy import OrderIntent, OrderStrategy, Strategy, TargetPosition, bars
 
 # The replica's guard warnings are in the result; logging each (thousands in a long run) would drown a notebook.
@@ -70,6 +78,14 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # At one time: a state change first, then decisions (a new one replaces working entries), then work.
 STATE, DECIDE, WORK = -1, 0, 1
 CHUNK = 1 << 16  # bars per guard evaluation: small enough that replaying one is cheap
+# Guards nothing in a backtest can feed: it makes no exchange calls, its marks are the bars themselves, and it
+# models no margin account. Their protection is live's; in a backtest they would only look watched.
+UNFED_IN_BACKTEST = {
+    "error_rate": "a backtest makes no exchange calls",
+    "api_errors": "a backtest makes no exchange calls",
+    "stale_market_data": "a backtest's marks are its bars: never stale",
+    "liquidation_buffer": "a backtest models no margin account",
+}
 
 
 def default_product(product_id: str) -> Product:
@@ -132,11 +148,18 @@ def run_backtest(
         pid: pd.DatetimeIndex(pd.to_datetime(f["time"], utc=True)).as_unit("ns").asi8 for pid, f in frames.items()
     }
     targets, intents = _decisions(strategy, frames, mode)
-    engine = _Engine(Portfolio(cash=initial_cash), catalog, model, frames, stamps)
+    engine = _Engine(Portfolio(cash=initial_cash), catalog, model, frames, stamps, strategy.name)
     if risk is None:
         engine.sizer = sizer or FixedFractionSizer(Decimal(1) / len(frames))
     else:
         engine.risk = risk.replica(engine.journal, engine.clock, sizer, RISK_LOG)
+        for name, why in UNFED_IN_BACKTEST.items():  # switched off, recorded in the result's journal
+            engine.risk.deactivate(name, why)
+        engine.risk.announce_edges(source="backtest")
+        engine.regimes = {
+            pid: classify_regimes(columns["close"], engine.risk.regime_settings)
+            for pid, columns in engine.columns.items()
+        }
         engine.sizer = engine.risk
     engine.run(targets, intents)
     equity, exposure = engine.curves()
@@ -144,6 +167,7 @@ def run_backtest(
         equity=equity,
         exposure=exposure,
         trades=round_trips(engine.fills, catalog),
+        trip_returns=engine.trip_returns,
         orders=engine.orders,
         fills=engine.fills,
         initial_cash=initial_cash,
@@ -199,8 +223,10 @@ class _Engine:
         model: FillModel,
         frames: Mapping[str, pd.DataFrame],
         stamps: Mapping[str, np.ndarray],
+        strategy_name: str = "",
     ):
         self.portfolio, self.catalog, self.model = portfolio, catalog, model
+        self.strategy_name = strategy_name  # the key of its edge record
         self.initial_cash = portfolio.cash
         self.sizer: PositionSizer = FixedFractionSizer()
         self.risk: LiveRiskManager | None = None
@@ -233,6 +259,9 @@ class _Engine:
         # Closed round trips as (time index, PnL after fees), for the loss-streak guard.
         self.trade_closes: list[tuple[int, float]] = []
         self.trips = RoundTrips()
+        self.basis = TripBasis()
+        self.trip_returns: list[ClosedTrip] = []  # each closed trip's PnL after fees over its entry notional
+        self.regimes: dict[str, np.ndarray] = {}  # per product, the regime code after each of its bars
         hour = 3_600_000_000_000
         self.funding_rows = {
             pid: np.flatnonzero(stamps[pid] % hour == 0)
@@ -352,7 +381,15 @@ class _Engine:
             "state": self.state,
             "funded": dict(self.funded),
             "trips": copy.deepcopy(self.trips),
-            "lengths": (len(self.orders), len(self.fills), len(self.cash_after), len(self.trade_closes)),
+            "basis": copy.deepcopy(self.basis),
+            "sizing": copy.deepcopy((self.risk.edge, self.risk.regimes)) if self.risk else None,
+            "lengths": (
+                len(self.orders),
+                len(self.fills),
+                len(self.cash_after),
+                len(self.trade_closes),
+                len(self.trip_returns),
+            ),
             "holdings": {pid: len(changes) for pid, changes in self.holding_after.items()},
             "journal": len(self.journal.events),
             "counters": Counter(self.risk.counters if self.risk else ()),
@@ -365,8 +402,12 @@ class _Engine:
         self.state = saved["state"]
         self.funded = dict(saved["funded"])
         self.trips = copy.deepcopy(saved["trips"])
-        orders, fills, cash, closes = saved["lengths"]
+        self.basis = copy.deepcopy(saved["basis"])
+        if self.risk is not None:
+            self.risk.edge, self.risk.regimes = copy.deepcopy(saved["sizing"])
+        orders, fills, cash, closes, returns = saved["lengths"]
         del self.orders[orders:], self.fills[fills:], self.cash_after[cash:], self.trade_closes[closes:]
+        del self.trip_returns[returns:]
         for pid, length in saved["holdings"].items():
             del self.holding_after[pid][length:]
         del self.journal.events[saved["journal"] :]
@@ -429,6 +470,10 @@ class _Engine:
         equity = self.portfolio.equity(marks)
         product = self.catalog[pid]
         fee_rate = self.model.fees.taker
+        if self.risk is not None:  # the regime after the bar the decision was made on
+            regime = regime_of(int(self.regimes[pid][row - 1]))
+            if regime is not None:
+                self.risk.set_regime(pid, regime, self.clock())
         placed: list[_Working] = []
         if pid not in self.intents:
             for cid in [cid for cid, w in self.working.items() if w.pid == pid]:
@@ -443,6 +488,7 @@ class _Engine:
                 sizer=self.sizer,
                 fee_rate=fee_rate,
                 spendable=self.portfolio.cash,
+                strategy_name=self.strategy_name,
             )
             if request is not None and self._allowed(request, product, marks, equity):
                 placed.append(_Working(pid, request, request.size))
@@ -460,6 +506,7 @@ class _Engine:
                     sizer=self.sizer,
                     fee_rate=fee_rate,
                     spendable=self.portfolio.cash,
+                    strategy_name=self.strategy_name,
                 )
                 if request is not None and self._allowed(request, product, marks, equity):
                     expiry = None if intent.expire_bars is None else row + intent.expire_bars - 1
@@ -478,11 +525,38 @@ class _Engine:
         }
         now = self.clock()  # the mark is this bar's open: as fresh as a mark gets
         price = request.limit_price or marks[request.product_id]
-        ctx = TradeContext(request, product, price, equity, positions, self.state, now, now)
+        ctx = TradeContext(
+            request,
+            product,
+            price,
+            equity,
+            positions,
+            self.state,
+            now,
+            now,
+            sent_at=self._sent_since(now - self.risk.limits.order_rate.lookback),
+        )
         decision = self.risk.check_order(ctx)
         if not decision.passed:
             self.risk.record_rejection(ctx, decision)
         return decision.passed
+
+    def _sent_since(self, since: datetime) -> tuple[datetime, ...]:
+        """When each decided order sent at or after `since` went out, on the simulated clock, for the
+        order-rate limits: the one decided after bar `row` of its product (`bt-<product>-<row>[-<n>]`) at that
+        bar's time. A refused order was never appended, and exits are not decisions (live, they do not pass
+        the risk manager). Walks back from the newest (`_decide` appends in time order) to `since` only."""
+        times: list[datetime] = []
+        for request in reversed(self.orders):
+            cid, pid = request.client_order_id, request.product_id
+            if cid.endswith("-exit"):
+                continue
+            row = int(cid[len(f"bt-{pid}-") :].split("-")[0])
+            at = EPOCH + timedelta(microseconds=int(self.stamps[pid][row]) // 1000)
+            if at < since:
+                break
+            times.append(at)
+        return tuple(reversed(times))
 
     def _fill(self, pid: str, row: int, order: _Working) -> tuple[Decimal, bool]:
         """Try a working order against one bar: the size filled (0 if none) and whether its stop has fired."""
@@ -516,6 +590,11 @@ class _Engine:
         if closed is not None:
             self.trade_closes.append((at, float(closed)))
         exposure = holding.size * product.multiplier
+        fraction = self.basis.book(self.strategy_name, pid, exposure * holding.entry_price, closed)
+        if fraction is not None:
+            self.trip_returns.append((candle.time, pid, fraction))
+            if self.risk is not None:  # walk forward: decisions from now on see this trip
+                self.risk.record_trip(self.strategy_name, pid, fraction, self.clock())
         cost = exposure * holding.entry_price if product.is_derivative else Decimal(0)
         self.cash_after.append((at, self.portfolio.cash))
         self.holding_after[pid].append((at, float(exposure), float(cost)))
@@ -563,6 +642,13 @@ class _GuardInputs:
                 self.volatility[pid] = pd.Series(spread).ffill().to_numpy()
         if "concentration" in self.watched and len(engine.closes) > 1:
             self.correlations = rolling_correlations(engine.closes, windows.correlation)
+        # The spread and depth guards read the depth model's book, as paper does (its levels are set in basis
+        # points and in quote value, so its spread and depth are the same at every price).
+        self.books: dict[str, tuple[float, float]] = {}
+        if {"spread_bps", "depth"} & self.watched:
+            for pid, product in engine.catalog.items():
+                book = _model_book(product, Decimal(repr(float(engine.columns[pid]["close"][0]))))
+                self.books[pid] = (float(book.spread_bps), float(book.depth(DEPTH_BAND_BPS)))
 
     def transitions(
         self, risk: LiveRiskManager, start: int, stop: int, tracker: EquityTracker, streak: LossStreak
@@ -574,6 +660,9 @@ class _GuardInputs:
             found += risk.guard_transitions(metric, values)
         for pid, values in self.volatility.items():
             found += risk.guard_transitions("volatility", values[start:stop], pid)
+        for pid, (spread, depth) in self.books.items():
+            found += risk.guard_transitions("spread_bps", np.full(stop - start, spread), pid)
+            found += risk.guard_transitions("depth", np.full(stop - start, depth), pid)
         if "concentration" in self.watched:
             with np.errstate(divide="ignore", invalid="ignore"):
                 weights = {pid: np.where(equity > 0, n / equity, 0.0) for pid, n in notional.items()}
@@ -585,6 +674,11 @@ class _GuardInputs:
             counts = streak.update(pnl for _, pnl in closes)
             found += [replace(t, index=rows[t.index]) for t in risk.guard_transitions("consecutive_losses", counts)]
         return found
+
+
+def _model_book(product: Product, mid: Decimal) -> OrderBook:
+    bids, asks = (tuple(synthetic_book(product, mid, side, levels=BOOK_LEVELS)) for side in (Side.BUY, Side.SELL))
+    return OrderBook(product.product_id, bids, asks, EPOCH)
 
 
 def _step_series(start: int, stop: int, changes: list[Any], column: int, initial: float) -> np.ndarray:

@@ -5,7 +5,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from gpttrader.domain import Balance, Candle, Fill, Granularity, Order, OrderRequest, Position, Product, Quote
+from gpttrader.domain import (
+    Balance,
+    Candle,
+    Fill,
+    Granularity,
+    Order,
+    OrderBook,
+    OrderRequest,
+    Position,
+    Product,
+    Quote,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +47,19 @@ class MarginSummary:
     liquidation_buffer: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class FeeRates:
+    """The account's fee rates, each a fraction of the notional per side (0.006 is 0.6%): Coinbase's fee
+    tier from its transaction summary, or a simulated venue's schedule. `tier` is the venue's name for it."""
+
+    tier: str
+    maker: Decimal
+    taker: Decimal
+
+    def as_dict(self) -> dict[str, str]:
+        return {"tier": self.tier, "maker": str(self.maker), "taker": str(self.taker)}
+
+
 class Broker(Protocol):
     def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]: ...
 
@@ -44,6 +68,10 @@ class Broker(Protocol):
     def product(self, product_id: str) -> Product: ...
 
     def quote(self, product_id: str) -> Quote: ...
+
+    def order_book(self, product_id: str, levels: int) -> OrderBook:
+        """The best `levels` of each side of the product's book."""
+        ...
 
     def balances(self) -> list[Balance]: ...
 
@@ -70,6 +98,10 @@ class Broker(Protocol):
 
     def margin_summary(self) -> MarginSummary | None:
         """The futures account's margin; None where there is none (a spot-only account)."""
+        ...
+
+    def fee_rates(self) -> FeeRates:
+        """The maker and taker rates the account pays now (Coinbase: by its 30-day volume tier)."""
         ...
 
     def server_time(self) -> datetime:

@@ -10,6 +10,7 @@
 | COINBASE_SANDBOX_CERT         | the sandbox's self-signed certificate, trusted for it alone   |
 | GPTTRADER_LOG_LEVEL           | DEBUG, INFO, WARNING or ERROR                                 |
 | GPTTRADER_DATA_DIR            | where data/ lives (state goes to <data>/state/<profile>)      |
+| GPTTRADER_ALERT_WEBHOOK_URL   | alerts are posted there (a secret: never logged or stored)    |
 """
 
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from typing import Any
 
 from gpttrader.config.errors import ConfigError
 from gpttrader.config.models import PROFILE_NAMES, ProfileName
+from gpttrader.config.secrets import load_alert_webhook
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
@@ -70,4 +72,7 @@ def environment_overrides(profile: ProfileName, env: Mapping[str, str]) -> dict[
         overrides["log_level"] = env["GPTTRADER_LOG_LEVEL"].upper()
     if env.get("GPTTRADER_DATA_DIR"):
         overrides["data_dir"] = env["GPTTRADER_DATA_DIR"]
+    webhook = load_alert_webhook(env)
+    if webhook is not None:  # a Secret: the one form alerts.webhook_url takes (a profile's string is refused)
+        overrides["alerts"] = {"webhook_url": webhook}
     return overrides

@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gpttrader.config.guards import Guards
 from gpttrader.config.risk_limits import RiskLimits
-from gpttrader.config.secrets import Credentials
+from gpttrader.config.secrets import Credentials, Secret
 from gpttrader.config.strategy_params import StrategyParameterError, strategy_arguments
 from gpttrader.config.validation import located_error
 from gpttrader.domain import TimeInForce
 from gpttrader.domain.client_ids import MAX_LENGTH, PREFIX, ClientIds, longest_decision_id
+from gpttrader.domain.symbols import SymbolError, normalize_symbol
 from gpttrader.domain.values import require_utc
 
 ProfileName = Literal["dev", "paper", "canary", "prod"]
@@ -33,7 +34,6 @@ NonNegativeDecimal = Annotated[Decimal, Field(ge=0)]
 Fraction = Annotated[Decimal, Field(gt=0, le=1)]
 PositiveInt = Annotated[int, Field(gt=0)]
 
-_PRODUCT_ID = re.compile(r"^[A-Z0-9]{2,10}-[A-Z0-9]{2,10}(-[A-Z0-9]{2,10})*$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -101,13 +101,29 @@ class RiskConfig(Section):
     max_exposure_fraction: Fraction = Decimal("0.60")
     max_position_fraction: Fraction = Decimal("0.18")
     max_leverage: Annotated[Decimal, Field(ge=1)] = Decimal(1)
-    max_slippage_bps: NonNegativeDecimal = Decimal(60)
+    # How far a market order's walk through the book may average from the touch: refused beyond (the impact
+    # check). Its price is bounded at the exchange by execution.slippage_tolerance_bps.
     max_impact_bps: NonNegativeDecimal = Decimal(50)
     use_order_preview: bool = False
     volatility_window: Annotated[int, Field(ge=2)] = 20
     correlation_window: Annotated[int, Field(ge=2)] = 240
     error_rate_window: PositiveInt = 20
     api_error_window_seconds: PositiveInt = 300
+
+    @field_validator("max_position_size")
+    @classmethod
+    def _position_size_symbols(cls, sizes: dict[str, Decimal]) -> dict[str, Decimal]:
+        """Keyed by product id, in any form the profile's `symbols` accept (normalized the same way)."""
+        normalized: dict[str, Decimal] = {}
+        for symbol, size in sizes.items():
+            try:
+                key = normalize_symbol(symbol)
+            except SymbolError as exc:
+                raise located_error(symbol, symbol, str(exc)) from None
+            if key in normalized:
+                raise located_error(symbol, symbol, f"names {key} a second time")
+            normalized[key] = size
+        return normalized
 
 
 MarketRegimeName = Literal[
@@ -139,6 +155,18 @@ class SizingConfig(Section):
     regime_scales: dict[MarketRegimeName, Annotated[Decimal, Field(ge=0, le=1)]] = Field(
         default_factory=lambda: dict(DEFAULT_REGIME_SCALES)
     )
+    # Kelly's edge comes from the strategy's own round trips (gpttrader.risk.edge), shrunk toward no edge by
+    # a prior of `kelly_prior_trades` imaginary trips; with fewer than `kelly_min_trades` behind it, a
+    # position is `kelly_floor_fraction` of equity (0: none until the record is long enough). At start the
+    # record is seeded with a backtest of the strategy on the last `edge_seed_bars` bars (0: no seed).
+    kelly_min_trades: Annotated[int, Field(ge=0)] = 20
+    kelly_floor_fraction: Annotated[Decimal, Field(ge=0, le=1)] = Decimal("0.01")
+    kelly_prior_trades: Annotated[int, Field(ge=0)] = 10
+    edge_seed_bars: Annotated[int, Field(ge=0, le=20_000)] = 1440
+    # The market regime (gpttrader.risk.regime): the trend over `regime_trend_bars` bars, the realized
+    # volatility over `regime_volatility_bars` bars against its own recent history.
+    regime_trend_bars: Annotated[int, Field(ge=2)] = 50
+    regime_volatility_bars: Annotated[int, Field(ge=2)] = 20
 
     @model_validator(mode="after")
     def _complete(self) -> "SizingConfig":
@@ -153,8 +181,9 @@ class SizingConfig(Section):
 class ExecutionConfig(Section):
     order_type: Literal["limit", "market"] = "limit"
     time_in_force: TimeInForce = TimeInForce.GTC
+    # A market order goes out as a limit this far from the mark (IOC or as time_in_force says), so a thin
+    # book cannot fill it anywhere; execution.order_type market sends it unbounded.
     slippage_tolerance_bps: NonNegativeDecimal = Decimal(20)
-    market_fallback: bool = False
     # Open orders on the exchange that the orders store does not know (placed by hand, or by another bot):
     # cancelled by default, since the bot cannot account for what it did not decide; or adopted.
     unknown_orders: Literal["cancel", "adopt"] = "cancel"
@@ -200,6 +229,28 @@ class PaperConfig(Section):
     """The simulated account of the dev and paper brokers, on their first run (later runs keep theirs)."""
 
     starting_cash: PositiveDecimal = Decimal(100_000)
+    # The fee rates the simulated venue charges and a backtest prices with, a fraction of the notional per
+    # side (Coinbase's entry tier by default). A live bot reads its account's tier from Coinbase instead.
+    maker_fee_rate: Annotated[Decimal, Field(ge=0, le=Decimal("0.1"))] = Decimal("0.004")
+    taker_fee_rate: Annotated[Decimal, Field(ge=0, le=Decimal("0.1"))] = Decimal("0.006")
+
+
+class AlertsConfig(Section):
+    """Where alerts go besides the log and the event store: a webhook, its URL from the environment only
+    (GPTTRADER_ALERT_WEBHOOK_URL, a secret, never shown), posted as the alert's JSON or Slack's `{"text"}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    webhook_format: Literal["json", "slack"] = "json"
+    webhook_url: Secret | None = Field(default=None, exclude=True, repr=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _url_from_environment(cls, data: Any) -> Any:
+        # Refused at the section (never the field), so that the error does not repeat the URL.
+        if isinstance(data, dict) and not isinstance(data.get("webhook_url"), Secret | None):
+            raise ValueError("alerts.webhook_url comes from GPTTRADER_ALERT_WEBHOOK_URL only, never a file")
+        return data
 
 
 class StrategyConfig(Section):
@@ -241,6 +292,7 @@ class BotConfig(Section):
     order_limits: OrderLimits = OrderLimits()
     strategy: StrategyConfig = StrategyConfig()
     paper: PaperConfig = PaperConfig()
+    alerts: AlertsConfig = AlertsConfig()
     # Set by the loader only: never from a profile file (see gpttrader.config.loader).
     risk_limits: RiskLimits | None = None
     credentials: Credentials | None = Field(default=None, exclude=True, repr=False)
@@ -248,12 +300,17 @@ class BotConfig(Section):
     @field_validator("symbols")
     @classmethod
     def _product_ids(cls, symbols: tuple[str, ...]) -> tuple[str, ...]:
-        for symbol in symbols:
-            if not _PRODUCT_ID.match(symbol):
-                raise ValueError(f"{symbol!r} is not a product id like BTC-USD or BTC-PERP-INTX")
-        if len(set(symbols)) != len(symbols):
-            raise ValueError("symbols must not repeat")
-        return symbols
+        # Any accepted form (btc-usd, BTC/USD, BTCUSD) becomes Coinbase's id; only the form is checked here
+        # (no network): an id the venue does not list is refused at the bot's start, naming the nearest.
+        normalized = []
+        for index, symbol in enumerate(symbols):
+            try:
+                normalized.append(normalize_symbol(symbol))
+            except SymbolError as exc:
+                raise located_error(str(index), symbol, str(exc)) from None
+        if len(set(normalized)) != len(normalized):
+            raise ValueError(f"symbols must not repeat (normalized: {', '.join(normalized)})")
+        return tuple(normalized)
 
     @model_validator(mode="after")
     def _consistent(self) -> "BotConfig":

@@ -2,12 +2,14 @@
 
 Credentials come only from the environment (`COINBASE_API_KEY` / `COINBASE_API_SECRET`) or a CDP key
 JSON file (`COINBASE_KEY_FILE`). Profiles and notebook parameters are deliberately not sources: both end
-up in files that get shared.
+up in files that get shared. The alert webhook's URL (`GPTTRADER_ALERT_WEBHOOK_URL`) is a secret too: whoever
+has it can post to the channel, and a Slack webhook's token is its path.
 """
 
 import hmac
 import json
 import stat
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +97,25 @@ def load_credentials(env: Mapping[str, str]) -> Credentials | None:
         missing = "COINBASE_API_SECRET" if key else "COINBASE_API_KEY"
         raise ConfigError(f"{missing} is not set: COINBASE_API_KEY and COINBASE_API_SECRET go together")
     return None
+
+
+ALERT_WEBHOOK_VARIABLE = "GPTTRADER_ALERT_WEBHOOK_URL"
+
+
+def load_alert_webhook(env: Mapping[str, str]) -> Secret | None:
+    """The alert webhook's URL from `env`, as a Secret (its path and query registered too, for the libraries
+    that log a request by its path), or None when none is set. Errors never repeat the value."""
+    value = (env.get(ALERT_WEBHOOK_VARIABLE) or "").strip()
+    if not value:
+        return None
+    url = Secret(value)
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{ALERT_WEBHOOK_VARIABLE} must be an http:// or https:// URL (its value is not shown)")
+    tail = parts.path + (f"?{parts.query}" if parts.query else "")
+    if len(tail) >= _MIN_REGISTERED_LENGTH * 2:
+        Secret(tail)
+    return url
 
 
 def read_key_file(path: Path) -> Credentials:

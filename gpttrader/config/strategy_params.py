@@ -20,7 +20,7 @@ class Parameters:
 
 
 STRATEGY_PARAMETERS: dict[str, Parameters] = {
-    "ma_cross": Parameters({"fast": int, "slow": int, "allow_short": bool}, required=frozenset({"fast", "slow"})),
+    "ma_cross": Parameters({"fast": int, "slow": int, "allow_short": bool}),
     "rsi": Parameters({"period": int, "oversold": float, "exit_level": float}),
     "macd": Parameters({"fast": int, "slow": int, "signal": int, "allow_short": bool}),
     "ensemble": Parameters({"method": str, "threshold": float, "allow_short": bool}),

@@ -3,7 +3,7 @@
 from gpttrader.domain.account import Balance, Position, roll_position
 from gpttrader.domain.enums import Granularity, Liquidity, OrderStatus, OrderType, ProductType, Side, TimeInForce
 from gpttrader.domain.errors import DomainError, OrderRejected
-from gpttrader.domain.market import BookLevel, Candle, Quote
+from gpttrader.domain.market import BookLevel, Candle, OrderBook, Quote
 from gpttrader.domain.orders import Fill, Order, OrderRequest
 from gpttrader.domain.products import Product
 from gpttrader.domain.quantize import prepare_order, quantize_price, quantize_size
@@ -17,6 +17,7 @@ __all__ = [
     "Granularity",
     "Liquidity",
     "Order",
+    "OrderBook",
     "OrderRejected",
     "OrderRequest",
     "OrderStatus",

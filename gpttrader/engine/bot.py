@@ -29,10 +29,14 @@ from gpttrader.config import BotConfig
 from gpttrader.domain import OrderStatus, Product
 from gpttrader.engine.account_check import require_known_account
 from gpttrader.engine.clock import Clock
+from gpttrader.engine.correlation import MarkReturns
+from gpttrader.engine.edge_seed import seed_edges
 from gpttrader.engine.execution import OrderExecutor
-from gpttrader.engine.execution_coordinator import ExecutionCoordinator
+from gpttrader.engine.execution_coordinator import BOOK_LEVELS, ExecutionCoordinator
+from gpttrader.engine.fee_tier import FeeTier
 from gpttrader.engine.feed import FeedHandler, Stream
 from gpttrader.engine.kill import KillReport, engage_kill_switch
+from gpttrader.engine.listing import listed_products
 from gpttrader.engine.marks import MarkBook
 from gpttrader.engine.reconcile import ReconcileReport, check_positions, reconcile
 from gpttrader.engine.skew import ClockSkew
@@ -44,13 +48,23 @@ from gpttrader.monitoring import (
     Banner,
     BotMetrics,
     Health,
+    ResourceMonitor,
     Snapshot,
     banner,
     execution_health,
     freshness,
+    webhook_delivery,
 )
 from gpttrader.risk import LiveRiskManager
-from gpttrader.risk.metrics import NS, EquityTracker, ErrorCount, ErrorRate, LossStreak, liquidation_buffer_share
+from gpttrader.risk.metrics import (
+    DEPTH_BAND_BPS,
+    NS,
+    EquityTracker,
+    ErrorCount,
+    ErrorRate,
+    LossStreak,
+    liquidation_buffer_share,
+)
 from gpttrader.store import EventStore, OrdersStore
 from gpttrader.strategy import OrderStrategy, Strategy
 
@@ -125,6 +139,8 @@ class TradingBot:
         self._kill_lock = kill_lock  # one kill switch at a time per profile, this one or the command line's
         self._send_gate = send_gate  # each send waits for a kill switch at work (app.profile_lock.SendGate)
         self.alerts = AlertBook(sink=self._deliver)
+        self.delivery = webhook_delivery(config.alerts, profile=config.profile)  # None: no webhook configured
+        self.resources = ResourceMonitor(config.state_dir)  # CPU, memory, files, threads, loop lag, store size
         self._daily_loss = 0.0
         self._error_rate = ErrorRate(config.risk.error_rate_window)
         self._api_errors = ErrorCount(config.risk.api_error_window_seconds)
@@ -132,6 +148,8 @@ class TradingBot:
         self._malformed: dict[str, datetime] = {}  # endpoint -> when it last answered malformed
         self._moved: list[str] = []  # spot holdings the last reconciliation found moved outside the books
         self._streak = LossStreak()
+        self._returns = MarkReturns(list(config.symbols), config.risk.correlation_window)
+        self.fee_tier = FeeTier(broker.fee_rates, events, run_id=run_id)  # the account's rates, read each hour
         self._equity: EquityTracker | None = None
         self._execution: ExecutionCoordinator | None = None
         self._strategy: StrategyCoordinator | None = None
@@ -147,7 +165,8 @@ class TradingBot:
         """Products, the coordinators, marks, cash and the bot's positions from its fills: enough to act
         (the kill switch), without reconciling or warming the strategy up."""
         now = self.clock.now()
-        self.products = {pid: self.broker.product(pid) for pid in self.config.symbols}
+        self.products = listed_products(self.broker, self.config.symbols)  # an unlisted one: the nearest named
+        self._deactivate_unfed()
         self._execution = ExecutionCoordinator(
             executor=self.executor,
             orders=self.orders,
@@ -188,6 +207,16 @@ class TradingBot:
         assert self._execution is not None
         now = self.clock.now()
         report = self.reconcile()
+        seed_edges(
+            self.broker,
+            self.risk,
+            self._strategy,
+            self.products,
+            sizing=self.config.sizing,
+            fee_rate=self.fee_rate,
+            now=now,
+            run_id=self.run_id,
+        )
         warmed = self._strategy.warm_up(now)
         if self._stream_factory is not None:
             self._stream = self._stream_factory(self.feed.message, self.feed.resync)
@@ -255,6 +284,7 @@ class TradingBot:
         wait between cycles on the loop's default executor, so the loop itself never blocks. Yields the
         cycle count after each cycle, for a front end to refresh its view."""
         loop = asyncio.get_running_loop()
+        self.resources.loop_lag.watch(loop)  # the lag of this loop (a kernel's) goes to the metrics
         while not self._stop.is_set():
             await loop.run_in_executor(worker, self.cycle)
             yield self.metrics.cycles
@@ -293,6 +323,9 @@ class TradingBot:
             self._stream = None
         summary = self.summary()
         self.events.append("bot.stopped", asdict(summary), run_id=self.run_id, time=self.clock.now())
+        if self.delivery is not None:
+            self.delivery.close()  # the alerts queued go out (a few seconds at most), or are logged as not sent
+        self.resources.loop_lag.unwatch()
         self._write_metrics()
         return summary
 
@@ -332,6 +365,7 @@ class TradingBot:
         try:
             # Decide first: a closed bar is acted on with the marks the feed keeps fresh and the cash the
             # last cycle read; bookkeeping reads come after the orders are out.
+            self._refresh_fee_tier(now)
             self._refresh_marks(now)
             decided = self._strategy.new_bars(now)
             execution.bars_at = time.perf_counter()
@@ -344,7 +378,7 @@ class TradingBot:
             if self.metrics.cycles % self.config.execution.reconcile_every_cycles == 0 and self.metrics.cycles:
                 self.reconcile()
             self._observe_guards(now)
-            self._error_rate.record(True)
+            self.risk.observe("error_rate", self._error_rate.record(True), now)
         except BrokerError as exc:
             self.metrics.errors += 1
             rate = self._error_rate.record(False)
@@ -453,6 +487,8 @@ class TradingBot:
             run_id=self.run_id,
             time=alert.at,
         )
+        if self.delivery is not None:  # queued: a slow or dead webhook never holds up the cycle
+            self.delivery.submit(alert)
 
     def monitoring_snapshot(self, now: datetime) -> Snapshot:
         """The bot's state as plain numbers, for the Prometheus registry (and the panel)."""
@@ -481,6 +517,10 @@ class TradingBot:
             {pid: min(self.marks.age(pid, now), 1e9) for pid in self.config.symbols},
             {name: float(count) for name, count in self.risk.counters.items()},
             telemetry,
+            resources=self.resources.sample(),
+            alert_delivery={}
+            if self.delivery is None
+            else {k: float(v) for k, v in self.delivery.stats().items() if isinstance(v, int)},
         )
 
     def _refresh_marks(self, now: datetime, *, force: bool = False) -> None:
@@ -499,6 +539,21 @@ class TradingBot:
         self.execution.portfolio.cash = sum((pools.get(c, Decimal(0)) for c in quote_currencies), Decimal(0))
         self.execution.available = self.executor.venue_available()
 
+    def _refresh_fee_tier(self, now: datetime) -> None:
+        """The account's fee rates at the first cycle and hourly on the bot's clock (engine.fee_tier): sizing
+        budgets a buy's fee at the taker rate. A first read that fails fails the cycle (no order is priced on
+        a guess); a later one keeps the last rates, counts as an API error and is tried again next cycle."""
+        try:
+            changed = self.fee_tier.refresh(now)
+        except BrokerError as exc:
+            if self.fee_tier.rates is None:
+                raise
+            self._api_error(exc, now)
+            log.warning("fee tier not read at %s, keeping %s: %s", now.isoformat(), self.fee_tier.rates, exc)
+            return
+        if changed is not None:
+            self.fee_rate = self.execution.fee_rate = changed.taker
+
     def _observe_guards(self, now: datetime) -> None:
         assert self._equity is not None
         assert self._strategy is not None
@@ -516,6 +571,7 @@ class TradingBot:
         for count in self._streak.update(float(t) for t in trips):
             self.risk.observe("consecutive_losses", count, now)
         trips.clear()
+        self.risk.observe("consecutive_losses", self._streak.count, now)  # the streak as it stands, read every cycle
         self._recent_api_errors = self._api_errors.record(now, error=False)
         self.risk.observe("api_errors", self._recent_api_errors, now)
         if any(p.is_derivative for p in self.products.values()):
@@ -523,6 +579,31 @@ class TradingBot:
             if summary is not None:
                 buffer = liquidation_buffer_share(summary.liquidation_buffer, summary.total_balance)
                 self.risk.observe("liquidation_buffer", buffer, now)
+        self._observe_concentration(now)
+        self._observe_books(now)
+
+    def _deactivate_unfed(self) -> None:
+        """Every enabled guard is fed each cycle (`_observe_guards`) but one that cannot apply to what this bot
+        trades, which is switched off for the run, recorded, rather than shown as watching."""
+        if not any(p.is_derivative for p in self.products.values()):
+            self.risk.deactivate("liquidation_buffer", "no derivatives traded: there is no margin to watch")
+
+    def _observe_concentration(self, now: datetime) -> None:
+        marks = self.marks.prices()
+        self._returns.sample(marks)
+        positions = self.execution.positions()
+        notional = {pid: p.size * p.mark_price * p.multiplier for pid, p in positions.items()}
+        self.risk.observe("concentration", self._returns.concentration(notional, self.execution.equity()), now)
+
+    def _observe_books(self, now: datetime) -> None:
+        """The spread and depth guards read each product's book (REST: the same levels the impact check
+        walks), only while one of them is enabled."""
+        if not {"spread_bps", "depth"} & self.risk.metrics():
+            return
+        for pid in self.config.symbols:
+            book = self.broker.order_book(pid, BOOK_LEVELS)
+            self.risk.observe("spread_bps", book.spread_bps, now, pid)
+            self.risk.observe("depth", book.depth(DEPTH_BAND_BPS), now, pid)
 
     def _snapshot(self, now: datetime) -> None:
         execution = self.execution
@@ -572,6 +653,8 @@ class TradingBot:
             "execution": self.telemetry.as_dict(),
             "state": str(self.risk.state),
             "risk_counters": dict(self.risk.counters),
+            "resources": self.resources.sample().as_dict(),
+            "alert_delivery": None if self.delivery is None else self.delivery.stats(),
         }
         if self._execution is not None:
             payload["equity"] = str(self._execution.equity())

@@ -23,7 +23,7 @@ from gpttrader.brokers.errors import (
     RateLimitedError,
 )
 from gpttrader.brokers.protocol import Broker
-from gpttrader.domain import Order, OrderRejected, OrderRequest, OrderStatus, Product, prepare_order
+from gpttrader.domain import Order, OrderBook, OrderRejected, OrderRequest, OrderStatus, Product, prepare_order
 from gpttrader.store import EventStore, InvalidTransitionError, OrdersStore, StoreError
 
 log = logging.getLogger(__name__)
@@ -160,6 +160,9 @@ class OrderExecutor:
 
     def product(self, product_id: str) -> Product:
         return self._broker.product(product_id)
+
+    def order_book(self, product_id: str, levels: int) -> OrderBook:
+        return self._broker.order_book(product_id, levels)
 
     def venue_positions(self) -> dict[str, Decimal]:
         """The derivatives positions the venue shows, by product."""

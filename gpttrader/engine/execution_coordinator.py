@@ -65,6 +65,7 @@ LOOKUP_BACKOFF = (0, 1, 2, 5, 10, 30, 60)  # seconds between look-ups of an unre
 DECISION = "strategy.decision"  # what the strategy decided, before the risk manager: the parity stream
 EXPIRED = "order.expire_requested"  # a limit entry cancelled at the end of its expire_bars
 BPS = Decimal(10_000)
+BOOK_LEVELS = 50  # per side: the impact check's walk, and the depth guard's 50 bps band on a liquid pair
 MINUTE = timedelta(minutes=1)
 
 
@@ -136,12 +137,17 @@ class ExecutionCoordinator:
                 explained = self._explained(fill, before)
                 if explained is None:
                     continue
-                realized = self.portfolio.apply(explained, self._product(fill.product_id))
+                product = self._product(fill.product_id)
+                realized = self.portfolio.apply(explained, product)
                 trip = self.trips.book(
                     fill.product_id, before, self.portfolio.size(fill.product_id), realized - fill.fee
                 )
                 if trip is not None:
                     closed.append(trip)
+                # The strategy's edge record (Kelly sizing): each trip, over the notional it put at stake.
+                held = self.portfolio.holding(product)
+                cost = held.size * held.entry_price * product.multiplier
+                self.risk.book_fill(self.strategy_name, fill.product_id, cost, trip, fill.time)
             self.metrics.fills += len(new)
             self.closed_trips.extend(closed)
             return closed
@@ -441,6 +447,12 @@ class ExecutionCoordinator:
         open_orders = self.orders.open_orders()
         unresolved = [o for o in open_orders if o.status.is_unresolved]
         summary = self.margin() if product.is_derivative else None  # futures margin, from the exchange
+        try:
+            book = self.executor.order_book(request.product_id, BOOK_LEVELS).taken_by(request.side)
+        except BrokerError as exc:  # the impact check cannot walk a book it has not seen: not sent this time
+            self.send_errors.append(exc)
+            log.warning("order %s not sent: the book could not be read: %s", request.client_order_id, exc)
+            return False
         ctx = TradeContext(
             request,
             product,
@@ -451,7 +463,15 @@ class ExecutionCoordinator:
             now,
             self.marks.time(request.product_id),
             available_margin=None if summary is None else summary.available_margin,
+            book=book,
             unresolved=tuple(o.request for o in unresolved),
+            # The order-rate limits count the bot's decided orders the store holds (so a restart keeps the
+            # count), whatever became of them; exits, kill flattens and operators' orders are not decisions.
+            sent_at=tuple(
+                at
+                for cid, pid, at in self.orders.sent_since(now - self.risk.limits.order_rate.lookback)
+                if self.ids.is_decision(cid, pid)
+            ),
         )
         if not self.risk.validate(ctx).passed:
             self.metrics.rejected += 1

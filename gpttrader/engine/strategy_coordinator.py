@@ -14,7 +14,7 @@ a decision is derived from its bar, so a decision made twice is sent once).
 """
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -56,6 +56,9 @@ class StrategyCoordinator:
         self._closes: dict[str, deque[float]] = {pid: deque(maxlen=volatility_window + 1) for pid in symbols}
         self._window = volatility_window
         self._reread = MINUTE * max(reread_minutes, 1)
+        # Each closed bar's close also goes here: the risk manager's regime detector, wired at start
+        # (gpttrader.engine.edge_seed), so that sizing reads the regime of the strategy's own bars.
+        self.on_close: Callable[[str, datetime, float], object] | None = None
 
     def warm_up(self, now: datetime) -> int:
         """Feed the closed bars before the last closed one to the strategy without acting; returns how many."""
@@ -127,6 +130,8 @@ class StrategyCoordinator:
             float(candle.volume),
         )
         self._closes[pid].append(bar.close)
+        if self.on_close is not None:
+            self.on_close(pid, bar.time, bar.close)
         return bar, self.strategy.on_bar(bar, self._state[pid])
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from gpttrader.monitoring.resources import Resources
+
 STATES = ("active", "reduce_only", "halted")
 
 
@@ -32,6 +34,8 @@ class Snapshot:
     mark_age_seconds: Mapping[str, float] = field(default_factory=dict)
     guard_failures: Mapping[str, float] = field(default_factory=dict)  # the risk manager's counters
     execution: Mapping[str, float] = field(default_factory=dict)  # ExecutionTelemetry.as_dict()
+    resources: Resources | None = None  # the process and its stores (gpttrader.monitoring.resources)
+    alert_delivery: Mapping[str, float] = field(default_factory=dict)  # delivered/failed/dropped/pending
 
 
 class BotMetrics:
@@ -63,6 +67,30 @@ class BotMetrics:
         )
         self.guards = Gauge("gpttrader_risk_counter", "the risk manager's counters", ["profile", "counter"], registry=r)
         self.execution = Gauge("gpttrader_execution", "execution telemetry", ["profile", "figure"], registry=r)
+        self._resources = {
+            name: Gauge(f"gpttrader_process_{name}", help_text, ["profile"], registry=r)
+            for name, help_text in (
+                ("cpu_seconds", "user and system CPU time of the bot's process"),
+                ("cpu_percent", "CPU use of the process since the previous sample (100: one core)"),
+                ("rss_bytes", "resident memory of the process"),
+                ("open_files", "file descriptors the process holds (files, sockets, pipes)"),
+                ("threads", "threads of the process"),
+            )
+        }
+        self.loop_lag = Gauge(
+            "gpttrader_event_loop_lag_seconds",
+            "worst delay of the asyncio loop the bot runs on, last 10 s (absent: no loop)",
+            ["profile"],
+            registry=r,
+        )
+        self.store_bytes = Gauge(
+            "gpttrader_store_bytes", "size of the profile's SQLite files", ["profile", "file"], registry=r
+        )
+        self.alert_delivery = Gauge(
+            "gpttrader_alert_deliveries", "alerts sent to the webhook, by outcome", ["profile", "outcome"], registry=r
+        )
+        self._stores: set[str] = set()
+        self._lagging: set[str] = set()
 
     def update(self, snapshot: Snapshot) -> None:
         p = snapshot.profile
@@ -85,3 +113,22 @@ class BotMetrics:
             self.guards.labels(p, key).set(count)
         for figure, amount in snapshot.execution.items():
             self.execution.labels(p, figure).set(amount)
+        for outcome, count in snapshot.alert_delivery.items():
+            self.alert_delivery.labels(p, outcome).set(count)
+        if snapshot.resources is not None:
+            self._update_resources(p, snapshot.resources)
+
+    def _update_resources(self, p: str, resources: Resources) -> None:
+        for name, gauge in self._resources.items():
+            figure = getattr(resources, name)
+            if figure is not None:
+                gauge.labels(p).set(figure)
+        if resources.event_loop_lag_seconds is not None:
+            self.loop_lag.labels(p).set(resources.event_loop_lag_seconds)
+            self._lagging.add(p)
+        elif p in self._lagging:  # no loop any more: no series, rather than its last value
+            self.loop_lag.remove(p)
+            self._lagging.discard(p)
+        self._stores |= set(resources.store_bytes)
+        for name in self._stores:  # a file gone since (a WAL checkpointed away) shows 0
+            self.store_bytes.labels(p, name).set(resources.store_bytes.get(name, 0))

@@ -1,5 +1,5 @@
 """Plotly figures of a backtest: price with entries and exits, equity and drawdown, monthly returns,
-trade PnL distribution, exposure over time."""
+trade PnL distribution, exposure over time, and what sizing read (edge estimates, market regimes)."""
 
 import numpy as np
 import pandas as pd
@@ -124,6 +124,33 @@ def exposure_figure(result: BacktestResult) -> go.Figure:
     figure = go.Figure(go.Scatter(x=result.exposure.index, y=result.exposure, name="gross exposure", fill="tozeroy"))
     figure.update_layout(title="Exposure (gross position value / equity)")
     figure.update_yaxes(tickformat=".0%")
+    return figure
+
+
+def edge_figure(result: BacktestResult) -> go.Figure:
+    """The edge estimates as the run walked forward: each changes when a round trip closes, and a decision
+    is sized from the one in force before it (empty without a risk manager)."""
+    edges = result.edge_frame()
+    figure = go.Figure()
+    for (strategy, pid), rows in edges.groupby(["strategy", "product_id"]):
+        hover = [f"{n} trades, {w} won" for n, w in zip(rows["trades"], rows["wins"], strict=True)]
+        for name in ("win_rate", "kelly"):
+            figure.add_trace(
+                go.Scatter(x=rows["time"], y=rows[name], name=f"{strategy} {pid} {name}", line_shape="hv", text=hover)
+            )
+    figure.update_layout(title="Edge estimates (shrunk win rate and Kelly fraction, from the trips closed so far)")
+    return figure
+
+
+def regime_figure(result: BacktestResult) -> go.Figure:
+    """The market regime each product's decisions were sized in, from one change to the next."""
+    regimes = result.regime_frame()
+    figure = go.Figure()
+    for pid, rows in regimes.groupby("product_id"):
+        figure.add_trace(go.Scatter(x=rows["time"], y=rows["regime"], name=str(pid), line_shape="hv", mode="lines"))
+    order = list(regimes["regime"].cat.categories)  # bull to bear
+    figure.update_yaxes(categoryorder="array", categoryarray=order[::-1])
+    figure.update_layout(title="Market regimes used in sizing")
     return figure
 
 

@@ -7,11 +7,13 @@ import pandas as pd
 
 from gpttrader.backtest import BacktestResult
 from gpttrader.reports.figures import (
+    edge_figure,
     equity_figure,
     exposure_figure,
     metrics_table,
     monthly_returns_figure,
     price_figure,
+    regime_figure,
     trade_pnl_figure,
 )
 
@@ -26,6 +28,8 @@ def write_html(
     figures = [metrics_table(result), equity_figure(result)]
     figures += [price_figure(frame, result, product_id) for product_id, frame in candles.items()]
     figures += [monthly_returns_figure(result), trade_pnl_figure(result), exposure_figure(result)]
+    if result.risk_state is not None:  # run with a risk manager: what its sizing read
+        figures += [edge_figure(result), regime_figure(result)]
     parts = [f.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False) for i, f in enumerate(figures)]
     page = (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title></head>"

@@ -2,7 +2,7 @@
 snapshots), fills and fees, slippage of each fill against the mark its decision was made at, round trips,
 and the risk manager's events."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +23,7 @@ RISK_EVENTS = (
     "risk.order_rejected",
     "risk.kill_switch",
 )
+FEE_TIER_EVENT = "account.fee_tier"  # the bot's reading of the account's fee rates (engine.fee_tier)
 
 
 @dataclass
@@ -31,6 +32,9 @@ class SessionReport:
     fills: pd.DataFrame
     trades: pd.DataFrame
     risk_events: pd.DataFrame
+    # Each fee tier the session priced with, as read (time, tier, maker, taker): the profile's rates on a
+    # simulated venue, the account's on Coinbase.
+    fee_tiers: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def empty(self) -> bool:
@@ -46,6 +50,10 @@ class SessionReport:
             else float("nan"),
             "risk events": len(self.risk_events),
         }
+        if not self.fee_tiers.empty:
+            last = self.fee_tiers.iloc[-1]
+            rows["fee tier"] = f"{last['tier']} (maker {last['maker']}, taker {last['taker']})"
+            rows["fee tier changes"] = len(self.fee_tiers) - 1
         if not self.equity.empty:
             rows["first equity"] = float(self.equity.iloc[0])
             rows["last equity"] = float(self.equity.iloc[-1])
@@ -120,11 +128,16 @@ def session_report(state_dir: Path) -> SessionReport:
             )
         trades = round_trips(fills, {f.product_id: default_product(f.product_id) for f in fills})
         risk = [{"time": e.time, "type": e.type, **e.payload} for e in events.read(types=list(RISK_EVENTS))]
+        tiers = [
+            {"time": e.time, **{k: e.payload[k] for k in ("tier", "maker", "taker")}}
+            for e in events.read(types=[FEE_TIER_EVENT])
+        ]
         return SessionReport(
             equity,
             pd.DataFrame(rows),
             pd.DataFrame([asdict(t) for t in trades]),
             pd.DataFrame(risk),
+            pd.DataFrame(tiers),
         )
     finally:
         database.close()

@@ -1,8 +1,14 @@
 """Pre-trade validation: synchronous checks an order must pass before it is sent, each a pure function
 that returns a pass or a reject with a reason code.
 
-An order that only shrinks a position is never stopped by a limit, a window or stale data (getting
-smaller is always allowed); it is still held to the product's grid, and nothing passes while halted.
+An order that only shrinks a position is never stopped by a limit, a window, the order rate or stale data
+(getting smaller is always allowed); it is still held to the product's grid, and nothing passes while halted.
+
+The order-rate limits (`order_rate`, `order_interval`) count the orders the bot decided and sent. Two kinds
+of order never pass these checks at all and are not counted: the kill switch's flattens, which go straight
+to the executor (`engine.kill`), since a halt must be able to close every position however many orders it
+takes, and the exits of an entry (`ExecutionCoordinator._protect`), placed straight through the executor,
+since they can only shrink the position they protect and holding one back would leave it unprotected.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -45,6 +51,11 @@ class TradeContext:
     # Orders of unknown fate (sent, never answered): the venue may hold them. `positions` already counts
     # each as filled where that makes a position larger; this list blocks new orders of their products.
     unresolved: Sequence[OrderRequest] = ()
+    # When each order the bot decided and sent went out, within the longest order-rate window before `now`
+    # (`TradeLimits.order_rate.lookback`): read from the orders store live, so a restart does not reset the
+    # count, and from the simulated orders on the simulated clock in a backtest. An order the checks refused
+    # was never sent and is not here; nor are exits, the kill switch's flattens or an operator's orders.
+    sent_at: Sequence[datetime] = ()
 
     @cached_property
     def current(self) -> Decimal:
@@ -165,6 +176,42 @@ def trading_window(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
     return _ok("trading_window")
 
 
+def order_rate(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    """At most `per_minute` (`per_hour`, `per_day`) orders in the minute (hour, day) before this one, the
+    order at the window's far end included. An order that only shrinks a position passes whatever the count
+    (the limits stop a runaway strategy from piling up risk and fees; an order that can only make a position
+    smaller is never the one to hold back), though it counts toward the next, since it was sent."""
+    if ctx.reducing:
+        return _ok("order_rate")
+    for name, span, cap in limits.order_rate.windows():
+        count = sum(1 for sent in ctx.sent_at if ctx.now - sent <= span)
+        if count >= cap:
+            return _reject(
+                "order_rate",
+                f"rate_per_{name}",
+                f"{count} orders sent in the last {name} (limit {cap} per {name}, order_limits.per_{name}); "
+                f"{ctx.order.client_order_id} would be number {count + 1}",
+            )
+    return _ok("order_rate")
+
+
+def order_interval(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
+    """No order sooner than `min_interval` after the last one sent; an order that only shrinks a position
+    passes (as for `order_rate`)."""
+    interval = limits.order_rate.min_interval
+    if ctx.reducing or not interval or not ctx.sent_at:
+        return _ok("order_interval")
+    elapsed = ctx.now - max(ctx.sent_at)
+    if elapsed < interval:
+        return _reject(
+            "order_interval",
+            "min_interval",
+            f"{elapsed.total_seconds():g} s since the last order, sent at {max(ctx.sent_at):%H:%M:%S} UTC "
+            f"(at least {interval.total_seconds():g} s apart, order_limits.min_interval_seconds)",
+        )
+    return _ok("order_interval")
+
+
 def mark_freshness(ctx: TradeContext, limits: TradeLimits) -> CheckResult:
     limit = limits.max_mark_age_seconds
     if limit is None or ctx.reducing:
@@ -278,6 +325,8 @@ CHECKS: tuple[Check, ...] = (
     reduce_only,
     product_rules,
     trading_window,
+    order_rate,
+    order_interval,
     mark_freshness,
     position_size,
     symbol_notional,

@@ -21,12 +21,20 @@ import numpy as np
 from gpttrader.config.models import BotConfig
 from gpttrader.domain import OrderRequest
 from gpttrader.risk.checks import CheckResult, PreTradeDecision, TradeContext, run_checks
+from gpttrader.risk.edge import EdgeEstimate, EdgeRecord, EdgeSeed, TripBasis
 from gpttrader.risk.errors import RiskGuardCriticalError, RiskGuardError
 from gpttrader.risk.guards import Guard, GuardLevel, GuardReading, build_guards
 from gpttrader.risk.journal import RiskJournal
 from gpttrader.risk.limits import TradeLimits
 from gpttrader.risk.metrics import MetricWindows
-from gpttrader.risk.sizing import PositionSizer, PositionSizeRecommendation, PositionSizeRequest, sizer_from_config
+from gpttrader.risk.regime import RegimeDetector, RegimeSettings
+from gpttrader.risk.sizing import (
+    MarketRegime,
+    PositionSizer,
+    PositionSizeRecommendation,
+    PositionSizeRequest,
+    sizer_from_config,
+)
 from gpttrader.risk.state import ACTION_STATES, TradingState
 
 if TYPE_CHECKING:
@@ -35,11 +43,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("gpttrader.risk")
 
 STATE_CHANGED = "risk.state_changed"
+EDGE_ESTIMATE = "risk.edge_estimate"  # a (strategy, product)'s edge estimate changed
+REGIME = "risk.regime"  # a product's market regime changed
 # Asks the venue what it thinks of an order (Coinbase's order preview): None when fine, else why not.
 OrderPreviewHook = Callable[[OrderRequest], str | None]
 
 
 DEFAULT_WINDOWS = MetricWindows()
+DEFAULT_REGIME = RegimeSettings()
 
 
 def _utc_now() -> datetime:
@@ -70,6 +81,8 @@ class LiveRiskManager:
         clock: Callable[[], datetime] = _utc_now,
         windows: MetricWindows = DEFAULT_WINDOWS,
         logger: logging.Logger = log,
+        edge: EdgeRecord | None = None,
+        regime_settings: RegimeSettings = DEFAULT_REGIME,
     ) -> None:
         self.guards = tuple(guards)
         self.log = logger
@@ -89,6 +102,15 @@ class LiveRiskManager:
         self._last_event: dict[tuple[str, str | None], datetime] = {}
         saved = journal.latest(STATE_CHANGED)
         self._state = TradingState(saved["to"]) if saved else TradingState.ACTIVE
+        # What sizing reads besides the request: the strategies' records and the products' regimes.
+        self.edge = edge if edge is not None else EdgeRecord()
+        self.basis = TripBasis()
+        self.regime_settings = regime_settings
+        self.regimes: dict[str, MarketRegime] = {}
+        self._detectors: dict[str, RegimeDetector] = {}
+        self._announcing = False  # edge events: from `announce_edges` on (a start's re-booked trips are quiet)
+        # Runs the start's seed backtest (wired by the application: the risk layer cannot run a backtest).
+        self.edge_seed: EdgeSeed | None = None
 
     @classmethod
     def from_config(
@@ -114,6 +136,8 @@ class LiveRiskManager:
                 config.risk.error_rate_window,
                 config.risk.api_error_window_seconds,
             ),
+            edge=EdgeRecord(config.sizing.kelly_prior_trades),
+            regime_settings=RegimeSettings(config.sizing.regime_trend_bars, config.sizing.regime_volatility_bars),
         )
 
     @property
@@ -124,9 +148,31 @@ class LiveRiskManager:
         """The metrics some enabled guard watches."""
         return frozenset(self._by_metric)
 
+    def deactivate(self, name: str, reason: str) -> None:
+        """Switch a guard off for this run because nothing in this mode can feed it (a liquidation buffer
+        with no derivatives traded): recorded, so a guard that never reads is never shown as watching."""
+        guard = next((g for g in self.guards if g.name == name), None)
+        if guard is None:
+            return
+        self.guards = tuple(g for g in self.guards if g is not guard)
+        self._by_metric[guard.metric].remove(guard)
+        if not self._by_metric[guard.metric]:
+            del self._by_metric[guard.metric]
+        self._record("risk.guard_inactive", {"guard": name, "reason": reason}, None)
+
     # sizing
 
     def calculate_position_size(self, request: PositionSizeRequest) -> PositionSizeRecommendation:
+        """Size `request`; what it leaves out (no edge estimate, no regime: the engine's requests) comes
+        from the strategy's record on the product and the product's current regime."""
+        regime = request.market_regime or self.regimes.get(request.symbol)
+        if request.win_rate is None and request.avg_win is None and request.avg_loss is None:
+            e = self.edge.estimate(request.strategy_name, request.symbol)
+            request = request.completed(e.win_rate, e.avg_win, e.avg_loss, e.trades, regime)
+        elif regime is not request.market_regime:
+            request = request.completed(
+                request.win_rate, request.avg_win, request.avg_loss, request.trade_count, regime
+            )
         recommendation = self.sizer.calculate_position_size(request)
         if recommendation.reasons:
             self._record(
@@ -138,10 +184,67 @@ class LiveRiskManager:
                     "size": str(recommendation.size),
                     "fraction": str(recommendation.fraction),
                     "reasons": list(recommendation.reasons),
+                    "trades": request.trade_count,
+                    "win_rate": None if request.win_rate is None else str(request.win_rate),
+                    "avg_win": None if request.avg_win is None else str(request.avg_win),
+                    "avg_loss": None if request.avg_loss is None else str(request.avg_loss),
+                    "regime": None if request.market_regime is None else request.market_regime.value,
                 },
                 None,
             )
         return recommendation
+
+    # the edge record
+
+    def record_trip(
+        self, strategy: str, product_id: str, fraction: Decimal, at: datetime | None = None
+    ) -> EdgeEstimate:
+        """Count a closed round trip (PnL after fees over its entry notional) in the strategy's record."""
+        estimate = self.edge.record(strategy, product_id, fraction)
+        if self._announcing:
+            self._record(EDGE_ESTIMATE, {**estimate.payload(), "fraction": str(fraction)}, at)
+        return estimate
+
+    def book_fill(
+        self, strategy: str, product_id: str, notional_after: Decimal, closed_pnl: Decimal | None, at: datetime
+    ) -> None:
+        """One of the bot's fills: its position's cost after it and, if it closed a round trip, the trip's
+        PnL after fees; a closed trip goes to the record, measured against its entry notional."""
+        fraction = self.basis.book(strategy, product_id, notional_after, closed_pnl)
+        if fraction is not None:
+            self.record_trip(strategy, product_id, fraction, at)
+
+    def announce_edges(self, at: datetime | None = None, source: str = "record") -> None:
+        """Record every estimate as it stands, and each change from now on (trips counted before, such as
+        the fills a start books again, are announced here once, not one event each)."""
+        self._announcing = True
+        for estimate in self.edge.estimates():
+            self._record(EDGE_ESTIMATE, {**estimate.payload(), "source": source}, at)
+
+    # market regimes
+
+    def observe_bar(self, product_id: str, at: datetime, close: float) -> MarketRegime | None:
+        """A closed bar of the product (live): its regime detector classifies it."""
+        return self.observe_bars(product_id, [at], [close])
+
+    def observe_bars(self, product_id: str, times: Sequence[datetime], closes: Sequence[float]) -> MarketRegime | None:
+        """Closed bars of the product, oldest first (a start's history at once): the regime after the last."""
+        detector = self._detectors.get(product_id)
+        if detector is None:
+            detector = self._detectors[product_id] = RegimeDetector(self.regime_settings)
+        regime = detector.extend(times, closes)
+        if regime is not None and times:
+            self.set_regime(product_id, regime, times[-1])
+        return regime
+
+    def set_regime(self, product_id: str, regime: MarketRegime, at: datetime | None = None) -> None:
+        """The product's regime from now on (the backtest's, computed for the whole run); recorded on change."""
+        before = self.regimes.get(product_id)
+        if regime is before:
+            return
+        self.regimes[product_id] = regime
+        previous = None if before is None else before.value
+        self._record(REGIME, {"product_id": product_id, "regime": regime.value, "previous": previous}, at)
 
     # pre-trade validation
 
@@ -356,6 +459,8 @@ class LiveRiskManager:
             clock=clock,
             windows=self.windows,
             logger=logger,
+            edge=EdgeRecord(self.edge.prior_trades),
+            regime_settings=self.regime_settings,
         )
 
     def _record(self, type: str, payload: dict[str, object], at: datetime | None) -> None:

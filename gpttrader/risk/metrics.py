@@ -18,6 +18,8 @@ HOUR_NS = 3600 * NS
 DAY_NS = 24 * HOUR_NS
 YEAR_SECONDS = 365 * 24 * 3600
 
+DEPTH_BAND_BPS = Decimal(50)  # the depth guard reads the quote value resting this close to the mid
+
 
 @dataclass(frozen=True)
 class MetricWindows:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
-from gpttrader.config.models import BotConfig
+from gpttrader.config.models import BotConfig, SizingConfig
 from gpttrader.domain import Product
 from gpttrader.domain.quantize import quantize_size
 from gpttrader.risk.limits import TradeLimits
@@ -27,32 +27,124 @@ class MarketRegime(StrEnum):
     BEAR_VOLATILE = "bear_volatile"
 
 
-@dataclass(frozen=True, slots=True)
+Number = Decimal | int | float | str
+
+
+def to_decimal(name: str, value: Number) -> Decimal:
+    """A plain number read exactly as written: a float through its shortest decimal text (0.1 is 0.1,
+    not the binary 0.1000000000000000055...), never through its binary value."""
+    if type(value) is Decimal and value.is_finite():  # the engine's requests: nothing to convert
+        return value
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except ArithmeticError:
+        raise ValueError(f"{name} is not a number: {value!r}") from None
+    if not number.is_finite():
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def _optional(name: str, value: Number | None) -> Decimal | None:
+    return None if value is None else to_decimal(name, value)
+
+
+def _regime(value: "MarketRegime | str | None") -> "MarketRegime | None":
+    if value is None or isinstance(value, MarketRegime):
+        return value
+    try:
+        return MarketRegime(str(value).strip().lower())
+    except ValueError:
+        known = ", ".join(r.value for r in MarketRegime)
+        raise ValueError(f"market_regime {value!r} is not one of {known}") from None
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class PositionSizeRequest:
+    """What a sizer is asked. At this research-facing boundary plain numbers are accepted (and read
+    exactly), an average loss written negative is read as its magnitude, and the regime may be named.
+    `trade_count` is how many round trips the edge estimate rests on (None: an estimate given by hand)."""
+
     symbol: str
     current_price: Decimal
     portfolio_value: Decimal
-    strategy_name: str = ""
-    win_rate: Decimal | None = None
-    avg_win: Decimal | None = None
-    avg_loss: Decimal | None = None
-    confidence: Decimal = Decimal(1)
-    market_regime: MarketRegime | None = None
+    strategy_name: str
+    win_rate: Decimal | None
+    avg_win: Decimal | None
+    avg_loss: Decimal | None
+    confidence: Decimal
+    market_regime: MarketRegime | None
     # The product, when known: its contract size turns notional into contracts, its grid and minimum
     # size are what a recommendation is quantized to.
-    product: Product | None = None
+    product: Product | None
+    trade_count: int | None
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        symbol: str,
+        current_price: Number,
+        portfolio_value: Number,
+        strategy_name: str = "",
+        win_rate: Number | None = None,
+        avg_win: Number | None = None,
+        avg_loss: Number | None = None,
+        confidence: Number = Decimal(1),
+        market_regime: MarketRegime | str | None = None,
+        product: Product | None = None,
+        trade_count: int | None = None,
+    ) -> None:
+        loss = _optional("avg_loss", avg_loss)
+        values = {
+            "symbol": symbol,
+            "current_price": to_decimal("current_price", current_price),
+            "portfolio_value": to_decimal("portfolio_value", portfolio_value),
+            "strategy_name": strategy_name,
+            "win_rate": _optional("win_rate", win_rate),
+            "avg_win": _optional("avg_win", avg_win),
+            "avg_loss": None if loss is None else abs(loss),  # a loss is a magnitude, however it is written
+            "confidence": to_decimal("confidence", confidence),
+            "market_regime": _regime(market_regime),
+            "product": product,
+            "trade_count": trade_count,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        self._check()
+
+    def completed(
+        self,
+        win_rate: Decimal | None,
+        avg_win: Decimal | None,
+        avg_loss: Decimal | None,
+        trade_count: int | None,
+        market_regime: MarketRegime | None,
+    ) -> "PositionSizeRequest":
+        """This request with the edge estimate and the regime the risk manager keeps (values it has checked
+        already: copied, not converted again; a sizing per decision in a backtest makes this hot)."""
+        inputs = {
+            "win_rate": win_rate,
+            "avg_win": avg_win,
+            "avg_loss": avg_loss,
+            "trade_count": trade_count,
+            "market_regime": market_regime,
+        }
+        other = object.__new__(PositionSizeRequest)
+        for name in self.__slots__:
+            object.__setattr__(other, name, inputs[name] if name in inputs else getattr(self, name))
+        return other
+
+    def _check(self) -> None:
         if self.current_price <= 0:
             raise ValueError(f"current_price must be positive, got {self.current_price}")
         if not Decimal(0) <= self.confidence <= Decimal(1):
             raise ValueError(f"confidence must be within [0, 1], got {self.confidence}")
         if self.win_rate is not None and not Decimal(0) <= self.win_rate <= Decimal(1):
             raise ValueError(f"win_rate must be within [0, 1], got {self.win_rate}")
-        for name in ("avg_win", "avg_loss"):
-            value = getattr(self, name)
-            if value is not None and value < 0:
-                raise ValueError(f"{name} is a magnitude and must not be negative, got {value}")
+        if self.avg_win is not None and self.avg_win < 0:
+            raise ValueError(f"avg_win is a magnitude and must not be negative, got {self.avg_win}")
+        if self.trade_count is not None and self.trade_count < 0:
+            raise ValueError(f"trade_count must not be negative, got {self.trade_count}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,12 +257,21 @@ class FixedNotionalSizer:
 class KellySizer:
     """The Kelly fraction f* = p - (1 - p) / R, with p the win rate and R = average win / average loss,
     capped at `fraction_cap` (fractional Kelly: the full fraction is too volatile to live with, and the
-    inputs are estimates). Without an edge estimate, or with a negative edge, the size is zero."""
+    inputs are estimates). Without an edge estimate, or with a negative edge, the size is zero.
+
+    An estimate resting on fewer than `min_trades` round trips is too thin to size by: such a request is
+    sized at the fixed `floor_fraction` instead (reason `kelly_floor`), which is how a strategy builds the
+    record Kelly needs. A request without a trade count (an estimate given by hand) is taken as it is."""
 
     fraction_cap: Decimal = Decimal("0.25")
     guardrails: SizingGuardrails = SizingGuardrails()
+    min_trades: int = 0
+    floor_fraction: Decimal = Decimal(0)
 
     def calculate_position_size(self, request: PositionSizeRequest) -> PositionSizeRecommendation:
+        if request.trade_count is not None and request.trade_count < self.min_trades:
+            floor = f"kelly_floor_{request.trade_count}_of_{self.min_trades}_trades"
+            return self.guardrails.apply(request, self.floor_fraction, "kelly", [floor])
         p, win, loss = request.win_rate, request.avg_win, request.avg_loss
         if p is None or win is None or loss is None or loss == 0 or win == 0:
             return self.guardrails.apply(request, Decimal(0), "kelly", ["no_edge_estimate"])
@@ -185,8 +286,31 @@ class KellySizer:
         return self.guardrails.apply(request, fraction, "kelly", reasons, kelly)
 
 
+def _regime_scales(sizing: SizingConfig) -> dict[MarketRegime, Decimal]:
+    return {MarketRegime(name): scale for name, scale in sizing.regime_scales.items()}
+
+
+def _default_kelly() -> KellySizer:
+    """Kelly with the default sizing settings and no account limits: the research notebooks' sizer."""
+    sizing = SizingConfig(method="kelly")
+    guardrails = SizingGuardrails(min_fraction=sizing.min_fraction, regime_scales=_regime_scales(sizing))
+    return KellySizer(sizing.kelly_fraction_cap, guardrails)
+
+
+DEFAULT_KELLY = _default_kelly()
+
+
+def calculate_position_size(
+    request: PositionSizeRequest, sizer: PositionSizer = DEFAULT_KELLY
+) -> PositionSizeRecommendation:
+    """Size `request` with the default Kelly sizer (cap 0.25, the default regime scales), or `sizer`."""
+    return sizer.calculate_position_size(request)
+
+
 def sizer_from_config(config: BotConfig) -> PositionSizer:
-    """The configured sizer, bounded by the risk section and the per-symbol limits file."""
+    """The configured sizer, bounded by the risk section and the per-symbol limits file. The regime scales
+    are Kelly's (as `SizingConfig` says): a fixed fraction or notional is what the profile fixed, and a
+    canary's smallest useful size, scaled below `min_fraction`, would be no order at all."""
     limits = TradeLimits.from_config(config)
     sizing = config.sizing
     guardrails = SizingGuardrails(
@@ -194,10 +318,10 @@ def sizer_from_config(config: BotConfig) -> PositionSizer:
         max_fraction=limits.max_position_fraction,
         max_notional=limits.max_notional,
         max_size=limits.max_size,
-        regime_scales={MarketRegime(name): scale for name, scale in sizing.regime_scales.items()},
+        regime_scales=_regime_scales(sizing) if sizing.method == "kelly" else {},
     )
     if sizing.method == "kelly":
-        return KellySizer(sizing.kelly_fraction_cap, guardrails)
+        return KellySizer(sizing.kelly_fraction_cap, guardrails, sizing.kelly_min_trades, sizing.kelly_floor_fraction)
     if sizing.method == "fixed_notional":
         assert sizing.notional is not None  # the config requires it for this method
         return FixedNotionalSizer(sizing.notional, guardrails)

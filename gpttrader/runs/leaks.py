@@ -7,6 +7,7 @@ whole-value match of `redact` would miss it. Shorter runs are too likely to occu
 data to be worth flagging, and too short to rebuild a key from.
 """
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -14,15 +15,18 @@ from typing import Any
 
 from gpttrader.config.errors import ConfigError
 from gpttrader.config.redaction import redact
-from gpttrader.config.secrets import REDACTED, load_credentials, registered_secret_values
+from gpttrader.config.secrets import REDACTED, load_alert_webhook, load_credentials, registered_secret_values
 
 FRAGMENT = 12
 _PARTS = {"source": "source", "outputs": "output", "attachments": "attachments", "metadata": "metadata"}
 
 
 def register_environment_secrets() -> None:
-    """Register this environment's credentials, so that the checks below know them (they never print them)."""
+    """Register this environment's credentials and alert webhook, so that the checks below know them (they
+    never print them)."""
     load_credentials(os.environ)
+    with contextlib.suppress(ConfigError):  # a malformed URL is registered all the same, before it is refused
+        load_alert_webhook(os.environ)
 
 
 def redact_secrets(text: str) -> str:

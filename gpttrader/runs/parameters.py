@@ -20,12 +20,15 @@ from papermill.inspection import inspect_notebook
 
 from gpttrader.config.errors import ConfigError
 from gpttrader.config.yaml_files import parse_yaml
+from gpttrader.domain.symbols import SymbolError, normalize_symbol, normalize_symbols
 from gpttrader.runs.leaks import holds_secret
 
 _SECRET_NAME = re.compile(r"(?i)(api_?key|secret|token|password|passphrase|private|credential)")
 # Any CDP key's name, not only this environment's (which `holds_secret` knows); keys, JWTs and tokens are
 # found by `holds_secret`'s patterns.
 _KEY_NAME = re.compile(r"organizations/[^/\s]+/apiKeys/")
+# Parameters that name products, normalized as a profile's symbols are (btc-usd, BTC/USD, BTCUSD: BTC-USD).
+SYMBOL_PARAMETERS = frozenset({"symbol", "symbols", "product", "products", "product_id", "product_ids"})
 _TYPES: dict[str, tuple[type, ...]] = {
     "int": (int,),
     "float": (int, float),
@@ -112,7 +115,21 @@ def check_parameters(path: Path, given: Mapping[Any, Any]) -> dict[str, Any]:
         wrong_bool = isinstance(value, bool) and parameter.type_name in ("int", "float")
         if kinds is not None and (not isinstance(value, kinds) or wrong_bool):
             problems.append(f"{name} = {value!r}: must be {parameter.type_name} (default {parameter.default})")
+        elif name in SYMBOL_PARAMETERS:
+            try:
+                value = _product_ids(value)
+            except SymbolError as exc:
+                problems.append(f"{name} = {value!r}: {exc}")
         checked[name] = value
     if problems:
         raise ParameterError(f"{path.name}: bad parameters\n  " + "\n  ".join(problems))
     return checked
+
+
+def _product_ids(value: Any) -> Any:
+    """A product id, or a list of them, normalized (SymbolError for one that is none); anything else as given."""
+    if isinstance(value, str):
+        return normalize_symbol(value)
+    if isinstance(value, list | tuple):
+        return list(normalize_symbols(value))
+    return value

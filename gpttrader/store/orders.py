@@ -216,6 +216,18 @@ class OrdersStore:
             ).fetchall()
         return [_order(row) for row in rows]
 
+    def sent_since(self, since: datetime) -> list[tuple[str, str, datetime]]:
+        """(client order id, product id, time written) of every order written at or after `since`, whatever
+        became of it, oldest first: what the order-rate limits count, read back after a restart. Only the key
+        columns are read (no request is decoded), since it runs before every decided order."""
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                "SELECT client_order_id, product_id, created_at FROM orders WHERE created_at >= ? "
+                "ORDER BY created_at, client_order_id",
+                (codec.format_time(since),),
+            ).fetchall()
+        return [(cid, pid, codec.parse_time(at)) for cid, pid, at in rows]
+
     def all_orders(self) -> list[Order]:
         with self._db.reading() as conn:
             rows = conn.execute(f"SELECT {_ORDER_COLUMNS} FROM orders ORDER BY created_at, client_order_id").fetchall()

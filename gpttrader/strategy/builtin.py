@@ -32,10 +32,11 @@ def _direction(value: float | None, allow_short: bool) -> float:
 
 @dataclass(frozen=True)
 class MovingAverageCross:
-    """Long while the fast simple average of closes is above the slow one; flat (or short) below."""
+    """Long while the fast simple average of closes is above the slow one; flat (or short) below. The 10 and
+    30 bar defaults are the textbook pair, so `--strategy ma_cross` runs as written."""
 
-    fast: int
-    slow: int
+    fast: int = 10
+    slow: int = 30
     allow_short: bool = False
     name: str = "ma_cross"
 

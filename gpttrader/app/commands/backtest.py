@@ -4,6 +4,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from gpttrader.app.arguments import (
     MAX_AMOUNT,
@@ -14,13 +15,18 @@ from gpttrader.app.arguments import (
     fee_rate,
     key_value,
     output_file,
+    product_id,
     slippage_bps,
 )
 from gpttrader.backtest import run_backtest
 from gpttrader.brokers.simulated import FeeSchedule, FillModel
 from gpttrader.config import PROFILE_NAMES, load_config
 from gpttrader.config.redaction import configure_logging
+from gpttrader.domain.symbols import SymbolError
+from gpttrader.domain.symbols import require_listed as require_symbols_listed
 from gpttrader.marketdata import CandleFileError, load_candles
+from gpttrader.marketdata.cache import CandleCache
+from gpttrader.marketdata.samples import SAMPLES
 from gpttrader.reports import write_html
 from gpttrader.risk import LiveRiskManager, MemoryJournal
 from gpttrader.strategy import STRATEGIES, build_strategy
@@ -32,10 +38,12 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     backtest.add_argument(
         "--product",
         action="append",
+        type=product_id,
         dest="products",
         required=True,
         metavar="ID",
-        help="product to trade (repeat for a portfolio on one cash balance)",
+        help="product to trade, e.g. BTC-USD (btc-usd, BTC/USD, BTCUSD read the same; repeat for a portfolio on "
+        "one cash balance)",
     )
     backtest.add_argument(
         "--granularity", default="ONE_HOUR", help="candle width, e.g. FIFTEEN_MINUTE (default ONE_HOUR)"
@@ -54,8 +62,8 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     backtest.add_argument(
         "--fee",
         type=fee_rate,
-        default=Decimal("0.006"),
-        help=f"fee per side, a fraction from 0 to {MAX_FEE_RATE} (default 0.006)",
+        help=f"fee per side (maker and taker), a fraction from 0 to {MAX_FEE_RATE} (default: the profile's "
+        "paper.maker_fee_rate and paper.taker_fee_rate, those of --risk's profile when given)",
     )
     backtest.add_argument(
         "--slippage-bps", type=slippage_bps, default=Decimal(0), help=f"0 to {MAX_SLIPPAGE_BPS} (default 0)"
@@ -85,8 +93,15 @@ def _backtest(args: argparse.Namespace) -> int:
     config = load_config(None)
     configure_logging("WARNING")
     try:
+        require_listed(args.products, known_products(args.source, config.data_dir))
         strategy = build_strategy(args.strategy, dict(args.param))
-        fill_model = FillModel(fees=FeeSchedule(maker=args.fee, taker=args.fee), slippage_bps=args.slippage_bps)
+        profile = load_config(args.risk, overrides={"symbols": args.products}) if args.risk else config
+        fees = (
+            FeeSchedule(maker=args.fee, taker=args.fee)
+            if args.fee is not None
+            else FeeSchedule(profile.paper.maker_fee_rate, profile.paper.taker_fee_rate, f"profile {profile.profile}")
+        )
+        fill_model = FillModel(fees=fees, slippage_bps=args.slippage_bps)
         candles = {
             product: load_candles(
                 product, args.granularity, source=args.source, start=args.start, end=args.end, data_dir=config.data_dir
@@ -95,10 +110,9 @@ def _backtest(args: argparse.Namespace) -> int:
         }
         risk = None
         if args.risk:
-            profile = load_config(args.risk, overrides={"symbols": args.products})
             risk = LiveRiskManager.from_config(profile, MemoryJournal())
         result = run_backtest(strategy, candles, initial_cash=args.cash, fill_model=fill_model, risk=risk)
-    except (ValueError, CandleFileError) as exc:
+    except (ValueError, CandleFileError) as exc:  # SymbolError is a ValueError
         print(f"gpttrader: error: {exc}", file=sys.stderr)
         return 2
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -122,3 +136,23 @@ def _backtest(args: argparse.Namespace) -> int:
         )
     print(f"report: {out}")
     return 0
+
+
+def known_products(source: str, data_dir: Path) -> tuple[list[str], str] | None:
+    """The products `source` has candles of, and what it is called: the shipped samples, or the candle
+    cache's; None for a file (it may hold any product)."""
+    if source == "sample":
+        return sorted(SAMPLES), "the sample data"
+    if source == "cache":
+        root = CandleCache(data_dir / "cache" / "candles").root
+        return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else [], "the candle cache"
+    return None
+
+
+def require_listed(products: list[str], known: tuple[list[str], str] | None) -> None:
+    """An unknown product refused naming the nearest the data has (SymbolError)."""
+    if known is not None:
+        try:
+            require_symbols_listed(products, known[0], where=known[1])
+        except SymbolError as exc:
+            raise SymbolError(f"argument --product: {exc}", exc.value) from None

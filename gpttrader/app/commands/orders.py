@@ -4,12 +4,13 @@ import argparse
 import sys
 import uuid
 
-from gpttrader.app.arguments import MAX_AMOUNT, amount, profile_option
+from gpttrader.app.arguments import MAX_AMOUNT, amount, product_id, profile_option
 from gpttrader.app.container import ApplicationContainer
 from gpttrader.brokers.errors import BrokerError
 from gpttrader.config import ConfigError, load_config
 from gpttrader.config.redaction import configure_logging
 from gpttrader.domain import Order, OrderRejected, OrderRequest, OrderType, Side, TimeInForce
+from gpttrader.engine.listing import listed_products
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -17,7 +18,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     order_commands = order.add_subparsers(title="order commands", metavar="COMMAND")
     place = order_commands.add_parser("place", help="place an order (written to the orders store first)")
     profile_option(place)
-    place.add_argument("--product", required=True, metavar="ID", help="product id, e.g. BTC-USD")
+    place.add_argument(
+        "--product", required=True, type=product_id, metavar="ID", help="product id, e.g. BTC-USD (or btc-usd, BTCUSD)"
+    )
     place.add_argument("--side", required=True, type=str.upper, choices=[s.value for s in Side])
     place.add_argument("--size", required=True, type=amount, help=f"size in base units, at most {MAX_AMOUNT}")
     place.add_argument(
@@ -70,6 +73,7 @@ def _print_order(order: Order) -> None:
 
 def _order_place(args: argparse.Namespace) -> int:
     with _order_container(args) as container:
+        listed_products(container.coinbase_broker, [args.product], field="--product")  # unlisted: nearest named
         request = OrderRequest(
             # The profile's prefix: its bot knows the order as its own, and no other bot builds the same id.
             client_order_id=container.config.client_ids.manual(str(uuid.uuid4())),

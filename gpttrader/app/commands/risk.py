@@ -14,7 +14,8 @@ from gpttrader.app.container import ApplicationContainer
 from gpttrader.config import load_config
 from gpttrader.config.redaction import configure_logging
 from gpttrader.risk import TradingState
-from gpttrader.risk.manager import STATE_CHANGED
+from gpttrader.risk.manager import EDGE_ESTIMATE, REGIME, STATE_CHANGED
+from gpttrader.store import Event, EventStore
 
 _STATES = [state.value for state in TradingState]
 
@@ -45,7 +46,38 @@ def _show(args: argparse.Namespace) -> int:
         for guard in risk.guards:
             rule = guard.rule
             print(f"  {guard.name:<24} {guard.metric} {rule.comparison} {rule.limit} -> {rule.action}")
+        for line in sizing_lines(container.event_store, config.sizing.method):
+            print(line)
     return 0
+
+
+def sizing_lines(events: EventStore, method: str) -> list[str]:
+    """What sizing reads besides the order: each strategy's edge estimate on each product and each
+    product's market regime, as the bot last recorded them."""
+    edges: dict[tuple[str, str], Event] = {}
+    regimes: dict[str, Event] = {}
+    for event in events.read(types=[EDGE_ESTIMATE, REGIME]):
+        if event.type == EDGE_ESTIMATE:
+            edges[(event.payload["strategy"], event.payload["product_id"])] = event
+        else:
+            regimes[event.payload["product_id"]] = event
+    lines = [f"sizing {method}: edge estimates (round trips, shrunk toward no edge)"]
+    for (strategy, pid), event in sorted(edges.items()):
+        p = event.payload
+        lines.append(
+            f"  {strategy:<12} {pid:<10} {p['trades']:>4} trades  win rate {p['win_rate']}  avg win {p['avg_win']}"
+            f"  avg loss {p['avg_loss']}  kelly {p['kelly']}  ({event.time:%Y-%m-%d %H:%M})"
+        )
+    if not edges:
+        lines.append("  none recorded yet")
+    lines.append("market regimes")
+    lines += [
+        f"  {pid:<10} {event.payload['regime']:<18} since {event.time:%Y-%m-%d %H:%M}"
+        for pid, event in sorted(regimes.items())
+    ]
+    if not regimes:
+        lines.append("  none recorded yet")
+    return lines
 
 
 def _set(args: argparse.Namespace) -> int:

@@ -22,13 +22,14 @@ from gpttrader.brokers.coinbase.market_data import CoinbaseMarketData
 from gpttrader.brokers.coinbase.ratelimit import TokenBucket
 from gpttrader.brokers.coinbase.retry import RetryPolicy, guarded
 from gpttrader.brokers.errors import InvalidOrderError, MalformedAnswerError, UnsupportedOrderError
-from gpttrader.brokers.protocol import MarginSummary, OrderPreview
+from gpttrader.brokers.protocol import FeeRates, MarginSummary, OrderPreview
 from gpttrader.domain import (
     Balance,
     Candle,
     Fill,
     Granularity,
     Order,
+    OrderBook,
     OrderRejected,
     OrderRequest,
     OrderType,
@@ -156,6 +157,14 @@ class CoinbaseBroker:
         )
         return mapping.top_of_book(product_id, books[0] if books else {})
 
+    def order_book(self, product_id: str, levels: int) -> OrderBook:
+        self._check_derivatives(product_id)
+        return self._read(
+            "product book",
+            lambda: self._client.get_product_book(product_id=product_id, limit=levels),
+            lambda d: mapping.order_book(product_id, mapping.field(d, "pricebook", "product book")),
+        )
+
     def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]:
         """One window of candles (at most 350), oldest first, from the public endpoint."""
         return self._market.candles(product_id, granularity, start, end)
@@ -244,6 +253,13 @@ class CoinbaseBroker:
             )
 
         return self._read(where, self._client.get_futures_balance_summary, parse)
+
+    def fee_rates(self) -> FeeRates:
+        """The account's fee tier, from its transaction summary (spot: the rates a spot order pays)."""
+        what = "transaction summary"
+        return self._read(
+            what, partial(self._client.get_transaction_summary, product_type="SPOT"), partial(mapping.fee_tier, what)
+        )
 
     def intraday_margin_setting(self) -> str:
         what = "intraday margin setting"

@@ -15,12 +15,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gpttrader.brokers.errors import MalformedAnswerError, NotFoundError, UnsupportedOrderError
+from gpttrader.brokers.protocol import FeeRates
 from gpttrader.domain import (
     Balance,
+    BookLevel,
     Candle,
     Fill,
     Liquidity,
     Order,
+    OrderBook,
     OrderRequest,
     OrderStatus,
     OrderType,
@@ -137,6 +140,25 @@ def amount(data: dict[str, Any], name: str, where: str) -> Decimal:
     return dec(field(data, name, where), "value", where)
 
 
+# Coinbase's highest tier charges 1.2% taker; a rate above 10% a side is not a fee tier but a garbled answer.
+MAX_FEE_RATE = Decimal("0.1")
+
+
+def fee_tier(where: str, data: dict[str, Any]) -> FeeRates:
+    """A transaction summary's `fee_tier`: its name and maker and taker rates (fractions, "0.006" is 0.6%),
+    each required and from 0 to MAX_FEE_RATE; the tier's name (`pricing_tier`) where given."""
+    tier = field(data, "fee_tier", where)
+    rates = {}
+    for name in ("maker_fee_rate", "taker_fee_rate"):
+        rate = dec(tier, name, where)
+        if not 0 <= rate <= MAX_FEE_RATE:
+            raise MalformedAnswerError(f"{where}: field {name!r} is {rate}, not a fee rate from 0 to {MAX_FEE_RATE}")
+        rates[name] = rate
+    # The tier's name is a label only (shown, never computed with): an answer without one is still read.
+    label = tier.get("pricing_tier") if isinstance(tier, dict) else None
+    return FeeRates(str(label or "unnamed tier"), rates["maker_fee_rate"], rates["taker_fee_rate"])
+
+
 def futures_position(data: dict[str, Any], product: Product) -> Position:
     where = f"futures position {data.get('product_id')}"
     contracts = dec(data, "number_of_contracts", where)
@@ -224,6 +246,17 @@ def top_of_book(product_id: str, book: dict[str, Any]) -> Quote:
     bid = dec(book["bids"][0], "price", where)
     ask = dec(book["asks"][0], "price", where)
     return Quote(product_id, bid, ask, (bid + ask) / 2, timestamp(field(book, "time", where), where))
+
+
+def order_book(product_id: str, book: dict[str, Any]) -> OrderBook:
+    """A product_book's pricebook: every level read, none guessed (an empty side is a malformed answer)."""
+    where = f"{product_id} book"
+    return OrderBook(
+        product_id,
+        tuple(BookLevel(dec(lv, "price", where), dec(lv, "size", where)) for lv in items(book, "bids", where)),
+        tuple(BookLevel(dec(lv, "price", where), dec(lv, "size", where)) for lv in items(book, "asks", where)),
+        timestamp(field(book, "time", where), where),
+    )
 
 
 def candle(product_id: str, data: dict[str, Any]) -> Candle:

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from gpttrader.brokers.protocol import FeeRates
 from gpttrader.domain import Liquidity
 from gpttrader.domain.values import require_decimal
 
@@ -24,3 +25,7 @@ class FeeSchedule:
 
     def fee(self, notional: Decimal, liquidity: Liquidity) -> Decimal:
         return notional * self.rate(liquidity)
+
+    def rates(self) -> FeeRates:
+        """The schedule as a broker reports it (`Broker.fee_rates`)."""
+        return FeeRates(self.tier_name, self.maker, self.taker)

@@ -10,11 +10,24 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from gpttrader.brokers.protocol import MarginSummary, OrderPreview
+from gpttrader.brokers.protocol import FeeRates, MarginSummary, OrderPreview
+from gpttrader.brokers.simulated.depth import synthetic_book
 from gpttrader.brokers.simulated.fills import FillModel
 from gpttrader.brokers.simulated.market import MarketData
 from gpttrader.brokers.simulated.venue import SimulatedVenue, VenueState
-from gpttrader.domain import Balance, Candle, Fill, Granularity, Order, OrderRequest, Position, Product, Quote
+from gpttrader.domain import (
+    Balance,
+    Candle,
+    Fill,
+    Granularity,
+    Order,
+    OrderBook,
+    OrderRequest,
+    Position,
+    Product,
+    Quote,
+    Side,
+)
 
 MINUTE = timedelta(minutes=1)
 
@@ -52,6 +65,13 @@ class PaperBroker:
     def quote(self, product_id: str) -> Quote:
         return self._market.quote(product_id)
 
+    def order_book(self, product_id: str, levels: int) -> OrderBook:
+        """The depth model's book around the market's quote: the one the backtest's guards read too."""
+        quote = self._market.quote(product_id)
+        product = self._market.product(product_id)
+        bids, asks = (tuple(synthetic_book(product, quote.mid, side, levels=levels)) for side in (Side.BUY, Side.SELL))
+        return OrderBook(product_id, bids, asks, quote.time)
+
     def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]:
         return self._market.candles(product_id, granularity, start, end)
 
@@ -76,6 +96,10 @@ class PaperBroker:
     def margin_summary(self) -> MarginSummary | None:
         self._catch_up()
         return self._venue.margin_summary()
+
+    def fee_rates(self) -> FeeRates:
+        """The fill model's schedule: what this venue charges (the profile's `paper` fee rates)."""
+        return self._venue.model.fees.rates()
 
     def place_order(self, request: OrderRequest) -> Order:
         self._catch_up()

@@ -34,8 +34,9 @@ START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 API = "/api/v3/brokerage"
 PID = "BTC-USD"
 FUTURE = next(pid for pid, lst in build_catalog(START).items() if lst.product.product_type is ProductType.FUTURE)
-ROOMY = {
-    "max_position_size": {PID: "5"},
+CAP = "5"
+ROOMY: dict[str, Any] = {
+    "max_position_size": {PID: CAP},
     "max_notional_per_position": 1_000_000,
     "max_exposure_fraction": "1",
     "max_position_fraction": "1",
@@ -131,7 +132,7 @@ def test_a_changed_target_replaces_its_working_order_and_they_never_pile_up(
         resting.append(len(open_at_exchange(market, "BUY")))
     assert resting == [1, 0, 1, 0, 1]  # today: 1, 1, 2, 2, 3 good-till-cancelled buys resting at once
     sizes = [Decimal(o.order_configuration.limit_limit_gtc.base_size) for o in open_at_exchange(market, "BUY")]
-    assert sum(sizes) <= Decimal(ROOMY["max_position_size"][PID])
+    assert sum(sizes) <= Decimal(CAP)
 
 
 def test_a_target_still_wanted_chases_a_resting_order_to_the_new_price(
@@ -545,3 +546,20 @@ def test_an_order_final_at_the_exchange_before_all_its_fills_are_listed_waits_fo
         assert done is not None
         assert done.status is OrderStatus.FILLED
         assert done.filled_size == Decimal(exchange.filled_size) == bot.execution.portfolio.size(PID)
+
+
+def test_the_impact_check_walks_the_exchanges_book_before_an_order_goes(market: RunningSandbox, tmp_path: Path) -> None:
+    """A buy capped at about $37k walks two levels of the sandbox's book (each holds about $20k), an average
+    near half a basis point from the touch, over a limit of 0.2: refused with the impact check's reason.
+    Today the live loop gives the check no book, so it passes everything."""
+    settings = config(
+        market,
+        tmp_path,
+        sizing={"method": "fixed_fraction", "fraction": "0.5"},
+        risk={"limits_file": None, "max_impact_bps": "0.2"},
+    )
+    for bot, container in running(market, settings):
+        decide(bot, 0, target(1.0), mid(market))
+        assert container.orders_store.all_orders() == []
+        refused = [e.payload for e in container.event_store.read(types=["risk.order_rejected"])]
+        assert [r["check"] for r in refused] == ["impact_cost"]

@@ -3,6 +3,7 @@ moved in step with the bot's: a session, its books kept, and a restart that cont
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ def market(start_sandbox: SandboxFactory) -> RunningSandbox:
     return start_sandbox(virtual_start=START, speed=1.0)
 
 
-def paper_config(sandbox: RunningSandbox, data: Path) -> BotConfig:
+def paper_config(sandbox: RunningSandbox, data: Path, **overrides: Any) -> BotConfig:
     env = sandbox_env(sandbox, key=False)
     return load_config(
         "paper",
@@ -32,6 +33,7 @@ def paper_config(sandbox: RunningSandbox, data: Path) -> BotConfig:
             "strategy": {"name": "ma_cross", "params": {"fast": 3, "slow": 8}},
             "sizing": {"fraction": "0.2"},
             "coinbase": {"public_requests_per_second": 1000, "websocket": False},  # the sandbox enforces no limit
+            **overrides,
         },
         env=env,
     )
@@ -62,3 +64,27 @@ def test_a_paper_session_trades_keeps_its_books_and_restarts(market: RunningSand
         bot.run(max_cycles=30)
         assert bot.shutdown().cycles == 30
         assert all(o.status is not OrderStatus.PENDING for o in container.orders_store.all_orders())
+
+
+def test_after_a_paper_session_every_enabled_guard_has_readings(market: RunningSandbox, tmp_path: Path) -> None:
+    """Each guard the profile enables watches something: equity and losses, errors, mark ages, volatility,
+    concentration from the marks' returns, spread and depth from the book. One that cannot apply to what the
+    bot trades (a liquidation buffer with no derivatives) is switched off for the run, recorded, not left
+    enabled and silent."""
+    config = paper_config(market, tmp_path, risk={"error_rate_window": 3})
+    with ApplicationContainer(config, clock=SandboxClock(market)) as container:
+        bot = container.create_bot()
+        assert bot.bootstrap().ok
+        bot.run(max_cycles=3)  # the error-rate window's length: it has a rate from the third
+        bot.shutdown()
+        readings = bot.risk.readings()
+        silent = sorted({r.guard for r in readings if r.value is None})
+        assert silent == [], silent
+        enabled = {name for name, guard in config.guards if guard.enabled}
+        watched = {r.guard for r in readings}
+        inactive = [e.payload for e in container.event_store.read(types=["risk.guard_inactive"])]
+        assert enabled - watched == {"liquidation_buffer"}
+        assert [i["guard"] for i in inactive] == ["liquidation_buffer"]
+        spreads = {r.scope: r.value for r in readings if r.guard == "spread"}
+        assert set(spreads) == set(config.symbols)
+        assert all(v is not None and 0 < v < 50 for v in spreads.values())

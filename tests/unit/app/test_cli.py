@@ -204,8 +204,14 @@ def test_backtest_command_writes_the_report(clean_env: dict[str, str], tmp_path:
     ("args", "message"),
     [
         (["--strategy", "turtle", "--product", "BTC-USD"], "unknown strategy 'turtle'"),
-        (["--strategy", "ma_cross", "--product", "BTC-USD"], "strategy ma_cross needs parameters fast, slow"),
-        (["--strategy", "macd", "--product", "DOGE-USD"], "no sample data for 'DOGE-USD'"),
+        (
+            ["--strategy", "ma_cross", "--product", "BTC-USD", "--param", "slow=thirty"],
+            "strategy ma_cross: slow must be int, got 'thirty'",
+        ),
+        (
+            ["--strategy", "macd", "--product", "doge-usd"],
+            "argument --product: DOGE-USD is not listed by the sample data; nearest listed: ",
+        ),
         (
             ["--strategy", "ma_cross", "--product", "BTC-USD", "--param", "fast=30", "--param", "slow=10"],
             r"fast (30) must be below slow (10)",

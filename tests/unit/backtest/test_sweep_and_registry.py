@@ -22,8 +22,7 @@ def test_registry_builds_and_checks() -> None:
         build_strategy("ma_cross", {"speed": 1})
     with pytest.raises(ValueError, match="strategy ma_cross: fast must be int, got 'ten'"):
         build_strategy("ma_cross", {"fast": "ten", "slow": 30})
-    with pytest.raises(ValueError, match="strategy ma_cross needs parameters slow"):
-        build_strategy("ma_cross", {"fast": 5})
+    assert build_strategy("ma_cross", {"fast": 5}) == MovingAverageCross(5, 30)  # slow's default
     with pytest.raises(ValueError, match="fast must be a whole number, got 2.5"):
         build_strategy("ma_cross", {"fast": 2.5, "slow": 30})
 

@@ -9,7 +9,12 @@ import pytest
 
 from gpttrader.app.cli import main
 from gpttrader.config import ConfigError, load_config, loader
-from gpttrader.config.strategy_params import STRATEGY_PARAMETERS
+from gpttrader.config.strategy_params import (
+    STRATEGY_PARAMETERS,
+    Parameters,
+    StrategyParameterError,
+    strategy_arguments,
+)
 from gpttrader.strategy.registry import STRATEGIES
 
 BASELINE = "fast, slow, rsi_period, rsi_overbought, rsi_oversold, stop_loss, take_profit"
@@ -40,9 +45,8 @@ BASELINE = "fast, slow, rsi_period, rsi_overbought, rsi_oversold, stop_loss, tak
             "profile dev: strategy.params.stop_loss = 'inf': strategy baseline: stop_loss must be a finite number",
         ),
         (
-            {"name": "ma_cross", "params": {"fast": 5}},
-            "profile dev: strategy.params = {'fast': 5}: strategy ma_cross needs parameters slow "
-            "(parameters: fast, slow, allow_short)",
+            {"name": "ma_cross", "params": {"fast": 5, "slow": "thirty"}},
+            "profile dev: strategy.params.slow = 'thirty': strategy ma_cross: slow must be int, got 'thirty'",
         ),
         (
             {"name": "turtle", "params": {}},
@@ -99,3 +103,14 @@ def test_the_declarations_match_the_strategies_constructors() -> None:
         hints = typing.get_type_hints(constructor)
         assert {key: hints[key] for key in declared.types} == declared.types, name
         assert {p.name for p in signature.values() if p.default is p.empty} == declared.required, name
+
+
+def test_a_declared_parameter_without_a_default_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A strategy whose constructor has no default for a parameter declares it required: leaving it out is
+    refused naming it, before anything is built."""
+    needs_slow = Parameters({"fast": int, "slow": int}, required=frozenset({"slow"}))
+    monkeypatch.setitem(STRATEGY_PARAMETERS, "ma_cross", needs_slow)
+    with pytest.raises(
+        StrategyParameterError, match=r"strategy ma_cross needs parameters slow \(parameters: fast, slow\)"
+    ):
+        strategy_arguments("ma_cross", {"fast": 5})

@@ -40,7 +40,7 @@ def test_unknown_keys_are_errors_listing_allowed_keys(clean_env: dict[str, str])
         load_config("dev", overrides={"risk": {"max_leverge": 5}, "colour": "red"})
     message = str(info.value)
     assert "risk.max_leverge: unknown key; allowed keys: api_error_window_seconds, correlation_window," in message
-    assert "colour: unknown key; allowed keys: broker, coinbase, credentials, data_dir," in message
+    assert "colour: unknown key; allowed keys: alerts, broker, coinbase, credentials, data_dir," in message
 
 
 def test_unknown_key_inside_an_optional_section_lists_its_keys(clean_env: dict[str, str]) -> None:

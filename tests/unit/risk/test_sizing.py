@@ -110,7 +110,8 @@ def test_bad_requests_name_the_field() -> None:
         request(confidence=D("1.5"))
     with pytest.raises(ValueError, match="current_price must be positive"):
         request(current_price=D(0))
-    with pytest.raises(ValueError, match="avg_loss is a magnitude"):
-        request(avg_loss=D("-0.01"))
+    with pytest.raises(ValueError, match="avg_win is a magnitude"):
+        request(avg_win=D("-0.01"))
+    assert request(avg_loss=D("-0.01")).avg_loss == D("0.01")  # a loss written negative (issue 14)
     with pytest.raises(ValueError, match="fraction must be in"):
         FixedFractionSizer(D(0))

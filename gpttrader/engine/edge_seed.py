@@ -1,0 +1,94 @@
+"""A bot's sizing inputs at start: its strategy's edge record and its products' market regimes, from the
+recent history of the bars the strategy trades on (one-minute bars, the strategy coordinator's).
+
+The strategy warm-up's few bars are not enough for either: the edge wants round trips, which a strategy
+makes only every so many hours, and the regime wants its volatility's history. So the last
+`sizing.edge_seed_bars` bars of each product are read (in pages, Coinbase serving at most 350 bars a
+request), the regime detectors classify them, and (Kelly sizing only: no other sizer reads an edge) the
+strategy is backtested on them through the backtest's engine at the bot's fee rate, each round trip it
+closes going to the record. From then on each closed bar goes to the detectors and each round trip the
+bot closes to the record. A history that cannot be read starts nothing on a guess: the record starts
+empty (Kelly sizes at its floor) and the failure is recorded.
+"""
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pandas as pd
+
+from gpttrader.brokers.errors import BrokerError
+from gpttrader.brokers.protocol import Broker
+from gpttrader.config.models import SizingConfig
+from gpttrader.domain import Candle, Granularity, Product
+from gpttrader.engine.strategy_coordinator import StrategyCoordinator
+from gpttrader.risk import LiveRiskManager
+
+log = logging.getLogger(__name__)
+SEEDED = "risk.edge_seed"
+MINUTE = timedelta(minutes=1)
+PAGE_BARS = 300  # bars per candles request (Coinbase answers at most 350)
+
+
+def seed_edges(
+    broker: Broker,
+    risk: LiveRiskManager,
+    coordinator: StrategyCoordinator,
+    products: Mapping[str, Product],
+    *,
+    sizing: SizingConfig,
+    fee_rate: Decimal,
+    now: datetime,
+    run_id: str | None = None,
+) -> int:
+    """Seed the regimes and (Kelly) the edge record from history, then wire the live bars to the regime
+    detectors and announce the record; returns how many round trips the seed backtest closed."""
+    coordinator.on_close = risk.observe_bar
+    kelly = sizing.method == "kelly" and sizing.edge_seed_bars > 0 and risk.edge_seed is not None
+    bars = max(risk.regime_settings.lookback, sizing.edge_seed_bars if kelly else 0)
+    exchange_now = coordinator.skew.exchange_time(now)
+    end = exchange_now.replace(second=0, microsecond=0)
+    try:
+        history = {pid: _history(broker, pid, end - MINUTE * bars, end, exchange_now) for pid in products}
+    except BrokerError as exc:
+        log.warning("the seed history could not be read: %s; sizing starts from an empty record", exc)
+        risk.journal.append(SEEDED, {"bars": 0, "trips": 0, "error": str(exc)}, run_id=run_id, time=now)
+        risk.announce_edges(now, source="record")
+        return 0
+    for pid, candles in history.items():
+        risk.observe_bars(pid, [c.time for c in candles], [float(c.close) for c in candles])
+    trips = []
+    if kelly and risk.edge_seed is not None:
+        frames = {pid: _frame(candles) for pid, candles in history.items()}
+        trips = risk.edge_seed(coordinator.strategy, frames, products, fee_rate)
+        for at, pid, fraction in trips:
+            risk.record_trip(coordinator.strategy.name, pid, fraction, at)
+    payload = {"bars": {pid: len(c) for pid, c in history.items()}, "trips": len(trips), "backtest": kelly}
+    risk.journal.append(SEEDED, payload, run_id=run_id, time=now)
+    risk.announce_edges(now, source="seed")
+    return len(trips)
+
+
+def _history(broker: Broker, pid: str, start: datetime, end: datetime, exchange_now: datetime) -> list[Candle]:
+    """The product's closed one-minute bars in [start, end), oldest first, page by page."""
+    candles: list[Candle] = []
+    page = start
+    while page < end:
+        stop = min(page + MINUTE * PAGE_BARS, end)
+        candles += [
+            c for c in broker.candles(pid, Granularity.ONE_MINUTE, page, stop) if c.time + MINUTE <= exchange_now
+        ]
+        page = stop
+    by_time = {c.time: c for c in candles if start <= c.time < end}  # a page's edges may overlap the next's
+    return [by_time[t] for t in sorted(by_time)]
+
+
+def _frame(candles: list[Candle]) -> pd.DataFrame:
+    """Candles as the backtest reads them: floats, the time in UTC."""
+    return pd.DataFrame(
+        {
+            "time": pd.to_datetime([c.time for c in candles], utc=True),
+            **{k: [float(getattr(c, k)) for c in candles] for k in ("open", "high", "low", "close", "volume")},
+        }
+    )

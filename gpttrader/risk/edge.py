@@ -1,0 +1,145 @@
+"""The edge a strategy has shown on a product, from its own round trips: what Kelly sizing is fed.
+
+Each closed round trip counts as its PnL after fees over its entry notional (a fraction, so that trips of
+different sizes and prices weigh alike). The estimate is shrunk toward no edge: a Bayesian prior of
+`prior_trades` imaginary trips, half won and half lost, each of the record's own average magnitude, so that
+a handful of lucky trades never earns a large Kelly fraction, and a long record is hardly changed by it.
+With no edge (a coin flip paying what it costs) the Kelly fraction is zero.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+import pandas as pd
+
+from gpttrader.domain import Product
+
+# A closed round trip: when, which product, its PnL after fees over its entry notional.
+ClosedTrip = tuple[datetime, str, Decimal]
+
+
+class EdgeSeed(Protocol):
+    """Runs a strategy (the strategy layer's, which this layer cannot name) over candles through the
+    backtest's engine and fee model, and returns the round trips it closed."""
+
+    def __call__(
+        self, strategy: Any, candles: Mapping[str, pd.DataFrame], products: Mapping[str, Product], fee_rate: Decimal
+    ) -> list[ClosedTrip]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeEstimate:
+    """The shrunk estimate of one (strategy, product): None for the averages until a trip closed."""
+
+    strategy: str
+    product_id: str
+    trades: int
+    wins: int
+    win_rate: Decimal | None
+    avg_win: Decimal | None
+    avg_loss: Decimal | None
+
+    @property
+    def kelly(self) -> Decimal | None:
+        """The full Kelly fraction p - (1 - p) / R of the estimate (before any cap)."""
+        if self.win_rate is None or not self.avg_win or not self.avg_loss:
+            return None
+        return self.win_rate - (1 - self.win_rate) / (self.avg_win / self.avg_loss)  # as KellySizer computes it
+
+    def payload(self) -> dict[str, object]:
+        kelly = self.kelly
+        return {
+            "strategy": self.strategy,
+            "product_id": self.product_id,
+            "trades": self.trades,
+            "wins": self.wins,
+            "win_rate": _text(self.win_rate),
+            "avg_win": _text(self.avg_win),
+            "avg_loss": _text(self.avg_loss),
+            "kelly": _text(kelly),
+        }
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(round(value, 8))
+
+
+@dataclass
+class _Tally:
+    trades: int = 0
+    wins: int = 0
+    won: Decimal = Decimal(0)  # sum of the winning fractions
+    lost: Decimal = Decimal(0)  # sum of the losing fractions' magnitudes
+
+
+@dataclass
+class EdgeRecord:
+    """Round-trip results per (strategy, product), and their shrunk estimates."""
+
+    prior_trades: int = 10
+    _tallies: dict[tuple[str, str], _Tally] = field(default_factory=dict, init=False, repr=False)
+    _estimates: dict[tuple[str, str], EdgeEstimate] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.prior_trades < 0:
+            raise ValueError(f"prior_trades must not be negative, got {self.prior_trades}")
+
+    def record(self, strategy: str, product_id: str, fraction: Decimal) -> EdgeEstimate:
+        """Count one closed round trip (its PnL after fees over its entry notional); returns the new estimate."""
+        key = (strategy, product_id)
+        tally = self._tallies.setdefault(key, _Tally())
+        tally.trades += 1
+        if fraction > 0:
+            tally.wins += 1
+            tally.won += fraction
+        else:
+            tally.lost += -fraction
+        self._estimates.pop(key, None)
+        return self.estimate(strategy, product_id)
+
+    def estimate(self, strategy: str, product_id: str) -> EdgeEstimate:
+        """The shrunk estimate (kept until the next trip: every decision asks for it)."""
+        key = (strategy, product_id)
+        if key not in self._estimates:
+            self._estimates[key] = self._shrunk(strategy, product_id)
+        return self._estimates[key]
+
+    def _shrunk(self, strategy: str, product_id: str) -> EdgeEstimate:
+        tally = self._tallies.get((strategy, product_id), _Tally())
+        n, wins = tally.trades, tally.wins
+        if n == 0:
+            return EdgeEstimate(strategy, product_id, 0, 0, None, None, None)
+        half = Decimal(self.prior_trades) / 2
+        typical = (tally.won + tally.lost) / n  # the prior's trips are of the record's own average size
+        win_rate = (wins + half) / (n + 2 * half)
+        avg_win = (tally.won + half * typical) / (wins + half) if wins + half else Decimal(0)
+        avg_loss = (tally.lost + half * typical) / (n - wins + half) if n - wins + half else Decimal(0)
+        return EdgeEstimate(strategy, product_id, n, wins, win_rate, avg_win, avg_loss)
+
+    def estimates(self) -> list[EdgeEstimate]:
+        return [self.estimate(strategy, pid) for strategy, pid in sorted(self._tallies)]
+
+
+@dataclass
+class TripBasis:
+    """The entry notional of each open round trip: the largest cost its position reached (so that a trip
+    closed in several fills is measured against what was at stake, not against its last fill)."""
+
+    _peak: dict[tuple[str, str], Decimal] = field(default_factory=dict, init=False, repr=False)
+
+    def book(
+        self, strategy: str, product_id: str, notional_after: Decimal, closed_pnl: Decimal | None
+    ) -> Decimal | None:
+        """One fill: the position's cost after it (size x entry price x multiplier) and, when it closed a
+        trip, that trip's PnL after fees. Returns the closed trip's PnL as a fraction of its entry notional."""
+        key = (strategy, product_id)
+        peak = self._peak.get(key, Decimal(0))
+        fraction = None
+        if closed_pnl is not None:
+            fraction = closed_pnl / peak if peak > 0 else None
+            peak = Decimal(0)  # a flip's rest opens the next trip
+        self._peak[key] = max(peak, abs(notional_after))
+        return fraction
