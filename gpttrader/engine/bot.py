@@ -33,7 +33,7 @@ from gpttrader.engine.correlation import MarkReturns
 from gpttrader.engine.edge_seed import seed_edges
 from gpttrader.engine.execution import OrderExecutor
 from gpttrader.engine.execution_coordinator import BOOK_LEVELS, ExecutionCoordinator
-from gpttrader.engine.fee_tier import FeeTier
+from gpttrader.engine.fee_tier import HIGHEST_TAKER, FeeTier
 from gpttrader.engine.feed import FeedHandler, Stream
 from gpttrader.engine.kill import KillReport, engage_kill_switch
 from gpttrader.engine.listing import listed_products
@@ -149,7 +149,8 @@ class TradingBot:
         self._moved: list[str] = []  # spot holdings the last reconciliation found moved outside the books
         self._streak = LossStreak()
         self._returns = MarkReturns(list(config.symbols), config.risk.correlation_window)
-        self.fee_tier = FeeTier(broker.fee_rates, events, run_id=run_id)  # the account's rates, read each hour
+        # The account's rates, read at start and each hour (the broker's method looked up at each read).
+        self.fee_tier = FeeTier(lambda: self.broker.fee_rates(), events, run_id=run_id)
         self._equity: EquityTracker | None = None
         self._execution: ExecutionCoordinator | None = None
         self._strategy: StrategyCoordinator | None = None
@@ -207,6 +208,7 @@ class TradingBot:
         assert self._execution is not None
         now = self.clock.now()
         report = self.reconcile()
+        self._refresh_fee_tier(now)  # the seed's trips are priced as the account's own would be
         seed_edges(
             self.broker,
             self.risk,
@@ -215,6 +217,7 @@ class TradingBot:
             sizing=self.config.sizing,
             fee_rate=self.fee_rate,
             now=now,
+            live_since=min((f.time for f in self.orders.fills()), default=None),
             run_id=self.run_id,
         )
         warmed = self._strategy.warm_up(now)
@@ -540,16 +543,19 @@ class TradingBot:
         self.execution.available = self.executor.venue_available()
 
     def _refresh_fee_tier(self, now: datetime) -> None:
-        """The account's fee rates at the first cycle and hourly on the bot's clock (engine.fee_tier): sizing
-        budgets a buy's fee at the taker rate. A first read that fails fails the cycle (no order is priced on
-        a guess); a later one keeps the last rates, counts as an API error and is tried again next cycle."""
+        """The account's fee rates at start and hourly on the bot's clock (engine.fee_tier): sizing budgets a
+        buy's fee at the taker rate. A read that fails counts as an API error and is tried again next cycle;
+        meanwhile the last rates hold, or before any, the highest tier's (never a rate that flatters a trade:
+        the bot keeps working, exits included)."""
         try:
             changed = self.fee_tier.refresh(now)
         except BrokerError as exc:
-            if self.fee_tier.rates is None:
-                raise
             self._api_error(exc, now)
-            log.warning("fee tier not read at %s, keeping %s: %s", now.isoformat(), self.fee_tier.rates, exc)
+            if self.fee_tier.rates is None:
+                self.fee_rate = self.execution.fee_rate = max(self.fee_rate, HIGHEST_TAKER)
+            log.warning(
+                "fee tier not read at %s; sizing at a taker rate of %s: %s", now.isoformat(), self.fee_rate, exc
+            )
             return
         if changed is not None:
             self.fee_rate = self.execution.fee_rate = changed.taker
@@ -601,7 +607,12 @@ class TradingBot:
         if not {"spread_bps", "depth"} & self.risk.metrics():
             return
         for pid in self.config.symbols:
-            book = self.broker.order_book(pid, BOOK_LEVELS)
+            try:
+                book = self.broker.order_book(pid, BOOK_LEVELS)
+            except BrokerError as exc:  # one product's book: an API error, never the others' guards or the cycle
+                self._api_error(exc, now)
+                log.warning("the book of %s could not be read for the spread and depth guards: %s", pid, exc)
+                continue
             self.risk.observe("spread_bps", book.spread_bps, now, pid)
             self.risk.observe("depth", book.depth(DEPTH_BAND_BPS), now, pid)
 

@@ -40,10 +40,13 @@ def seed_edges(
     sizing: SizingConfig,
     fee_rate: Decimal,
     now: datetime,
+    live_since: datetime | None = None,
     run_id: str | None = None,
 ) -> int:
     """Seed the regimes and (Kelly) the edge record from history, then wire the live bars to the regime
-    detectors and announce the record; returns how many round trips the seed backtest closed."""
+    detectors and announce the record; returns how many round trips the seed backtest closed. The seed
+    backtest stops at `live_since`, the bot's first fill: from there its own trips are in the record, and
+    simulating the same bars again would count the same market twice."""
     coordinator.on_close = risk.observe_bar
     kelly = sizing.method == "kelly" and sizing.edge_seed_bars > 0 and risk.edge_seed is not None
     bars = max(risk.regime_settings.lookback, sizing.edge_seed_bars if kelly else 0)
@@ -59,8 +62,12 @@ def seed_edges(
     for pid, candles in history.items():
         risk.observe_bars(pid, [c.time for c in candles], [float(c.close) for c in candles])
     trips = []
-    if kelly and risk.edge_seed is not None:
-        frames = {pid: _frame(candles) for pid, candles in history.items()}
+    frames = {
+        pid: _frame(before)
+        for pid, candles in history.items()
+        if (before := [c for c in candles if live_since is None or c.time + MINUTE <= live_since])
+    }
+    if kelly and risk.edge_seed is not None and frames:
         trips = risk.edge_seed(coordinator.strategy, frames, products, fee_rate)
         for at, pid, fraction in trips:
             risk.record_trip(coordinator.strategy.name, pid, fraction, at)

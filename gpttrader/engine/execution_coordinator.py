@@ -33,6 +33,7 @@ from gpttrader.brokers.errors import BrokerError
 from gpttrader.brokers.protocol import MarginSummary
 from gpttrader.config.models import ExecutionConfig
 from gpttrader.domain import (
+    BookLevel,
     Fill,
     Order,
     OrderRejected,
@@ -55,6 +56,7 @@ from gpttrader.engine.portfolio import Portfolio, RoundTrips
 from gpttrader.engine.pursuit import Pursuit
 from gpttrader.engine.telemetry import CycleMetrics, ExecutionTelemetry
 from gpttrader.risk import LiveRiskManager, TradeContext, TradingState
+from gpttrader.risk.checks import is_reducing
 from gpttrader.store import EventStore, OrdersStore
 from gpttrader.strategy import Bar, OrderIntent, TargetPosition
 
@@ -447,18 +449,23 @@ class ExecutionCoordinator:
         open_orders = self.orders.open_orders()
         unresolved = [o for o in open_orders if o.status.is_unresolved]
         summary = self.margin() if product.is_derivative else None  # futures margin, from the exchange
-        try:
-            book = self.executor.order_book(request.product_id, BOOK_LEVELS).taken_by(request.side)
-        except BrokerError as exc:  # the impact check cannot walk a book it has not seen: not sent this time
-            self.send_errors.append(exc)
-            log.warning("order %s not sent: the book could not be read: %s", request.client_order_id, exc)
-            return False
+        positions = self.exposure_positions(open_orders, request)
+        held = positions.get(request.product_id)
+        change = request.size if request.side is Side.BUY else -request.size
+        book: Sequence[BookLevel] | None = None
+        if not is_reducing(Decimal(0) if held is None else held.size, change):  # the impact check skips those
+            try:
+                book = self.executor.order_book(request.product_id, BOOK_LEVELS).taken_by(request.side)
+            except BrokerError as exc:  # the impact check cannot walk a book it has not seen: not sent this time
+                self.send_errors.append(exc)
+                log.warning("order %s not sent: the book could not be read: %s", request.client_order_id, exc)
+                return False
         ctx = TradeContext(
             request,
             product,
             price,
             self.equity(),
-            self.exposure_positions(open_orders, request),
+            positions,
             self.risk.state,
             now,
             self.marks.time(request.product_id),

@@ -1,15 +1,20 @@
 """The account's fee rates as the bot knows them: read from the broker (Coinbase: the transaction summary's
-fee tier; a simulated venue: its schedule, the profile's `paper` rates) at the bot's first cycle and then
-hourly on the bot's clock, since a tier moves with the account's 30-day volume. The taker rate is what
+fee tier; a simulated venue: its schedule, the profile's `paper` rates) at the bot's start (before its edge
+seed prices trips with them) and then hourly on the bot's clock, since a tier moves with the account's
+30-day volume. The taker rate is what
 sizing budgets a buy's fee at; each change is recorded as `account.fee_tier`, which the reports read."""
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from gpttrader.brokers.protocol import FeeRates
 from gpttrader.store import EventStore
 
 FEE_TIER_EVERY = timedelta(hours=1)
+# Coinbase's entry tier, the most any account pays: what sizing budgets a taker fee at while the account's
+# own tier is unknown (its read failed), so that nothing is sized on a guess that flatters it.
+HIGHEST_TAKER = Decimal("0.012")
 FEE_TIER_EVENT = "account.fee_tier"
 
 

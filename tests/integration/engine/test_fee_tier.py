@@ -69,8 +69,8 @@ def test_the_canary_uses_the_accounts_fee_tier_and_reads_it_again_hourly(
     market = start_sandbox(virtual_start=START.timestamp(), speed=1.0, fees=TIER)
     with ApplicationContainer(canary(market, tmp_path), clock=SandboxClock(market)) as container:
         bot = container.create_bot(Quiet())
-        bot.bootstrap()
-        assert bot.execution.fee_rate == Decimal("0.006")  # the profile's, until the first cycle reads the tier
+        assert bot.fee_rate == Decimal("0.006")  # the profile's, until the tier is read at the start
+        bot.bootstrap()  # read at the start, before the edge seed prices its trips with it
         first = START + timedelta(minutes=1, seconds=1)
         at(bot, first)
         assert bot.execution.fee_rate == Decimal("0.004")  # what sizing budgets a buy's fee at
@@ -82,7 +82,7 @@ def test_the_canary_uses_the_accounts_fee_tier_and_reads_it_again_hourly(
             market.exchange.fees = BETTER
         at(bot, first + timedelta(minutes=30))
         assert bot.execution.fee_rate == Decimal("0.004")  # not read again within the hour
-        at(bot, first + timedelta(minutes=59))
+        at(bot, START + timedelta(minutes=59))
         assert bot.execution.fee_rate == Decimal("0.004")
         at(bot, first + timedelta(hours=1))
         assert bot.execution.fee_rate == Decimal("0.0018")
