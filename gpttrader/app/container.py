@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from gpttrader.app.profile_lock import KILL_LOCK_FILE, ProfileLock, SendGate, hold_profile
-from gpttrader.config import BotConfig
+from gpttrader.config import BotConfig, load_config
 from gpttrader.store import DATABASE_FILE, Database, EventStore, OrdersStore
 from gpttrader.store.backup import BackupSchedule
 from gpttrader.store.integrity import known_stores, open_store
@@ -123,6 +123,8 @@ class ApplicationContainer:
             monitor=monitor,
             kill_lock=self.kill_lock,
             send_gate=SendGate(self.config.state_dir),
+            # The profile as it would load now, in this data directory: what a reload compares and takes.
+            reload_config=lambda: load_config(self.config.profile, overrides={"data_dir": self.config.data_dir}),
         )
 
     @cached_property

@@ -33,10 +33,13 @@ def load_config(
 ) -> BotConfig:
     environ = os.environ if env is None else env
     name = resolve_profile_name(profile, environ)
+    arguments, environment = dict(overrides or {}), environment_overrides(name, environ)
+    data_dir = Path(arguments.get("data_dir") or environment.get("data_dir") or default_data_dir())
     layers = (
         (f"profile {name}", read_profile(name)),
-        ("environment", environment_overrides(name, environ)),
-        ("arguments", dict(overrides or {})),
+        *operator_layer(data_dir, name),
+        ("environment", environment),
+        ("arguments", arguments),
     )
     merged: dict[str, Any] = {"profile": name, "data_dir": default_data_dir()}
     for source, layer in layers:
@@ -49,6 +52,25 @@ def load_config(
         merged["risk_limits"] = load_risk_limits(config.risk.limits_file)
     merged["credentials"] = load_credentials(environ)
     return _validate(name, merged)
+
+
+def operator_file(data_dir: Path, name: str) -> Path:
+    """An operator's settings for a profile, kept with its data: read over the packaged profile at every load,
+    and what `gpttrader config reload` re-reads in a running bot."""
+    return data_dir / "profiles" / f"{name}.yaml"
+
+
+def operator_layer(data_dir: Path, name: ProfileName) -> tuple[tuple[str, dict[str, Any]], ...]:
+    path = operator_file(data_dir, name)
+    if not path.is_file():
+        return ()
+    source = f"operator file {path}"
+    data = parse_yaml(path.read_text(encoding="utf-8"), source) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the file must hold a mapping")
+    if "data_dir" in data:
+        raise ConfigError(f"{source}: data_dir cannot be set here: the file is found through it")
+    return ((source, data),)
 
 
 def read_profile(name: ProfileName) -> dict[str, Any]:

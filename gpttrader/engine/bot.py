@@ -39,6 +39,7 @@ from gpttrader.engine.kill import KillReport, engage_kill_switch
 from gpttrader.engine.listing import listed_products
 from gpttrader.engine.marks import MarkBook
 from gpttrader.engine.reconcile import ReconcileReport, check_positions, reconcile
+from gpttrader.engine.reload import Reloader
 from gpttrader.engine.skew import ClockSkew
 from gpttrader.engine.strategy_coordinator import StrategyCoordinator
 from gpttrader.engine.telemetry import CycleMetrics, ExecutionTelemetry, write_metrics
@@ -118,6 +119,7 @@ class TradingBot:
         monitor: BotMetrics | None = None,
         kill_lock: Callable[[float], AbstractContextManager[object]] = lambda wait: nullcontext(),
         send_gate: Callable[[], AbstractContextManager[object]] = nullcontext,
+        reload_config: Callable[[], BotConfig] | None = None,
     ) -> None:
         self.config, self.broker, self.strategy, self.risk = config, broker, strategy, risk
         self.orders, self.events, self.clock, self.run_id = orders, events, clock, run_id
@@ -150,6 +152,8 @@ class TradingBot:
         self._streak = LossStreak()
         self._returns = MarkReturns(list(config.symbols), config.risk.correlation_window)
         # The account's rates, read at start and each hour (the broker's method looked up at each read).
+        # Re-reads the profile when asked (engine.reload); without a loader, a reload finds nothing changed.
+        self.reloader = Reloader(reload_config or (lambda: config), events, run_id=run_id)
         self.fee_tier = FeeTier(lambda: self.broker.fee_rates(), events, run_id=run_id)
         self._equity: EquityTracker | None = None
         self._execution: ExecutionCoordinator | None = None
@@ -368,6 +372,7 @@ class TradingBot:
         try:
             # Decide first: a closed bar is acted on with the marks the feed keeps fresh and the cash the
             # last cycle read; bookkeeping reads come after the orders are out.
+            self._reload(now)
             self._refresh_fee_tier(now)
             self._refresh_marks(now)
             decided = self._strategy.new_bars(now)
@@ -542,6 +547,17 @@ class TradingBot:
         self.execution.portfolio.cash = sum((pools.get(c, Decimal(0)) for c in quote_currencies), Decimal(0))
         self.execution.available = self.executor.venue_available()
 
+    def request_reload(self) -> None:
+        """SIGHUP's handler: the profile is re-read at the next cycle (engine.reload)."""
+        self.reloader.signal()
+        self._wake.set()
+
+    def _reload(self, now: datetime) -> None:
+        outcome = self.reloader.take(self.config, now)
+        if outcome is not None and outcome.config is not None:
+            self.config = outcome.config
+            self.risk.reconfigure(outcome.config)
+
     def _refresh_fee_tier(self, now: datetime) -> None:
         """The account's fee rates at start and hourly on the bot's clock (engine.fee_tier): sizing budgets a
         buy's fee at the taker rate. A read that fails counts as an API error and is tried again next cycle;
@@ -666,6 +682,17 @@ class TradingBot:
             "risk_counters": dict(self.risk.counters),
             "resources": self.resources.sample().as_dict(),
             "alert_delivery": None if self.delivery is None else self.delivery.stats(),
+            # Each guard's last reading and when it was taken: `gpttrader risk show` prints their ages.
+            "guards": [
+                {
+                    "guard": r.guard,
+                    "scope": r.scope,
+                    "value": r.value,
+                    "level": r.level.name.lower(),
+                    "at": None if r.at is None else r.at.isoformat(),
+                }
+                for r in self.risk.readings()
+            ],
         }
         if self._execution is not None:
             payload["equity"] = str(self._execution.equity())

@@ -2,6 +2,7 @@
 finds them by, and a clear empty state instead of an empty table."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from html import escape
 
@@ -69,13 +70,15 @@ def orders_html(rows: Sequence[OrderRow]) -> str:
     )
 
 
-def guards_html(rows: Sequence[GuardReading]) -> str:
+def guards_html(rows: Sequence[GuardReading], now: datetime) -> str:
     def cells(r: GuardReading) -> tuple[str, ...]:
         level = _LEVELS[r.level]
         value = "no reading yet" if r.value is None else f"{r.value:.4g}"
+        age = r.age_seconds(now)
         return (
             escape(r.guard) + (f" ({escape(r.scope)})" if r.scope else ""),
             value,
+            "" if age is None else f"{age:.0f}s",
             f"{r.limit.normalize():f}",
             f'<span style="color:{_COLORS[level]}">{level}</span>',
             escape(r.action),
@@ -84,7 +87,7 @@ def guards_html(rows: Sequence[GuardReading]) -> str:
     return _table(
         "gt-guards",
         "Guards",
-        ("guard", "value", "limit", "level", "action"),
+        ("guard", "value", "age", "limit", "level", "action"),
         [cells(r) for r in rows],
         "No guards configured.",
     )
@@ -120,7 +123,8 @@ def summary_html(view: BotView) -> str:
         f'<div class="gt-summary">trading state <b class="gt-state">{escape(state)}</b> &middot; '
         f"equity <b>{view.equity:,.2f}</b> &middot; cash {view.cash:,.2f} &middot; "
         f"PnL realized {_money(view.realized)}, unrealized {_money(view.unrealized)}, fees {view.fees:,.2f} "
-        f"&middot; cycle {view.cycles} at {view.at:%Y-%m-%d %H:%M:%S} UTC</div>"
+        f"&middot; cycle {view.cycles} at {view.at:%Y-%m-%d %H:%M:%S} UTC &middot; "
+        f'configuration <span class="gt-config-version">v{view.config_version}</span></div>'
     )
 
 

@@ -55,6 +55,7 @@ class BotView:
     alerts: tuple[Alert, ...]  # newest first
     active_alerts: frozenset[str]
     banner: Banner | None
+    config_version: int = 1  # of the configuration in force: each hot reload counts one up
 
 
 def read_view(bot: TradingBot, *, alerts: int = 20) -> BotView:
@@ -66,6 +67,7 @@ def read_view(bot: TradingBot, *, alerts: int = 20) -> BotView:
     return BotView(
         at=now,
         cycles=bot.metrics.cycles,
+        config_version=bot.reloader.version,
         state=str(bot.risk.state),
         paused=bot.paused,
         equity=execution.equity(),

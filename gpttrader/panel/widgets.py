@@ -222,7 +222,7 @@ class ControlPanel:
             self.summary.value = render.summary_html(view)
             self.positions.value = render.positions_html(view.positions)
             self.orders.value = render.orders_html(view.orders)
-            self.guards.value = render.guards_html(view.guards)
+            self.guards.value = render.guards_html(view.guards, view.at)
             self.alerts.value = render.alerts_html(view.alerts, view.active_alerts)
             times, values = self._equity
             if not times or view.at > times[-1]:

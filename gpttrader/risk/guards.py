@@ -8,6 +8,7 @@ the two to the same answer on every comparison.
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from enum import IntEnum
 from typing import Any
@@ -69,6 +70,10 @@ class GuardReading:
     level: GuardLevel
     limit: Decimal
     action: str
+    at: datetime | None = None  # when the reading was taken: a guard whose reading is old is not watching
+
+    def age_seconds(self, now: datetime) -> float | None:
+        return None if self.at is None else (now - self.at).total_seconds()
 
 
 @dataclass(frozen=True)

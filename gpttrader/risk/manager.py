@@ -99,6 +99,8 @@ class LiveRiskManager:
             self._by_metric.setdefault(guard.metric, []).append(guard)
         self._levels: dict[tuple[str, str | None], GuardLevel] = {}
         self._values: dict[tuple[str, str | None], float] = {}
+        self._read_at: dict[tuple[str, str | None], datetime] = {}
+        self._inactive: dict[str, str] = {}  # guards switched off for the run: nothing in this mode feeds them
         self._last_event: dict[tuple[str, str | None], datetime] = {}
         saved = journal.latest(STATE_CHANGED)
         self._state = TradingState(saved["to"]) if saved else TradingState.ACTIVE
@@ -148,12 +150,24 @@ class LiveRiskManager:
         """The metrics some enabled guard watches."""
         return frozenset(self._by_metric)
 
+    def reconfigure(self, config: BotConfig) -> None:
+        """Take a reloaded configuration's protections (gpttrader.engine.reload): the pre-trade limits, the
+        guards' rules and the sizer. The trading state, each guard's last reading and level, the edge record
+        and the regimes carry on; a guard this mode cannot feed stays off."""
+        self.limits = TradeLimits.from_config(config)
+        self.sizer = sizer_from_config(config)
+        self.guards = tuple(g for g in build_guards(config.guards) if g.name not in self._inactive)
+        self._by_metric = {}
+        for guard in self.guards:
+            self._by_metric.setdefault(guard.metric, []).append(guard)
+
     def deactivate(self, name: str, reason: str) -> None:
         """Switch a guard off for this run because nothing in this mode can feed it (a liquidation buffer
         with no derivatives traded): recorded, so a guard that never reads is never shown as watching."""
         guard = next((g for g in self.guards if g.name == name), None)
         if guard is None:
             return
+        self._inactive[name] = reason
         self.guards = tuple(g for g in self.guards if g is not guard)
         self._by_metric[guard.metric].remove(guard)
         if not self._by_metric[guard.metric]:
@@ -318,6 +332,7 @@ class LiveRiskManager:
                         self._levels.get(key, GuardLevel.OK),
                         guard.rule.limit,
                         guard.rule.action,
+                        self._read_at.get(key),
                     )
                 )
         return rows
@@ -365,6 +380,7 @@ class LiveRiskManager:
         before = self._levels.get(key, GuardLevel.OK)
         self._levels[key] = level
         self._values[key] = value
+        self._read_at[key] = at
         if level <= before:
             return
         last = self._last_event.get(key)

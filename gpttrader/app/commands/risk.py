@@ -8,6 +8,10 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from gpttrader.app.arguments import profile_option
 from gpttrader.app.container import ApplicationContainer
@@ -43,12 +47,34 @@ def _show(args: argparse.Namespace) -> int:
         print(f"profile {config.profile}: {risk.state.value}")
         if last is not None:
             print(f"last change: {json.dumps(last, sort_keys=True)}")
+        readings = last_readings(config.state_dir / "metrics.json")
+        now = datetime.now(UTC)
         for guard in risk.guards:
             rule = guard.rule
             print(f"  {guard.name:<24} {guard.metric} {rule.comparison} {rule.limit} -> {rule.action}")
+            for reading in readings.get(guard.name, []):
+                print("    " + reading_line(reading, now))
         for line in sizing_lines(container.event_store, config.sizing.method):
             print(line)
     return 0
+
+
+def last_readings(metrics: Path) -> dict[str, list[dict[str, Any]]]:
+    """The running (or last) bot's guard readings from its metrics.json, by guard; none when it never ran."""
+    if not metrics.exists():
+        return {}
+    readings: dict[str, list[dict[str, Any]]] = {}
+    for row in json.loads(metrics.read_text()).get("guards", []):
+        readings.setdefault(row["guard"], []).append(row)
+    return readings
+
+
+def reading_line(reading: Mapping[str, Any], now: datetime) -> str:
+    where = f" ({reading['scope']})" if reading["scope"] else ""
+    if reading["value"] is None or reading["at"] is None:
+        return f"last reading{where}: none yet"
+    age = (now - datetime.fromisoformat(reading["at"])).total_seconds()
+    return f"last reading{where}: {reading['value']:.4g} ({reading['level']}), {age:.0f} s ago"
 
 
 def sizing_lines(events: EventStore, method: str) -> list[str]:

@@ -87,6 +87,7 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"  {line}", file=sys.stderr)
         for name in (signal.SIGINT, signal.SIGTERM):
             signal.signal(name, lambda *_: bot.stop())
+        signal.signal(signal.SIGHUP, lambda *_: bot.request_reload())
         failed: Exception | None = None
         try:
             bot.run(max_cycles=cycles)

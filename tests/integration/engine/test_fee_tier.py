@@ -4,7 +4,6 @@ its clock (a tier moves with the 30-day volume), recording each change. And its 
 exchange does not list, naming the nearest listed ids."""
 
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,25 +22,13 @@ from gpttrader.engine.fee_tier import FEE_TIER_EVENT
 from gpttrader.engine.listing import UnlistedSymbolError
 from gpttrader.reports.session import session_report
 from gpttrader.sandbox import RunningSandbox
-from gpttrader.strategy import Bar, OrderIntent
 from tests.integration.engine.conftest import sandbox_env
+from tests.integration.engine.strategies import Quiet
 from tests.integration.sandbox.conftest import SandboxFactory
 
 START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 TIER = FeeSchedule(Decimal("0.0025"), Decimal("0.004"), "Advanced 3")
 BETTER = FeeSchedule(Decimal("0.0008"), Decimal("0.0018"), "Advanced 6")
-
-
-@dataclass(frozen=True)
-class Quiet:
-    name: str = "quiet"
-    warmup: int = 1
-
-    def new_state(self) -> None:
-        return None
-
-    def on_bar(self, bar: Bar, state: None) -> tuple[OrderIntent, ...]:
-        return ()
 
 
 def canary(sandbox: RunningSandbox, data: Path, **overrides: Any) -> BotConfig:

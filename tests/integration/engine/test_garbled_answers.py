@@ -2,7 +2,6 @@
 name the endpoint and the field; nothing is read from them: no zero equity, no local rejection of an order
 the exchange may hold, no order marked unsent from an empty listing."""
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,26 +14,12 @@ from gpttrader.brokers.errors import MalformedAnswerError
 from gpttrader.domain import OrderRequest, OrderStatus, OrderType, Side
 from gpttrader.risk import TradingState
 from gpttrader.sandbox import RunningSandbox
-from gpttrader.strategy import Bar, OrderIntent
+from tests.integration.engine.strategies import Quiet
 from tests.integration.engine.test_faults_in_session import canary
 from tests.integration.sandbox.conftest import SandboxFactory, admin_call, inject, sdk_client
 
 START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 API = "/api/v3/brokerage"
-
-
-@dataclass(frozen=True)
-class Flat:
-    """Decides nothing worth an order: the tests look at what the bot reads, not at what it trades."""
-
-    name: str = "flat"
-    warmup: int = 1
-
-    def new_state(self) -> None:
-        return None
-
-    def on_bar(self, bar: Bar, state: None) -> tuple[OrderIntent, ...]:
-        return ()
 
 
 @pytest.fixture
@@ -67,10 +52,10 @@ def test_each_garbled_answer_names_its_endpoint_and_field(market: RunningSandbox
 def test_an_empty_accounts_answer_is_no_account_at_start_or_mid_session(market: RunningSandbox, tmp_path: Path) -> None:
     with ApplicationContainer(canary(market, tmp_path), clock=SandboxClock(market)) as container:
         inject(market, kind="garble", body="empty_object", path_prefix=f"{API}/accounts")
-        bot = container.create_bot(Flat())
+        bot = container.create_bot(Quiet())
         with pytest.raises(MalformedAnswerError, match="list accounts"):
             bot.bootstrap()  # nothing started from an account it could not read
-        bot = container.create_bot(Flat())
+        bot = container.create_bot(Quiet())
         bot.bootstrap()
         bot.run(max_cycles=2)
         inject(market, kind="garble", body="empty_object", count=2, path_prefix=f"{API}/accounts")
@@ -94,7 +79,7 @@ def test_an_empty_accounts_answer_is_no_account_at_start_or_mid_session(market: 
 
 def test_an_empty_create_answer_leaves_the_order_unknown_until_found(market: RunningSandbox, tmp_path: Path) -> None:
     with ApplicationContainer(canary(market, tmp_path), clock=SandboxClock(market)) as container:
-        bot = container.create_bot(Flat())
+        bot = container.create_bot(Quiet())
         bot.bootstrap()
         inject(market, kind="garble", body="empty_object", method="POST", path_prefix=f"{API}/orders")
         request = OrderRequest("garbled-1", "BTC-USD", Side.BUY, OrderType.MARKET, Decimal("0.001"))
@@ -121,12 +106,12 @@ def test_an_empty_order_list_at_restart_marks_nothing(market: RunningSandbox, tm
     with ApplicationContainer(config, clock=SandboxClock(market)) as container:
         inject(market, kind="garble", body="empty_object", path_prefix=f"{API}/orders/historical/batch")
         with pytest.raises(MalformedAnswerError, match="list orders"):
-            container.create_bot(Flat()).bootstrap()
+            container.create_bot(Quiet()).bootstrap()
         held = container.orders_store.get("sent-1")
         assert held is not None
         assert held.status is OrderStatus.PENDING
         admin_call(market, "DELETE", "faults")
-        report = container.create_bot(Flat()).bootstrap()
+        report = container.create_bot(Quiet()).bootstrap()
         assert report.recovered == ["sent-1"]
         recovered = container.orders_store.get("sent-1")
         assert recovered is not None

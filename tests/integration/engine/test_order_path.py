@@ -28,6 +28,7 @@ from gpttrader.sandbox import RunningSandbox
 from gpttrader.sandbox.catalog import build_catalog
 from gpttrader.strategy import Bar, OrderIntent, TargetPosition
 from tests.integration.engine.conftest import sandbox_env
+from tests.integration.engine.strategies import Quiet
 from tests.integration.sandbox.conftest import SandboxFactory, admin_call, inject, sdk_client
 
 START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -41,20 +42,6 @@ ROOMY: dict[str, Any] = {
     "max_exposure_fraction": "1",
     "max_position_fraction": "1",
 }
-
-
-@dataclass(frozen=True)
-class Quiet:
-    """A strategy the tests speak for: they hand the bot its decisions bar by bar."""
-
-    name: str = "quiet"
-    warmup: int = 1
-
-    def new_state(self) -> None:
-        return None
-
-    def on_bar(self, bar: Bar, state: None) -> tuple[OrderIntent, ...]:
-        return ()
 
 
 @pytest.fixture

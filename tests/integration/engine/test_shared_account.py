@@ -6,7 +6,6 @@ other's working, its stop-loss included), and two bots deciding on the same bar 
 order. The account's spot holdings must be what the books explain, in either direction.
 """
 
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,26 +21,12 @@ from gpttrader.engine.reconcile import BASELINE_EVENT, FOREIGN_EVENT
 from gpttrader.risk import TradingState
 from gpttrader.risk.manager import STATE_CHANGED
 from gpttrader.sandbox import RunningSandbox
-from gpttrader.strategy import Bar, OrderIntent
 from tests.integration.engine.conftest import sandbox_env
+from tests.integration.engine.strategies import Quiet
 from tests.integration.engine.test_unknown_fate import CAP, BuyEveryBar, canary, cli, kill_env, market
 from tests.integration.sandbox.conftest import sdk_client
 
 __all__ = ["market"]
-
-
-@dataclass(frozen=True)
-class Watch:
-    """Decides nothing: the bot only reconciles."""
-
-    name: str = "watch"
-    warmup: int = 1
-
-    def new_state(self) -> None:
-        return None
-
-    def on_bar(self, bar: Bar, state: None) -> tuple[OrderIntent, ...]:
-        return ()
 
 
 def prod(sandbox: RunningSandbox, data: Path, **overrides: Any) -> BotConfig:
@@ -98,7 +83,7 @@ def test_a_profile_leaves_another_profiles_orders_working(market: RunningSandbox
     assert set(theirs) <= open_orders(market)
     config = prod(market, tmp_path / "prod", execution={"reconcile_every_cycles": 1})
     with ApplicationContainer(config, clock=SandboxClock(market)) as container:
-        bot = container.create_bot(Watch())
+        bot = container.create_bot(Quiet())
         report = bot.bootstrap()  # a new store on an account with the canary's orders: not refused
         assert report.ok, report.mismatches
         assert (sorted(report.foreign), report.cancelled) == (sorted(theirs), [])
@@ -208,7 +193,7 @@ def test_another_profiles_spot_trade_halts_an_unshared_account_and_is_flagged_on
         ApplicationContainer(settings, clock=SandboxClock(market)) as mine,
         ApplicationContainer(canary(market, tmp_path / "canary"), clock=SandboxClock(market)) as theirs,
     ):
-        bot = mine.create_bot(Watch())
+        bot = mine.create_bot(Quiet())
         assert bot.bootstrap().ok
         other = theirs.create_bot(BuyEveryBar())
         other.bootstrap()

@@ -321,3 +321,17 @@ def test_backtest_an_order_strategy(clean_env: dict[str, str], tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     trades = next(line for line in result.stdout.splitlines() if line.startswith("trades "))
     assert float(trades.split()[1]) > 0
+
+
+def test_risk_show_lists_each_guards_last_reading_and_its_age(
+    clean_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--profile", "dev", "--dev-fast", "--cycles", "3"]) == 0
+    capsys.readouterr()
+    assert main(["risk", "show", "--profile", "dev"]) == 0
+    shown = capsys.readouterr().out
+    lines = shown.splitlines()
+    daily = lines.index(next(line for line in lines if line.strip().startswith("daily_loss")))
+    assert lines[daily + 1].strip().startswith("last reading: ")
+    assert lines[daily + 1].strip().endswith(" s ago")
+    assert "last reading (BTC-USD): " in shown  # a product's own guard (spread, depth, volatility)
