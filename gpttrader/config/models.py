@@ -162,6 +162,10 @@ class SizingConfig(Section):
     kelly_min_trades: Annotated[int, Field(ge=0)] = 20
     kelly_floor_fraction: Annotated[Decimal, Field(ge=0, le=1)] = Decimal("0.01")
     kelly_prior_trades: Annotated[int, Field(ge=0)] = 10
+    # Only the trips of the last `kelly_window_days` count: a strategy Kelly stopped (a non-positive edge
+    # makes no trips to change its mind) falls back below kelly_min_trades as they age out, and trades again
+    # at the floor, where its record can recover.
+    kelly_window_days: Annotated[int, Field(ge=1)] = 90
     edge_seed_bars: Annotated[int, Field(ge=0, le=20_000)] = 1440
     # The market regime (gpttrader.risk.regime): the trend over `regime_trend_bars` bars, the realized
     # volatility over `regime_volatility_bars` bars against its own recent history.

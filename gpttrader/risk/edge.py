@@ -7,9 +7,10 @@ a handful of lucky trades never earns a large Kelly fraction, and a long record 
 With no edge (a coin flip paying what it costs) the Kelly fraction is zero.
 """
 
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -69,46 +70,62 @@ def _text(value: Decimal | None) -> str | None:
 
 @dataclass
 class _Tally:
+    """A window's trips, summed afresh when it changes (running sums that subtract would drift by a digit)."""
+
     trades: int = 0
     wins: int = 0
     won: Decimal = Decimal(0)  # sum of the winning fractions
     lost: Decimal = Decimal(0)  # sum of the losing fractions' magnitudes
 
+    @classmethod
+    def of(cls, fractions: Iterable[Decimal]) -> "_Tally":
+        tally = cls()
+        for fraction in fractions:
+            tally.trades += 1
+            if fraction > 0:
+                tally.wins += 1
+                tally.won += fraction
+            else:
+                tally.lost += -fraction
+        return tally
+
 
 @dataclass
 class EdgeRecord:
-    """Round-trip results per (strategy, product), and their shrunk estimates."""
+    """Round-trip results per (strategy, product) over the last `window`, and their shrunk estimates."""
 
     prior_trades: int = 10
-    _tallies: dict[tuple[str, str], _Tally] = field(default_factory=dict, init=False, repr=False)
+    window: timedelta = timedelta(days=30)
+    _trips: dict[tuple[str, str], deque[tuple[datetime, Decimal]]] = field(
+        default_factory=dict, init=False, repr=False
+    )  # (closed at, fraction), oldest first
     _estimates: dict[tuple[str, str], EdgeEstimate] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.prior_trades < 0:
             raise ValueError(f"prior_trades must not be negative, got {self.prior_trades}")
 
-    def record(self, strategy: str, product_id: str, fraction: Decimal) -> EdgeEstimate:
+    def record(self, strategy: str, product_id: str, fraction: Decimal, at: datetime) -> EdgeEstimate:
         """Count one closed round trip (its PnL after fees over its entry notional); returns the new estimate."""
         key = (strategy, product_id)
-        tally = self._tallies.setdefault(key, _Tally())
-        tally.trades += 1
-        if fraction > 0:
-            tally.wins += 1
-            tally.won += fraction
-        else:
-            tally.lost += -fraction
+        self._trips.setdefault(key, deque()).append((at, fraction))
         self._estimates.pop(key, None)
-        return self.estimate(strategy, product_id)
+        return self.estimate(strategy, product_id, at)
 
-    def estimate(self, strategy: str, product_id: str) -> EdgeEstimate:
-        """The shrunk estimate (kept until the next trip: every decision asks for it)."""
+    def estimate(self, strategy: str, product_id: str, now: datetime) -> EdgeEstimate:
+        """The shrunk estimate over the trips closed since `now - window` (kept until a trip comes or goes:
+        every decision asks for it)."""
         key = (strategy, product_id)
+        trips = self._trips.get(key, deque())
+        while trips and trips[0][0] < now - self.window:
+            trips.popleft()
+            self._estimates.pop(key, None)
         if key not in self._estimates:
             self._estimates[key] = self._shrunk(strategy, product_id)
         return self._estimates[key]
 
     def _shrunk(self, strategy: str, product_id: str) -> EdgeEstimate:
-        tally = self._tallies.get((strategy, product_id), _Tally())
+        tally = _Tally.of(fraction for _, fraction in self._trips.get((strategy, product_id), ()))
         n, wins = tally.trades, tally.wins
         if n == 0:
             return EdgeEstimate(strategy, product_id, 0, 0, None, None, None)
@@ -119,8 +136,8 @@ class EdgeRecord:
         avg_loss = (tally.lost + half * typical) / (n - wins + half) if n - wins + half else Decimal(0)
         return EdgeEstimate(strategy, product_id, n, wins, win_rate, avg_win, avg_loss)
 
-    def estimates(self) -> list[EdgeEstimate]:
-        return [self.estimate(strategy, pid) for strategy, pid in sorted(self._tallies)]
+    def estimates(self, now: datetime) -> list[EdgeEstimate]:
+        return [self.estimate(strategy, pid, now) for strategy, pid in sorted(self._trips)]
 
 
 @dataclass

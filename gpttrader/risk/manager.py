@@ -12,7 +12,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -138,7 +138,7 @@ class LiveRiskManager:
                 config.risk.error_rate_window,
                 config.risk.api_error_window_seconds,
             ),
-            edge=EdgeRecord(config.sizing.kelly_prior_trades),
+            edge=EdgeRecord(config.sizing.kelly_prior_trades, timedelta(days=config.sizing.kelly_window_days)),
             regime_settings=RegimeSettings(config.sizing.regime_trend_bars, config.sizing.regime_volatility_bars),
         )
 
@@ -181,7 +181,7 @@ class LiveRiskManager:
         from the strategy's record on the product and the product's current regime."""
         regime = request.market_regime or self.regimes.get(request.symbol)
         if request.win_rate is None and request.avg_win is None and request.avg_loss is None:
-            e = self.edge.estimate(request.strategy_name, request.symbol)
+            e = self.edge.estimate(request.strategy_name, request.symbol, self.clock())
             request = request.completed(e.win_rate, e.avg_win, e.avg_loss, e.trades, regime)
         elif regime is not request.market_regime:
             request = request.completed(
@@ -214,7 +214,7 @@ class LiveRiskManager:
         self, strategy: str, product_id: str, fraction: Decimal, at: datetime | None = None
     ) -> EdgeEstimate:
         """Count a closed round trip (PnL after fees over its entry notional) in the strategy's record."""
-        estimate = self.edge.record(strategy, product_id, fraction)
+        estimate = self.edge.record(strategy, product_id, fraction, at or self.clock())
         if self._announcing:
             self._record(EDGE_ESTIMATE, {**estimate.payload(), "fraction": str(fraction)}, at)
         return estimate
@@ -232,7 +232,7 @@ class LiveRiskManager:
         """Record every estimate as it stands, and each change from now on (trips counted before, such as
         the fills a start books again, are announced here once, not one event each)."""
         self._announcing = True
-        for estimate in self.edge.estimates():
+        for estimate in self.edge.estimates(at or self.clock()):
             self._record(EDGE_ESTIMATE, {**estimate.payload(), "source": source}, at)
 
     # market regimes
@@ -475,7 +475,7 @@ class LiveRiskManager:
             clock=clock,
             windows=self.windows,
             logger=logger,
-            edge=EdgeRecord(self.edge.prior_trades),
+            edge=EdgeRecord(self.edge.prior_trades, self.edge.window),
             regime_settings=self.regime_settings,
         )
 

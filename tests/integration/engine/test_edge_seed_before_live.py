@@ -54,7 +54,8 @@ def test_a_restart_never_counts_the_same_market_twice_in_the_edge_record(tmp_pat
         bot = container.create_bot()
         container.risk_manager.edge_seed = recording
         bot.bootstrap()
-        counted = sum(e.trades for e in container.risk_manager.edge.estimates())
+        risk = container.risk_manager
+        counted = sum(e.trades for e in risk.edge.estimates(risk.clock()))
         bot.shutdown()
     first_live = min(t for t, _ in live)
     overlapping = [t for t, _, _ in seeded if t >= first_live]

@@ -84,7 +84,7 @@ def test_the_record_is_seeded_by_a_backtest_and_counts_the_sessions_trips(tmp_pa
         live = Counter(e.payload["product_id"] for e in of(events, "risk.edge_estimate") if "fraction" in e.payload)
         for pid in ("BTC-USD", "ETH-USD"):
             seeded_count = sum(1 for _, product, _ in again if product == pid)
-            assert risk.edge.estimate("baseline", pid).trades == seeded_count + live[pid]
+            assert risk.edge.estimate("baseline", pid, risk.clock()).trades == seeded_count + live[pid]
         regimes = of(events, "risk.regime")
         assert {e.payload["product_id"] for e in regimes} == {"BTC-USD", "ETH-USD"}
         lines = sizing_lines(container.event_store, "kelly")

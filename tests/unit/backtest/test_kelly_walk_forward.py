@@ -3,6 +3,7 @@ closed before it and no later one, with the regime of the bar it is decided on; 
 show the estimates and regimes used."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -83,13 +84,15 @@ def test_each_decision_sees_only_the_trips_closed_before_it(clean_env: dict[str,
     assert len(trips) > 100
     closing = {at for at, _, _ in trips}
     assert sum(d["time"] in closing for d in decisions) >= 3  # decided on the bar a bracket closes a trip
+    window = timedelta(days=risk.edge.window.days)  # only the last window's trips count
     for decision in decisions:
-        before = [fraction for at, _, fraction in trips if at < decision["time"]]
+        at_decision = decision["time"]
+        before = [(at, fraction) for at, _, fraction in trips if at_decision - window <= at < at_decision]
         assert decision["trades"] == len(before)
-        record = EdgeRecord(prior_trades=4)
-        for fraction in before:
-            record.record(strategy.name, "BTC-USD", fraction)
-        expected = record.estimate(strategy.name, "BTC-USD")
+        record = EdgeRecord(prior_trades=4, window=window)
+        for at, fraction in before:
+            record.record(strategy.name, "BTC-USD", fraction, at)
+        expected = record.estimate(strategy.name, "BTC-USD", at_decision)
         shown = [
             None if v is None else Decimal(str(v))
             for v in (decision["win_rate"], decision["avg_win"], decision["avg_loss"])

@@ -86,6 +86,7 @@ READERS: dict[str, tuple[str, ...]] = {
     "sizing.kelly_min_trades": (SIZER,),
     "sizing.kelly_floor_fraction": (SIZER,),
     "sizing.kelly_prior_trades": (MANAGER,),
+    "sizing.kelly_window_days": (MANAGER,),
     "sizing.regime_trend_bars": (MANAGER,),
     "sizing.regime_volatility_bars": (MANAGER,),
     "sizing.edge_seed_bars": ("gpttrader.engine.edge_seed:seed_edges",),

@@ -1,7 +1,7 @@
 """The edge record Kelly sizing reads: shrunk toward no edge, a floor below a minimum record, the risk
 manager filling the engine's requests from it and announcing its changes."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 from gpttrader.config import load_config
@@ -12,7 +12,7 @@ AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_no_trip_no_estimate() -> None:
-    estimate = EdgeRecord().estimate("ma_cross", "BTC-USD")
+    estimate = EdgeRecord().estimate("ma_cross", "BTC-USD", AT)
     assert (estimate.trades, estimate.win_rate, estimate.avg_win, estimate.avg_loss, estimate.kelly) == (
         0,
         None,
@@ -28,7 +28,7 @@ def test_a_few_lucky_trips_are_shrunk_toward_no_edge() -> None:
     losses both 5%, Kelly = 8/13 - 5/13 = 3/13."""
     record = EdgeRecord(prior_trades=10)
     for _ in range(3):
-        estimate = record.record("ma_cross", "BTC-USD", D("0.05"))
+        estimate = record.record("ma_cross", "BTC-USD", D("0.05"), AT)
     assert estimate.trades == 3
     assert estimate.wins == 3
     assert estimate.win_rate == D(8) / D(13)
@@ -41,10 +41,10 @@ def test_a_long_record_is_hardly_changed_by_the_prior() -> None:
     """600 wins of 2% and 400 losses of 1%: raw Kelly 0.6 - 0.4 / 2 = 0.4; shrunk within 0.01 of it."""
     record = EdgeRecord(prior_trades=10)
     for _ in range(600):
-        record.record("s", "BTC-USD", D("0.02"))
+        record.record("s", "BTC-USD", D("0.02"), AT)
     for _ in range(400):
-        record.record("s", "BTC-USD", D("-0.01"))
-    estimate = record.estimate("s", "BTC-USD")
+        record.record("s", "BTC-USD", D("-0.01"), AT)
+    estimate = record.estimate("s", "BTC-USD", AT)
     assert estimate.trades == 1000
     assert estimate.kelly is not None
     assert abs(estimate.kelly - D("0.4")) < D("0.01")
@@ -55,8 +55,8 @@ def test_a_long_record_is_hardly_changed_by_the_prior() -> None:
 def test_no_prior_gives_the_raw_estimate() -> None:
     record = EdgeRecord(prior_trades=0)
     for fraction in ("0.04", "-0.02", "0.02", "-0.01"):
-        record.record("s", "ETH-USD", D(fraction))
-    estimate = record.estimate("s", "ETH-USD")
+        record.record("s", "ETH-USD", D(fraction), AT)
+    estimate = record.estimate("s", "ETH-USD", AT)
     assert (estimate.win_rate, estimate.avg_win, estimate.avg_loss) == (D("0.5"), D("0.03"), D("0.015"))
 
 
@@ -89,7 +89,7 @@ def test_the_manager_sizes_the_engines_requests_from_the_record(clean_env: dict[
     """The engine's request names the strategy and the product only (`engine.decisions`): on the prod
     profile it was sized 0 (`no_edge_estimate`) whatever the strategy's record."""
     config = load_config("prod", overrides={"symbols": ["BTC-USD"], "sizing": {"kelly_min_trades": 4}})
-    risk = LiveRiskManager.from_config(config, MemoryJournal())
+    risk = LiveRiskManager.from_config(config, MemoryJournal(), clock=lambda: AT)
     engine_request = PositionSizeRequest("BTC-USD", 50_000, 10_000, "ma_cross")
     first = risk.calculate_position_size(engine_request)
     assert first.fraction == D("0.01")
@@ -99,7 +99,7 @@ def test_the_manager_sizes_the_engines_requests_from_the_record(clean_env: dict[
         risk.record_trip("ma_cross", "BTC-USD", D(fraction), AT)
     risk.set_regime("BTC-USD", MarketRegime.BULL_VOLATILE, AT)
     answer = risk.calculate_position_size(engine_request)
-    estimate = risk.edge.estimate("ma_cross", "BTC-USD")
+    estimate = risk.edge.estimate("ma_cross", "BTC-USD", AT)
     assert estimate.kelly is not None
     assert answer.kelly_fraction == estimate.kelly > 0
     assert answer.size > 0
@@ -121,3 +121,20 @@ def test_trips_booked_before_the_announcement_are_announced_once(clean_env: dict
     assert len(events) == 1
     assert events[0].payload["trades"] == 3
     assert events[0].payload["source"] == "seed"
+
+
+def test_only_the_windows_trips_count_so_a_stopped_strategy_comes_back_at_the_floor() -> None:
+    """Twenty losing trips stop Kelly (a non-positive edge sizes 0, and no new trip can change that); thirty
+    days on, they have aged out of the window: the record is below its minimum again and the floor trades."""
+    record = EdgeRecord(prior_trades=10, window=timedelta(days=30))
+    for day in range(20):
+        record.record("s", "BTC-USD", D("-0.01"), AT + timedelta(hours=day))
+    stopped = record.estimate("s", "BTC-USD", AT + timedelta(days=1))
+    assert stopped.trades == 20
+    assert stopped.kelly is not None
+    assert stopped.kelly <= 0
+    later = record.estimate("s", "BTC-USD", AT + timedelta(days=31))
+    assert later.trades == 0
+    sizer = KellySizer(D("0.25"), min_trades=20, floor_fraction=D("0.01"))
+    request = PositionSizeRequest("BTC-USD", 100, 10_000, "s", trade_count=later.trades)
+    assert sizer.calculate_position_size(request).fraction == D("0.01")
