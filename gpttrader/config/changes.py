@@ -32,8 +32,6 @@ _LOWER_IS_TIGHTER = frozenset(
 )
 _HIGHER_IS_TIGHTER = frozenset({"order_limits.min_interval_seconds", "sizing.min_fraction"})
 _SEVERITY = {"warn": 0, "reduce_only": 1, "halt": 2}
-# Read by nothing that protects; a change to them takes effect without a restart and needs no reason.
-_NEUTRAL = frozenset({"log_level"})
 
 
 @dataclass(frozen=True)
@@ -50,12 +48,11 @@ class Change:
 class Changes:
     tightened: list[Change] = field(default_factory=list)
     loosened: list[Change] = field(default_factory=list)
-    neutral: list[Change] = field(default_factory=list)
     restart: list[Change] = field(default_factory=list)  # need a restart: the reload is refused
 
     @property
     def any(self) -> bool:
-        return bool(self.tightened or self.loosened or self.neutral or self.restart)
+        return bool(self.tightened or self.loosened or self.restart)
 
 
 def compare(old: BotConfig, new: BotConfig) -> Changes:
@@ -94,9 +91,7 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
 
 def _classify(change: Change, old: BotConfig, new: BotConfig, into: Changes) -> None:
     path, parts = change.path, change.path.split(".")
-    if path in _NEUTRAL:
-        into.neutral.append(change)
-    elif path in _LOWER_IS_TIGHTER or parts[0] == "risk_limits" or path.startswith("risk.max_position_size."):
+    if path in _LOWER_IS_TIGHTER or parts[0] == "risk_limits" or path.startswith("risk.max_position_size."):
         (into.tightened if _lower(change.new, change.old) else into.loosened).append(change)
     elif path in _HIGHER_IS_TIGHTER:
         (into.tightened if _lower(change.old, change.new) else into.loosened).append(change)

@@ -88,11 +88,7 @@ def _lines(changes: list[Any]) -> str:
 def _summary(changes: Changes) -> str:
     parts = [
         f"{label}: {_lines(found)}"
-        for label, found in (
-            ("tightened", changes.tightened),
-            ("loosened", changes.loosened),
-            ("changed", changes.neutral),
-        )
+        for label, found in (("tightened", changes.tightened), ("loosened", changes.loosened))
         if found
     ]
     return "; ".join(parts)
