@@ -553,10 +553,10 @@ class TradingBot:
         self._wake.set()
 
     def _reload(self, now: datetime) -> None:
-        outcome = self.reloader.take(self.config, now)
-        if outcome is not None and outcome.config is not None:
-            self.config = outcome.config
-            self.risk.reconfigure(outcome.config)
+        taken = self.reloader.take(self.config, now)
+        if taken is not None:
+            self.config = taken
+            self.risk.reconfigure(taken)
 
     def _refresh_fee_tier(self, now: datetime) -> None:
         """The account's fee rates at start and hourly on the bot's clock (engine.fee_tier): sizing budgets a

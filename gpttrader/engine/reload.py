@@ -25,7 +25,7 @@ REFUSED = "config.reload_refused"
 class Outcome:
     applied: bool
     message: str
-    config: BotConfig | None = None
+    config: BotConfig | None = None  # the configuration to take (None: refused, or nothing changed)
 
 
 class Reloader:
@@ -40,30 +40,30 @@ class Reloader:
         """SIGHUP: a request with no operator's reason (so one that loosens is refused). Safe in a handler."""
         self._signalled = True
 
-    def take(self, current: BotConfig, now: datetime) -> Outcome | None:
-        """Answer the requests made since the last look (the newest stands for all); None when there are none."""
-        requests = list(self._events.read(after_id=self._seen, types=[REQUESTED]))
+    def take(self, current: BotConfig, now: datetime) -> BotConfig | None:
+        """Answer each request made since the last look, in order (each with its own reason); the configuration
+        to take when one of them changed it, else None."""
         if self._signalled:
             self._signalled = False
             self._events.append(REQUESTED, {"operator": "SIGHUP", "reason": None}, run_id=self._run_id, time=now)
-            requests = list(self._events.read(after_id=self._seen, types=[REQUESTED]))
-        if not requests:
-            return None
-        self._seen = requests[-1].id
-        request = requests[-1]
-        outcome = self._answer(current, request.payload)
-        payload: dict[str, Any] = {
-            "request": request.id,
-            "operator": request.payload.get("operator"),
-            "reason": request.payload.get("reason"),
-            "message": outcome.message,
-        }
-        if outcome.applied:
-            self.version += 1
-            payload["version"] = self.version
-        self._events.append(RELOADED if outcome.applied else REFUSED, payload, run_id=self._run_id, time=now)
-        (log.info if outcome.applied else log.warning)("configuration reload: %s", outcome.message)
-        return outcome
+        taken = None
+        for request in list(self._events.read(after_id=self._seen, types=[REQUESTED])):
+            self._seen = request.id
+            outcome = self._answer(current, request.payload)
+            payload: dict[str, Any] = {
+                "request": request.id,
+                "operator": request.payload.get("operator"),
+                "reason": request.payload.get("reason"),
+                "message": outcome.message,
+            }
+            if outcome.config is not None:
+                self.version += 1
+                current = taken = outcome.config
+            if outcome.applied:
+                payload["version"] = self.version
+            self._events.append(RELOADED if outcome.applied else REFUSED, payload, run_id=self._run_id, time=now)
+            (log.info if outcome.applied else log.warning)("configuration reload: %s", outcome.message)
+        return taken
 
     def _answer(self, current: BotConfig, request: dict[str, Any]) -> Outcome:
         try:
@@ -77,7 +77,7 @@ class Reloader:
             refused = "loosens protections and gives no reason, nothing applied: "
             return Outcome(False, refused + _lines(changes.loosened))
         if not changes.any:
-            return Outcome(True, "no change", new)
+            return Outcome(True, "no change")
         return Outcome(True, _summary(changes), new)
 
 

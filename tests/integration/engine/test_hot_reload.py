@@ -146,3 +146,17 @@ def test_the_command_waits_for_the_running_bots_answer(
 def wait_for_request_then_cycle(bot: TradingBot) -> None:
     wait_for(lambda: any(True for _ in bot.events.read(types=[REQUESTED])), what="the reload request")
     bot.cycle()
+
+
+def test_requests_made_between_two_cycles_are_each_answered_in_order(running: TradingBot, tmp_path: Path) -> None:
+    bot = running
+    write(tmp_path, {"guards": {"daily_loss": {"limit": 400}}})
+    reload(tmp_path)  # no reason: refused
+    reload(tmp_path, "--reason", "reviewed")
+    bot.cycle()
+    assert [kind for kind, _ in outcomes(bot)] == [REFUSED, RELOADED]
+    assert limit(bot, "daily_loss") == 400
+    reload(tmp_path)  # the file as in force: nothing to change, nothing counted
+    bot.cycle()
+    kind, payload = outcomes(bot)[-1]
+    assert (kind, payload["message"], payload["version"]) == (RELOADED, "no change", 2)
