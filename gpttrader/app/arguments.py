@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gpttrader.config import PROFILE_NAMES
 from gpttrader.domain.symbols import SymbolError, normalize_symbol
+from gpttrader.domain.values import MAX_FEE_RATE
 
 
 def profile_option(parser: argparse.ArgumentParser) -> None:
@@ -27,8 +28,6 @@ MAX_PLACES = 18
 # Cash, sizes and prices: above any account, position or price a bot may handle, and small enough that
 # cents of it stay exact in the float64 metrics (2**53 is about 9e15).
 MAX_AMOUNT = Decimal(10) ** 12
-# Coinbase's highest fee tier is 1.2% taker; 10% a side is already absurd, 500% is a typo.
-MAX_FEE_RATE = Decimal("0.1")
 MAX_SLIPPAGE_BPS = Decimal(1000)
 # Digits only: int() also takes underscores, spaces, a sign and other scripts' digits ("١٢" is 12).
 _WHOLE = re.compile(r"[0-9]+")

@@ -20,7 +20,7 @@ from gpttrader.config.validation import located_error
 from gpttrader.domain import TimeInForce
 from gpttrader.domain.client_ids import MAX_LENGTH, PREFIX, ClientIds, longest_decision_id
 from gpttrader.domain.symbols import SymbolError, normalize_symbol
-from gpttrader.domain.values import require_utc
+from gpttrader.domain.values import MAX_FEE_RATE, require_utc
 
 ProfileName = Literal["dev", "paper", "canary", "prod"]
 PROFILE_NAMES: tuple[ProfileName, ...] = ("dev", "paper", "canary", "prod")
@@ -235,8 +235,8 @@ class PaperConfig(Section):
     starting_cash: PositiveDecimal = Decimal(100_000)
     # The fee rates the simulated venue charges and a backtest prices with, a fraction of the notional per
     # side (Coinbase's entry tier by default). A live bot reads its account's tier from Coinbase instead.
-    maker_fee_rate: Annotated[Decimal, Field(ge=0, le=Decimal("0.1"))] = Decimal("0.004")
-    taker_fee_rate: Annotated[Decimal, Field(ge=0, le=Decimal("0.1"))] = Decimal("0.006")
+    maker_fee_rate: Annotated[Decimal, Field(ge=0, le=MAX_FEE_RATE)] = Decimal("0.004")
+    taker_fee_rate: Annotated[Decimal, Field(ge=0, le=MAX_FEE_RATE)] = Decimal("0.006")
 
 
 class AlertsConfig(Section):

@@ -9,6 +9,10 @@ from decimal import Decimal
 
 from gpttrader.domain.errors import DomainError
 
+# The most a fee can be as a fraction of the notional per side: Coinbase's highest tier charges 1.2% taker,
+# so a rate above 10% is no fee tier but a typo or a garbled answer, wherever one comes from.
+MAX_FEE_RATE = Decimal("0.1")
+
 
 def require_decimal(name: str, value: object, *, positive: bool = False, non_negative: bool = False) -> Decimal:
     if not isinstance(value, Decimal):

@@ -206,7 +206,7 @@ def _spot_mismatches(
     shared: bool,
     run_id: str | None,
 ) -> _Differences:
-    held = _holdings(broker)
+    held = broker.cash()  # each currency's total, spot only: what the books must explain
     mine = {currency: _books(portfolio, pids) for currency, pids in spot.items()}
     outside = _baseline(events, held, mine, run_id)
     found = _Differences(outside=dict(outside))
@@ -238,13 +238,6 @@ def _spot_by_currency(products: Mapping[str, Product]) -> dict[str, list[str]]:
 
 def _books(portfolio: Portfolio, product_ids: list[str]) -> Decimal:
     return sum((portfolio.size(pid) for pid in product_ids), Decimal(0))
-
-
-def _holdings(broker: Broker) -> dict[str, Decimal]:
-    held: dict[str, Decimal] = {}
-    for balance in broker.balances():
-        held[balance.currency] = held.get(balance.currency, Decimal(0)) + balance.total
-    return held
 
 
 def baseline(events: EventStore) -> dict[str, Decimal]:
@@ -283,7 +276,7 @@ def accept_books(
     """An operator's word that the account, as it holds now, is right: the baseline becomes what it holds
     outside the bot's books (below zero when it holds less than the bot's fills, the operator having seen
     so). Returns, per currency, what the account holds, the bot's position and what is outside it."""
-    held = _holdings(broker)
+    held = broker.cash()  # each currency's total, spot only: what the books must explain
     figures = {}
     for currency, pids in _spot_by_currency(products).items():
         has, mine = held.get(currency, Decimal(0)), _books(portfolio, pids)

@@ -33,7 +33,7 @@ class Reloader:
         self._load, self._events, self._run_id = load, events, run_id
         self.version = 1  # of the configuration in force: the panel shows it, each reload counts one up
         # Requests made before this bot started were answered by the load it started with.
-        self._seen = max((e.id for e in events.read(types=[REQUESTED])), default=0)
+        self._seen = max((e.id for e in events.tail(1, types=[REQUESTED])), default=0)
         self._signalled = False
 
     def signal(self) -> None:

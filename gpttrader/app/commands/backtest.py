@@ -8,7 +8,6 @@ from pathlib import Path
 
 from gpttrader.app.arguments import (
     MAX_AMOUNT,
-    MAX_FEE_RATE,
     MAX_SLIPPAGE_BPS,
     amount,
     date_arg,
@@ -24,6 +23,7 @@ from gpttrader.config import PROFILE_NAMES, load_config
 from gpttrader.config.redaction import configure_logging
 from gpttrader.domain.symbols import SymbolError
 from gpttrader.domain.symbols import require_listed as require_symbols_listed
+from gpttrader.domain.values import MAX_FEE_RATE
 from gpttrader.marketdata import CandleFileError, load_candles
 from gpttrader.marketdata.cache import CandleCache
 from gpttrader.marketdata.samples import SAMPLES

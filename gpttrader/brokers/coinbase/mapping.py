@@ -34,6 +34,7 @@ from gpttrader.domain import (
     Side,
     TimeInForce,
 )
+from gpttrader.domain.values import MAX_FEE_RATE
 
 # order_configuration key -> (our order type, time in force)
 CONFIGURATION_TYPES: dict[str, tuple[OrderType, TimeInForce]] = {
@@ -138,10 +139,6 @@ def timestamp(value: Any, where: str) -> datetime:
 def amount(data: dict[str, Any], name: str, where: str) -> Decimal:
     """A Coinbase money object ({"value": ..., "currency": ...}) as a Decimal."""
     return dec(field(data, name, where), "value", where)
-
-
-# Coinbase's highest tier charges 1.2% taker; a rate above 10% a side is not a fee tier but a garbled answer.
-MAX_FEE_RATE = Decimal("0.1")
 
 
 def fee_tier(where: str, data: dict[str, Any]) -> FeeRates:
