@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gpttrader.config.guards import Guards
 from gpttrader.config.risk_limits import RiskLimits
-from gpttrader.config.secrets import Credentials, Secret
+from gpttrader.config.secrets import ALERT_WEBHOOK_VARIABLE, Credentials, Secret
 from gpttrader.config.strategy_params import StrategyParameterError, strategy_arguments
 from gpttrader.config.validation import located_error
 from gpttrader.domain import TimeInForce
@@ -353,6 +353,10 @@ class BotConfig(Section):
         """Everything resolved, JSON-ready, with credentials reduced to their source and a key hint."""
         shown = self.model_dump(mode="json")
         shown["credentials"] = None if self.credentials is None else self.credentials.describe()
+        # Whether alerts leave the machine, which an operator checks first, without the URL (a secret).
+        shown["alerts"]["webhook"] = (
+            "not set" if self.alerts.webhook_url is None else f"set from {ALERT_WEBHOOK_VARIABLE}"
+        )
         return shown
 
     @property

@@ -7,7 +7,7 @@ from decimal import Decimal
 from html import escape
 
 from gpttrader.monitoring import Alert, Banner
-from gpttrader.panel.view import BotView, OrderRow, PositionRow, StoredView
+from gpttrader.panel.view import BotView, OrderRow, PositionRow, SizingView, StoredView
 from gpttrader.risk import GuardLevel, GuardReading
 
 _COLORS = {"ok": "#1b7f3b", "warning": "#b26a00", "critical": "#b00020"}
@@ -91,6 +91,57 @@ def guards_html(rows: Sequence[GuardReading], now: datetime) -> str:
         [cells(r) for r in rows],
         "No guards configured.",
     )
+
+
+def _fraction(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2%}"
+
+
+def sizing_html(sizing: SizingView) -> str:
+    """The sizing method with the account's fee rates, then each strategy's edge estimate on each product
+    (and whether Kelly or its floor sizes it now), then each product's market regime."""
+    fees = (
+        "fee rates not read yet"
+        if sizing.fees is None
+        else f"fee tier {escape(sizing.fees.tier)}: maker {_fraction(sizing.fees.maker)}, "
+        f"taker {_fraction(sizing.fees.taker)}"
+    )
+    head = f'<div class="gt-sizing-method">sizing <b>{escape(sizing.method)}</b> &middot; {fees}</div>'
+
+    def sized_by(trades: int) -> str:
+        if sizing.method != "kelly":
+            return "not used"
+        if trades < sizing.min_trades:
+            return f"floor {_fraction(sizing.floor_fraction)} ({trades} of {sizing.min_trades} trips)"
+        return "kelly"
+
+    edges = _table(
+        "gt-edges",
+        "Edge estimates",
+        ("strategy", "product", "trips", "win rate", "avg win", "avg loss", "kelly", "sized by"),
+        [
+            (
+                escape(e.strategy),
+                escape(e.product_id),
+                str(e.trades),
+                _fraction(e.win_rate),
+                _fraction(e.avg_win),
+                _fraction(e.avg_loss),
+                _fraction(e.kelly),
+                sized_by(e.trades),
+            )
+            for e in sizing.edges
+        ],
+        "No round trip recorded yet.",
+    )
+    regimes = _table(
+        "gt-regimes",
+        "Market regimes",
+        ("product", "regime"),
+        [(escape(pid), escape(regime)) for pid, regime in sizing.regimes],
+        "No regime yet: too few bars.",
+    )
+    return f'<div class="gt-sizing">{head}{edges}{regimes}</div>'
 
 
 def alerts_html(alerts: Sequence[Alert], active: frozenset[str]) -> str:

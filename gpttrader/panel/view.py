@@ -6,9 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+from gpttrader.brokers.protocol import FeeRates
 from gpttrader.engine.bot import TradingBot
 from gpttrader.monitoring import Alert, Banner
 from gpttrader.risk import GuardReading
+from gpttrader.risk.edge import EdgeEstimate
 from gpttrader.risk.manager import STATE_CHANGED
 from gpttrader.store import DATABASE_FILE, EventStore
 from gpttrader.store.integrity import known_stores, open_store
@@ -38,6 +40,20 @@ class OrderRow:
     age_seconds: float
 
 
+@dataclass(frozen=True, slots=True)
+class SizingView:
+    """What sizing reads besides the order: the method, each strategy's edge estimate on each product (Kelly
+    sizes by `floor_fraction` until an estimate has `min_trades` trips behind it), each product's market
+    regime and the account's fee rates (None until first read)."""
+
+    method: str
+    min_trades: int
+    floor_fraction: Decimal
+    edges: tuple[EdgeEstimate, ...]
+    regimes: tuple[tuple[str, str], ...]  # (product, regime), by product
+    fees: FeeRates | None
+
+
 @dataclass(frozen=True)
 class BotView:
     at: datetime
@@ -55,6 +71,7 @@ class BotView:
     alerts: tuple[Alert, ...]  # newest first
     active_alerts: frozenset[str]
     banner: Banner | None
+    sizing: SizingView
     config_version: int = 1  # of the configuration in force: each hot reload counts one up
 
 
@@ -97,6 +114,14 @@ def read_view(bot: TradingBot, *, alerts: int = 20) -> BotView:
         alerts=tuple(reversed(list(bot.alerts.history)[-alerts:])),
         active_alerts=bot.alerts.active,
         banner=bot.banner(now, health),
+        sizing=SizingView(
+            method=bot.config.sizing.method,
+            min_trades=bot.config.sizing.kelly_min_trades,
+            floor_fraction=bot.config.sizing.kelly_floor_fraction,
+            edges=tuple(bot.risk.edge.estimates(now)),
+            regimes=tuple((pid, regime.value) for pid, regime in sorted(bot.risk.regimes.items())),
+            fees=bot.fee_tier.rates,
+        ),
     )
 
 

@@ -99,11 +99,14 @@ class ControlPanel:
         self.summary = _html("gt-summary-box")
         self.positions, self.orders = _html("gt-positions-box", "45%"), _html("gt-orders-box", "55%")
         self.guards, self.alerts = _html("gt-guards-box", "45%"), _html("gt-alerts-box", "55%")
+        self.sizing = _html("gt-sizing-box")
         self.chart = go.FigureWidget(
             go.Scatter(x=[], y=[], mode="lines", name="equity"),
             layout={"title": {"text": "Equity"}, "height": 280, "margin": {"l": 50, "r": 20, "t": 40, "b": 30}},
         )
-        self.live = w.VBox([w.HBox([self.positions, self.orders]), w.HBox([self.guards, self.alerts]), self.chart])
+        self.live = w.VBox(
+            [w.HBox([self.positions, self.orders]), w.HBox([self.guards, self.alerts]), self.sizing, self.chart]
+        )
         self.live.layout.display = "none"
         self.widget = w.VBox(
             [
@@ -224,6 +227,7 @@ class ControlPanel:
             self.orders.value = render.orders_html(view.orders)
             self.guards.value = render.guards_html(view.guards, view.at)
             self.alerts.value = render.alerts_html(view.alerts, view.active_alerts)
+            self.sizing.value = render.sizing_html(view.sizing)
             times, values = self._equity
             if not times or view.at > times[-1]:
                 times.append(view.at)

@@ -17,6 +17,7 @@ from gpttrader.app.arguments import profile_option
 from gpttrader.app.container import ApplicationContainer
 from gpttrader.config import load_config
 from gpttrader.config.redaction import configure_logging
+from gpttrader.engine.fee_tier import FEE_TIER_EVENT
 from gpttrader.risk import TradingState
 from gpttrader.risk.manager import EDGE_ESTIMATE, REGIME, STATE_CHANGED
 from gpttrader.store import Event, EventStore
@@ -78,8 +79,8 @@ def reading_line(reading: Mapping[str, Any], now: datetime) -> str:
 
 
 def sizing_lines(events: EventStore, method: str) -> list[str]:
-    """What sizing reads besides the order: each strategy's edge estimate on each product and each
-    product's market regime, as the bot last recorded them."""
+    """What sizing reads besides the order: the account's fee rates, each strategy's edge estimate on each
+    product and each product's market regime, as the bot last recorded them."""
     edges: dict[tuple[str, str], Event] = {}
     regimes: dict[str, Event] = {}
     for event in events.read(types=[EDGE_ESTIMATE, REGIME]):
@@ -87,7 +88,12 @@ def sizing_lines(events: EventStore, method: str) -> list[str]:
             edges[(event.payload["strategy"], event.payload["product_id"])] = event
         else:
             regimes[event.payload["product_id"]] = event
-    lines = [f"sizing {method}: edge estimates (round trips, shrunk toward no edge)"]
+    tier = events.latest(FEE_TIER_EVENT)
+    lines = [
+        f"sizing {method}: fee rates "
+        + ("not read yet" if tier is None else f"{tier['tier']}: maker {tier['maker']}, taker {tier['taker']}"),
+        "edge estimates (round trips, shrunk toward no edge)",
+    ]
     for (strategy, pid), event in sorted(edges.items()):
         p = event.payload
         lines.append(

@@ -90,6 +90,8 @@ def test_the_record_is_seeded_by_a_backtest_and_counts_the_sessions_trips(tmp_pa
         lines = sizing_lines(container.event_store, "kelly")
     assert any("baseline" in line and "BTC-USD" in line and "trades" in line for line in lines)
     assert any(line.strip().startswith("ETH-USD") for line in lines)
+    rates = container.broker.fee_rates()
+    assert lines[0] == f"sizing kelly: fee rates {rates.tier}: maker {rates.maker}, taker {rates.taker}"
 
 
 def test_once_the_record_shows_an_edge_kelly_sizes_the_orders(tmp_path: Path) -> None:

@@ -121,6 +121,36 @@ def test_start_pause_reduce_only_kill_and_stop_on_the_dev_bot(tmp_path: Path, cl
     assert "halted" in again.summary.value  # the stored state, before any session
 
 
+def test_the_sizing_box_shows_the_edge_estimates_regimes_and_fee_rates_sizing_reads(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    overrides = {"data_dir": tmp_path, "sizing": {"method": "kelly"}}
+    panel = ControlPanel(profile="dev", overrides=overrides, operator="ops", pace_seconds=0.02)
+    config = load_config("dev", overrides=overrides, env={})
+
+    async def scenario() -> None:
+        panel.start.click()
+        await until(lambda: 'gt-edges"><b>' in panel.sizing.value, "an edge estimate", timeout=60)
+        await until(lambda: 'gt-regimes"><b>' in panel.sizing.value, "a regime", timeout=60)
+        panel.stop.click()
+        await until(lambda: panel.session is not None and not panel.session.active, "stopped")
+
+    asyncio.run(scenario())
+    sizing = panel.sizing.value
+    maker, taker = config.paper.maker_fee_rate, config.paper.taker_fee_rate
+    assert f"sizing <b>kelly</b> &middot; fee tier profile dev: maker {maker:.2%}, taker {taker:.2%}" in sizing
+    # Below kelly_min_trades the floor sizes, and the panel says so with the count
+    floor = f"floor {config.sizing.kelly_floor_fraction:.2%} ("
+    assert re.search(
+        rf"<td>baseline</td><td>[A-Z]+-USD</td><td>(\d+)</td>.*?{re.escape(floor)}\1 of "
+        rf"{config.sizing.kelly_min_trades} trips\)",
+        sizing,
+    )
+    regimes = re.findall(r"<td>([A-Z]+-USD)</td><td>([a-z_]+)</td>", sizing.split("gt-regimes")[1])
+    assert regimes
+    assert {r for _, r in regimes} <= {f"{t}_{v}" for t in ("bull", "sideways", "bear") for v in ("quiet", "volatile")}
+
+
 def test_a_live_profile_without_credentials_is_refused_with_the_fix(tmp_path: Path, clean_env: dict[str, str]) -> None:
     panel = ControlPanel(profile="canary", overrides={"data_dir": tmp_path}, operator="ops")
 

@@ -142,6 +142,8 @@ def test_the_url_comes_from_the_environment_as_a_secret(tmp_path: object) -> Non
     assert config.alerts.webhook_url.reveal() == url
     assert url not in repr(config)
     assert TOKEN_PATH not in str(config.to_display_dict())
+    assert config.to_display_dict()["alerts"]["webhook"] == "set from GPTTRADER_ALERT_WEBHOOK_URL"
+    assert load_config("dev", env={}).to_display_dict()["alerts"]["webhook"] == "not set"
     assert redact(f"posting to {url}") == "posting to **********"
     assert "**********" in redact(f"POST {TOKEN_PATH} HTTP/1.1")  # the path alone, as a library may log it
     assert repr(delivery(url)) == "WebhookDelivery(profile='paper', format='json')"
