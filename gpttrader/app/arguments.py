@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from gpttrader.config import PROFILE_NAMES
+from gpttrader.domain import Granularity
 from gpttrader.domain.symbols import SymbolError, normalize_symbol
 from gpttrader.domain.values import MAX_FEE_RATE
 
@@ -143,3 +144,19 @@ def positive_int(text: str) -> int:
     if not 1 <= value <= MAX_COUNT:
         raise argparse.ArgumentTypeError(f"{text} is out of range: from 1 to {MAX_COUNT}")
     return value
+
+
+def non_negative_float(text: str) -> float:
+    """Seconds of wall time: 0 or more, finite."""
+    value = float(_plain_decimal(text))
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative: 0 or more seconds")
+    return value
+
+
+def granularity(text: str) -> Granularity:
+    """A candle width by Coinbase's name (ONE_HOUR) or in seconds (3600); the error lists the choices."""
+    try:
+        return Granularity.parse(int(text) if _WHOLE.fullmatch(text) else text.upper())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

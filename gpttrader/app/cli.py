@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from gpttrader import __version__
 from gpttrader.config import ConfigError
+from gpttrader.config.redaction import redact
 from gpttrader.store.refusals import StateRefusedError
 
 Command = Callable[[argparse.Namespace], int]
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command(args)
     except (ConfigError, StateRefusedError) as exc:
-        print(f"gpttrader: error: {exc}", file=sys.stderr)
+        print(f"gpttrader: error: {redact(str(exc))}", file=sys.stderr)  # a value echoed back may be a secret
         return 2
 
 

@@ -1,9 +1,11 @@
 """A sandbox exchange started in this process for a paper session: a fresh key, a virtual clock that
-starts now, its files in a temporary folder, and the configuration that points a profile at it."""
+starts now, its files in a temporary folder, and the configuration that points a profile at it. Its market
+has at least `history` behind the start (the bot's warm-up and seed read that far back) and a week ahead."""
 
+import math
 import os
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -11,16 +13,25 @@ from typing import Any
 from gpttrader.config import BotConfig, load_config
 from gpttrader.sandbox import RunningSandbox, SandboxSettings, generate_key_file
 
+MINUTE = timedelta(minutes=1)
+HISTORY_SPARE_MINUTES = 1440  # a day more than asked: a bucket boundary, a restart later in the session
+
 
 class LocalSandbox:
-    def __init__(self) -> None:
+    def __init__(self, history: timedelta = timedelta(0)) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="gpttrader-sandbox-")
         key = Path(self._folder.name) / "key.json"
         generate_key_file(key)
         start = datetime.now(UTC).replace(second=0, microsecond=0).timestamp()
+        minutes = max(SandboxSettings.history_minutes, math.ceil(history / MINUTE) + HISTORY_SPARE_MINUTES)
         try:
             self.sandbox = RunningSandbox(
-                SandboxSettings(state_dir=Path(self._folder.name) / "sandbox", key_files=(key,), virtual_start=start)
+                SandboxSettings(
+                    state_dir=Path(self._folder.name) / "sandbox",
+                    key_files=(key,),
+                    virtual_start=start,
+                    history_minutes=minutes,
+                )
             )
         except BaseException:
             self._folder.cleanup()

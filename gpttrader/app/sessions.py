@@ -10,17 +10,13 @@ from typing import Any
 import pandas as pd
 
 from gpttrader.app.container import ApplicationContainer
-from gpttrader.app.local_sandbox import LocalSandbox
+from gpttrader.app.launch import launch
 from gpttrader.app.preflight import PreflightResult, live_gate
-from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.config import BotConfig, load_config
 from gpttrader.config.models import TradingWindow
 from gpttrader.engine.bot import BotSummary
 from gpttrader.engine.clock import Clock
 from gpttrader.engine.kill import KillReport, close_out
-from gpttrader.sandbox import RunningSandbox
-
-SOURCES = ("sandbox", "coinbase")
 
 
 @dataclass
@@ -38,45 +34,49 @@ def paper_session(
     symbols: list[str] | None = None,
     strategy: str = "ma_cross",
     strategy_params: dict[str, Any] | None = None,
+    granularity: str = "ONE_MINUTE",
 ) -> PaperSession:
-    if source not in SOURCES:
-        raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
-    overrides: dict[str, Any] = {"strategy": {"name": strategy, "params": strategy_params or {"fast": 5, "slow": 20}}}
+    """`cycles` of the paper profile, one a minute of market: on the local sandbox (`source="sandbox"`,
+    offline, on a virtual clock run as fast as it goes) or on Coinbase's public data (real time). The
+    strategy decides on each closed bar of `granularity`."""
+    overrides: dict[str, Any] = {
+        "strategy": {
+            "name": strategy,
+            "params": strategy_params or {"fast": 5, "slow": 20},
+            "granularity": granularity,
+        }
+    }
     if symbols:
         overrides["symbols"] = symbols
-    if source == "coinbase":
-        return _run(load_config("paper", overrides=overrides), None, cycles)
-    with LocalSandbox() as local:
-        return _run(local.config("paper", overrides), local.sandbox, cycles)
+    with launch("paper", source, pace_seconds=0.0, overrides=overrides) as session:
+        return _run(session.container, cycles)
 
 
-def _run(config: BotConfig, sandbox: RunningSandbox | None, cycles: int) -> PaperSession:
-    clock = SandboxClock(sandbox) if sandbox is not None else None
-    with ApplicationContainer(config, clock=clock) as container:
-        container.claim("paper session")
-        bot = container.create_bot()
-        bot.bootstrap()
-        started = bot.clock.now()
-        bot.run(max_cycles=cycles)
-        summary = bot.shutdown()
-        fills = pd.DataFrame(
-            [
-                {
-                    "time": f.time,
-                    "product": f.product_id,
-                    "side": f.side.value,
-                    "price": f.price,
-                    "size": f.size,
-                    "fee": f.fee,
-                }
-                for f in container.orders_store.fills()
-                if f.time >= started
-            ]
-        )
-        decisions = pd.DataFrame(
-            [e.payload for e in container.event_store.read(types=["strategy.decision"]) if e.time >= started]
-        )
-        return PaperSession(summary, fills, decisions, bot.metrics_path)
+def _run(container: ApplicationContainer, cycles: int) -> PaperSession:
+    container.claim("paper session")
+    bot = container.create_bot()
+    bot.bootstrap()
+    started = bot.clock.now()
+    bot.run(max_cycles=cycles)
+    summary = bot.shutdown()
+    fills = pd.DataFrame(
+        [
+            {
+                "time": f.time,
+                "product": f.product_id,
+                "side": f.side.value,
+                "price": f.price,
+                "size": f.size,
+                "fee": f.fee,
+            }
+            for f in container.orders_store.fills()
+            if f.time >= started
+        ]
+    )
+    decisions = pd.DataFrame(
+        [e.payload for e in container.event_store.read(types=["strategy.decision"]) if e.time >= started]
+    )
+    return PaperSession(summary, fills, decisions, bot.metrics_path)
 
 
 @dataclass

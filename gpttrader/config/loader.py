@@ -14,7 +14,7 @@ from gpttrader.config.models import BotConfig, ProfileName
 from gpttrader.config.risk_limits import load_risk_limits
 from gpttrader.config.secrets import load_credentials
 from gpttrader.config.validation import format_validation_error, section_model
-from gpttrader.config.yaml_files import parse_yaml
+from gpttrader.config.yaml_files import parse_yaml, read_yaml
 
 # Keys the loader fills in itself; a profile or an override that sets them is refused, so that a
 # credential can never come from a file that gets shared and the profile name cannot disagree with the file.
@@ -33,6 +33,8 @@ def load_config(
 ) -> BotConfig:
     environ = os.environ if env is None else env
     name = resolve_profile_name(profile, environ)
+    # First: secrets are registered for redaction before any error could repeat one (a key pasted into a file).
+    credentials = load_credentials(environ)
     arguments, environment = dict(overrides or {}), environment_overrides(name, environ)
     data_dir = Path(arguments.get("data_dir") or environment.get("data_dir") or default_data_dir())
     layers = (
@@ -50,7 +52,7 @@ def load_config(
     config = _validate(name, merged)
     if config.risk.limits_file is not None:
         merged["risk_limits"] = load_risk_limits(config.risk.limits_file)
-    merged["credentials"] = load_credentials(environ)
+    merged["credentials"] = credentials
     return _validate(name, merged)
 
 
@@ -65,7 +67,7 @@ def operator_layer(data_dir: Path, name: ProfileName) -> tuple[tuple[str, dict[s
     if not path.is_file():
         return ()
     source = f"operator file {path}"
-    data = parse_yaml(path.read_text(encoding="utf-8"), source) or {}
+    data = read_yaml(path) or {}  # a file that is not UTF-8 (or not readable) is a ConfigError naming it
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the file must hold a mapping")
     if "data_dir" in data:

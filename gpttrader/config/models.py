@@ -17,7 +17,7 @@ from gpttrader.config.risk_limits import RiskLimits
 from gpttrader.config.secrets import ALERT_WEBHOOK_VARIABLE, Credentials, Secret
 from gpttrader.config.strategy_params import StrategyParameterError, strategy_arguments
 from gpttrader.config.validation import located_error
-from gpttrader.domain import TimeInForce
+from gpttrader.domain import Granularity, TimeInForce
 from gpttrader.domain.client_ids import MAX_LENGTH, PREFIX, ClientIds, longest_decision_id
 from gpttrader.domain.symbols import SymbolError, normalize_symbol
 from gpttrader.domain.values import MAX_FEE_RATE, require_utc
@@ -258,8 +258,17 @@ class AlertsConfig(Section):
 
 
 class StrategyConfig(Section):
+    """The strategy, its parameters and its bar size: it decides on each closed bar of `granularity` (any
+    width Coinbase serves candles in), live as in its backtest."""
+
     name: str = "baseline"
     params: dict[str, Any] = Field(default_factory=dict)
+    granularity: Granularity = Granularity.ONE_MINUTE
+
+    @field_validator("granularity", mode="before")
+    @classmethod
+    def _granularity(cls, value: Any) -> Granularity:
+        return Granularity.parse(value)  # a name or a width in seconds; the error lists the choices
 
     @model_validator(mode="after")
     def _declared_parameters(self) -> "StrategyConfig":

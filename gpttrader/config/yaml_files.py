@@ -19,6 +19,8 @@ def parse_yaml(text: str, source: str) -> Any:
         raise ConfigError(f"{source}{where}: {what}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    except RecursionError:  # nesting deeper than the parser can follow: no configuration is that deep
+        raise ConfigError(f"{source}: nested too deeply to be a configuration") from None
 
 
 def read_yaml(path: Path) -> Any:

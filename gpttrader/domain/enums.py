@@ -1,5 +1,6 @@
 """Enumerations of the trading vocabulary; values match the strings Coinbase uses where one exists."""
 
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 
@@ -123,6 +124,16 @@ class Granularity(StrEnum):
     @property
     def seconds(self) -> int:
         return _SECONDS[self]
+
+    @property
+    def width(self) -> timedelta:
+        return timedelta(seconds=_SECONDS[self])
+
+    def bucket(self, moment: datetime) -> datetime:
+        """The start of the bucket `moment` falls in: buckets start on multiples of their width since the
+        epoch (a day at 00:00 UTC), as Coinbase's candles do."""
+        stamp = int(moment.timestamp())
+        return datetime.fromtimestamp(stamp - stamp % _SECONDS[self], UTC)
 
     @classmethod
     def parse(cls, value: "str | int | Granularity") -> "Granularity":

@@ -188,6 +188,7 @@ class TradingBot:
             clock_now=self.clock.now,
             send_gate=self._send_gate,
             margin=self.broker.margin_summary,
+            bar=self.config.strategy.granularity.width,
             run_id=self.run_id,
         )
         self._strategy = StrategyCoordinator(
@@ -195,6 +196,7 @@ class TradingBot:
             self.broker,
             self.config.symbols,
             self.config.risk.volatility_window,
+            granularity=self.config.strategy.granularity,
             skew=ClockSkew(self.broker.server_time, self.clock.now),
             events=self.events,
             run_id=self.run_id,
@@ -235,6 +237,7 @@ class TradingBot:
             {
                 "profile": self.config.profile,
                 "strategy": self.strategy.name,
+                "granularity": self.config.strategy.granularity.value,
                 "symbols": list(self.config.symbols),
                 "state": str(self.risk.state),
                 "equity": equity,
@@ -456,6 +459,7 @@ class TradingBot:
             daily_loss_limit=float(guard.limit) if guard.enabled else 0.0,
             unrealized_pnl={pid: float(p.unrealized_pnl) for pid, p in execution.positions().items()},
             open_order_ages={o.client_order_id: (now - o.created_at).total_seconds() for o in open_orders},
+            bar_seconds=float(self.config.strategy.granularity.seconds),
             failed_orders=sum(o.status in (OrderStatus.FAILED, OrderStatus.REJECTED) for o in recent),
             expired_orders=sum(o.status is OrderStatus.EXPIRED for o in recent),
             malformed=dict.fromkeys(self.malformed_endpoints(now), 1),

@@ -1,5 +1,5 @@
 """A bot's sizing inputs at start: its strategy's edge record and its products' market regimes, from the
-recent history of the bars the strategy trades on (one-minute bars, the strategy coordinator's).
+recent history of the bars the strategy trades on (the strategy coordinator's, at its granularity).
 
 The strategy warm-up's few bars are not enough for either: the edge wants round trips, which a strategy
 makes only every so many hours, and the regime wants its volatility's history. So the last
@@ -13,7 +13,7 @@ empty (Kelly sizes at its floor) and the failure is recorded.
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import pandas as pd
@@ -21,14 +21,13 @@ import pandas as pd
 from gpttrader.brokers.errors import BrokerError
 from gpttrader.brokers.protocol import Broker
 from gpttrader.config.models import SizingConfig
-from gpttrader.domain import Candle, Granularity, Product
+from gpttrader.domain import Candle, Product
+from gpttrader.engine.history import closed_candles
 from gpttrader.engine.strategy_coordinator import StrategyCoordinator
 from gpttrader.risk import LiveRiskManager
 
 log = logging.getLogger(__name__)
 SEEDED = "risk.edge_seed"
-MINUTE = timedelta(minutes=1)
-PAGE_BARS = 300  # bars per candles request (Coinbase answers at most 350)
 
 
 def seed_edges(
@@ -51,9 +50,9 @@ def seed_edges(
     kelly = sizing.method == "kelly" and sizing.edge_seed_bars > 0 and risk.edge_seed is not None
     bars = max(risk.regime_settings.lookback, sizing.edge_seed_bars if kelly else 0)
     exchange_now = coordinator.skew.exchange_time(now)
-    end = exchange_now.replace(second=0, microsecond=0)
+    start = coordinator.granularity.bucket(exchange_now) - coordinator.bar * bars
     try:
-        history = {pid: _history(broker, pid, end - MINUTE * bars, end, exchange_now) for pid in products}
+        history = {pid: closed_candles(broker, pid, coordinator.granularity, start, exchange_now) for pid in products}
     except BrokerError as exc:
         log.warning("the seed history could not be read: %s; sizing starts from an empty record", exc)
         risk.journal.append(SEEDED, {"bars": 0, "trips": 0, "error": str(exc)}, run_id=run_id, time=now)
@@ -65,7 +64,7 @@ def seed_edges(
     frames = {
         pid: _frame(before)
         for pid, candles in history.items()
-        if (before := [c for c in candles if live_since is None or c.time + MINUTE <= live_since])
+        if (before := [c for c in candles if live_since is None or c.time + coordinator.bar <= live_since])
     }
     if kelly and risk.edge_seed is not None and frames:
         trips = risk.edge_seed(coordinator.strategy, frames, products, fee_rate)
@@ -75,20 +74,6 @@ def seed_edges(
     risk.journal.append(SEEDED, payload, run_id=run_id, time=now)
     risk.announce_edges(now, source="seed")
     return len(trips)
-
-
-def _history(broker: Broker, pid: str, start: datetime, end: datetime, exchange_now: datetime) -> list[Candle]:
-    """The product's closed one-minute bars in [start, end), oldest first, page by page."""
-    candles: list[Candle] = []
-    page = start
-    while page < end:
-        stop = min(page + MINUTE * PAGE_BARS, end)
-        candles += [
-            c for c in broker.candles(pid, Granularity.ONE_MINUTE, page, stop) if c.time + MINUTE <= exchange_now
-        ]
-        page = stop
-    by_time = {c.time: c for c in candles if start <= c.time < end}  # a page's edges may overlap the next's
-    return [by_time[t] for t in sorted(by_time)]
 
 
 def _frame(candles: list[Candle]) -> pd.DataFrame:

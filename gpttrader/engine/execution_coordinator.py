@@ -68,7 +68,6 @@ DECISION = "strategy.decision"  # what the strategy decided, before the risk man
 EXPIRED = "order.expire_requested"  # a limit entry cancelled at the end of its expire_bars
 BPS = Decimal(10_000)
 BOOK_LEVELS = 50  # per side: the impact check's walk, and the depth guard's 50 bps band on a liquid pair
-MINUTE = timedelta(minutes=1)
 
 
 class ExecutionCoordinator:
@@ -88,7 +87,7 @@ class ExecutionCoordinator:
         strategy_name: str,
         ids: ClientIds,
         clock_now: Callable[[], datetime],
-        bar: timedelta = MINUTE,
+        bar: timedelta,
         send_gate: Callable[[], AbstractContextManager[object]] = nullcontext,
         margin: Callable[[], MarginSummary | None] = lambda: None,
         run_id: str | None = None,

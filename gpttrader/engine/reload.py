@@ -70,10 +70,14 @@ class Reloader:
             new = self._load()
         except ConfigError as exc:
             return Outcome(False, f"the profile does not load; the running configuration is kept: {exc}")
+        except Exception as exc:  # whatever a file does to the loader, a reload never stops the running bot
+            log.exception("reading the profile for a reload failed")
+            kept = "the running configuration is kept"
+            return Outcome(False, f"the profile does not load ({type(exc).__name__}); {kept}")
         changes = compare(current, new)
         if changes.restart:
             return Outcome(False, "needs a restart, nothing applied: " + _lines(changes.restart))
-        if changes.loosened and not request.get("reason"):
+        if changes.loosened and not str(request.get("reason") or "").strip():
             refused = "loosens protections and gives no reason, nothing applied: "
             return Outcome(False, refused + _lines(changes.loosened))
         if not changes.any:

@@ -1,4 +1,9 @@
-"""The strategy's side of a cycle: closed one-minute bars in, decisions out, one product at a time.
+"""The strategy's side of a cycle: closed bars of the strategy's granularity in, decisions out, one product
+at a time.
+
+The bars are the exchange's candles at that granularity, as the backtest reads them (through the same
+endpoint, into the parquet cache): building an hour from sixty one-minute candles would give the same
+values only while no minute is missing or revised, and would cost sixty times the reads.
 
 A bar is closed once its end is at or before the exchange's time (the bot's clock corrected by the measured
 skew): Coinbase serves the bar still forming as the last candle, and a bot whose clock runs ahead would
@@ -15,20 +20,20 @@ a decision is derived from its bar, so a decision made twice is sent once).
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from gpttrader.brokers.protocol import Broker
 from gpttrader.domain import Candle, Granularity
+from gpttrader.engine.history import closed_candles
 from gpttrader.engine.skew import ClockSkew
 from gpttrader.risk.metrics import annualized_volatility
 from gpttrader.store import EventStore
 from gpttrader.strategy import Bar, OrderIntent, OrderStrategy, Strategy, TargetPosition
 
-MINUTE = timedelta(minutes=1)
-REREAD_MINUTES = 3  # how far back an accepted bar is still checked for a revision
+REREAD_BARS = 3  # how far back an accepted bar is still checked for a revision
 Decision = TargetPosition | tuple[OrderIntent, ...]
 
 
@@ -40,12 +45,14 @@ class StrategyCoordinator:
         symbols: Sequence[str],
         volatility_window: int = 20,
         *,
+        granularity: Granularity,
         skew: ClockSkew,
         events: EventStore,
         run_id: str | None = None,
-        reread_minutes: int = REREAD_MINUTES,
     ) -> None:
         self.strategy = strategy
+        self.granularity = granularity
+        self.bar = granularity.width
         self.skew = skew
         self._broker = broker
         self._events, self._run_id = events, run_id
@@ -55,18 +62,19 @@ class StrategyCoordinator:
         self._accepted: dict[str, dict[datetime, Candle]] = {pid: {} for pid in symbols}
         self._closes: dict[str, deque[float]] = {pid: deque(maxlen=volatility_window + 1) for pid in symbols}
         self._window = volatility_window
-        self._reread = MINUTE * max(reread_minutes, 1)
+        self._reread = self.bar * REREAD_BARS
         # Each closed bar's close also goes here: the risk manager's regime detector, wired at start
         # (gpttrader.engine.edge_seed), so that sizing reads the regime of the strategy's own bars.
         self.on_close: Callable[[str, datetime, float], object] | None = None
 
     def warm_up(self, now: datetime) -> int:
-        """Feed the closed bars before the last closed one to the strategy without acting; returns how many."""
+        """Feed the closed bars before the last closed one to the strategy without acting; returns how many.
+        A warm-up of any length is read in pages."""
         fed = 0
         exchange_now = self.skew.exchange_time(now)
-        start = _minute(exchange_now) - MINUTE * (self.strategy.warmup + self._window + 2)
+        start = self.granularity.bucket(exchange_now) - self.bar * (self.strategy.warmup + self._window + 2)
         for pid in self._symbols:
-            history = self._closed(pid, start, exchange_now)
+            history = closed_candles(self._broker, pid, self.granularity, start, exchange_now)
             for candle in history[:-1]:
                 self._decide(pid, candle)
                 self._accept(pid, candle)
@@ -79,8 +87,10 @@ class StrategyCoordinator:
         exchange_now = self.skew.exchange_time(now)
         for pid in self._symbols:
             last = self._last[pid]
-            start = _minute(exchange_now) - MINUTE * 2 if last is None else last - self._reread + MINUTE
-            for candle in self._closed(pid, start, exchange_now):
+            start = (
+                self.granularity.bucket(exchange_now) - self.bar * 2 if last is None else last - self._reread + self.bar
+            )
+            for candle in closed_candles(self._broker, pid, self.granularity, start, exchange_now):
                 if last is not None and candle.time <= last:
                     self._check_revision(pid, candle, now)
                     continue
@@ -94,12 +104,7 @@ class StrategyCoordinator:
         closes = self._closes[product_id]
         if len(closes) <= self._window:
             return float("nan")
-        return float(annualized_volatility(np.array(closes), self._window, 60.0)[-1])
-
-    def _closed(self, pid: str, start: datetime, exchange_now: datetime) -> list[Candle]:
-        """The product's bars from `start` that had ended by `exchange_now`, oldest first."""
-        candles = self._broker.candles(pid, Granularity.ONE_MINUTE, start, exchange_now)
-        return [c for c in candles if c.time + MINUTE <= exchange_now]
+        return float(annualized_volatility(np.array(closes), self._window, self.bar.total_seconds())[-1])
 
     def _accept(self, pid: str, candle: Candle) -> None:
         """Remember a bar decided on, and forget those too old to be read again."""
@@ -137,7 +142,3 @@ class StrategyCoordinator:
 
 def _values(candle: Candle) -> dict[str, str]:
     return {name: str(getattr(candle, name)) for name in ("open", "high", "low", "close", "volume")}
-
-
-def _minute(moment: datetime) -> datetime:
-    return moment.replace(second=0, microsecond=0)

@@ -29,6 +29,7 @@ class Health:
     daily_loss_limit: float = 0.0
     unrealized_pnl: Mapping[str, float] = field(default_factory=dict)
     open_order_ages: Mapping[str, float] = field(default_factory=dict)  # seconds, by client order id
+    bar_seconds: float = 60.0  # the strategy's bar: an order is stale after STALE_ORDER_BARS of them
     failed_orders: int = 0  # in the last hour
     expired_orders: int = 0  # in the last hour
     malformed: Mapping[str, int] = field(default_factory=dict)  # malformed answers by endpoint, API-error window
@@ -63,11 +64,17 @@ class Rule:
 LATENCY_P95_MS = 1000.0
 RETRIES_PER_ORDER = 0.5
 UNREALIZED_LOSS_SHARE = 0.05
-STALE_ORDER_SECONDS = 600.0
+# An order working this many of the strategy's bars is likely far from the market: ten minutes for a
+# one-minute strategy, ten hours for an hourly one, whose limits are meant to rest for hours.
+STALE_ORDER_BARS = 10
 
 
 def _fmt(condition: bool, message: str) -> str | None:
     return message if condition else None
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds / 3600:g} hours" if seconds >= 7200 else f"{seconds / 60:g} minutes"
 
 
 RULES: tuple[Rule, ...] = (
@@ -225,9 +232,9 @@ RULES: tuple[Rule, ...] = (
         "trade",
         "warning",
         lambda h: _fmt(
-            any(age > STALE_ORDER_SECONDS for age in h.open_order_ages.values()),
-            "orders open for more than 10 minutes: "
-            + ", ".join(c for c, a in h.open_order_ages.items() if a > STALE_ORDER_SECONDS),
+            any(age > STALE_ORDER_BARS * h.bar_seconds for age in h.open_order_ages.values()),
+            f"orders open for more than {STALE_ORDER_BARS} bars ({_span(STALE_ORDER_BARS * h.bar_seconds)}): "
+            + ", ".join(c for c, a in h.open_order_ages.items() if a > STALE_ORDER_BARS * h.bar_seconds),
         ),
         "a resting limit far from the market; cancel it or let its strategy replace it",
     ),

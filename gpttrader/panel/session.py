@@ -16,11 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from gpttrader.app.launch import Launch, check_choice, launch
 from gpttrader.app.preflight import live_gate
 from gpttrader.engine.bot import TradingBot
 from gpttrader.engine.kill import KillReport
 from gpttrader.monitoring import BotMetrics
-from gpttrader.panel.launch import Launch, check_choice, launch
 from gpttrader.panel.view import BotView, read_view
 from gpttrader.risk import TradingState
 from gpttrader.store.refusals import StateRefusedError
@@ -179,7 +179,9 @@ class BotSession:
 
     def _open(self) -> str | None:
         """On the worker: the container, the live gate, the bot bootstrapped; or why it may not trade."""
-        self._launch = launch(self.profile, self.mode, pace_seconds=self.pace_seconds, overrides=self.overrides)
+        self._launch = launch(
+            self.profile, self.mode, pace_seconds=self.pace_seconds, overrides=self.overrides, strategy=self.strategy
+        )
         container = self._launch.container
         container.claim(f"control panel session of {self.operator}")
         gate = live_gate(container, opted_in=self.opted_in)

@@ -16,10 +16,11 @@ from typing import Any
 import ipywidgets as w
 import plotly.graph_objects as go
 
+from gpttrader.app.launch import MODES, SIMULATED, check_choice, state_dir
 from gpttrader.config.redaction import configure_logging
+from gpttrader.domain import Granularity
 from gpttrader.monitoring import BotMetrics, MetricsServer, serve_metrics
 from gpttrader.panel import render
-from gpttrader.panel.launch import MODES, SIMULATED, check_choice, state_dir
 from gpttrader.panel.session import BotSession, Phase
 from gpttrader.panel.view import read_stored
 from gpttrader.strategy import OrderStrategy, Strategy
@@ -55,6 +56,7 @@ class ControlPanel:
         operator: str | None = None,
         overrides: Mapping[str, Any] | None = None,
         strategy: Strategy | OrderStrategy | None = None,
+        granularity: str | None = None,
         metrics_port: int = 0,
     ) -> None:
         mode = mode or MODES.get(profile, ("",))[0]
@@ -72,6 +74,12 @@ class ControlPanel:
 
         self.profile = w.Dropdown(options=list(MODES), value=profile, description="profile")
         self.mode = w.Dropdown(options=list(MODES[profile]), value=mode, description="mode")
+        # The strategy's bar size for the session: the profile's (strategy.granularity), or one chosen here.
+        self.granularity = w.Dropdown(
+            options=[("as the profile", ""), *((g.value, g.value) for g in Granularity)],
+            value="" if granularity is None else Granularity.parse(granularity).value,
+            description="bars",
+        )
         self.pace = w.BoundedFloatText(value=pace_seconds, min=0.0, max=600.0, step=0.1, description="pace (s)")
         self.opt_in = w.Checkbox(value=False, description="opt in: trade real money", indent=False)
         self.start = _button("Start", "gt-start", "success", "play")
@@ -111,7 +119,7 @@ class ControlPanel:
         self.widget = w.VBox(
             [
                 w.HTML("<h3>gpttrader control panel</h3>"),
-                w.HBox([self.profile, self.mode, self.pace, self.opt_in]),
+                w.HBox([self.profile, self.mode, self.granularity, self.pace, self.opt_in]),
                 w.HBox([self.start, self.pause, self.stop, self.reduce_only, self.kill]),
                 self.confirm,
                 w.HBox([self.metrics_port, self.serve, self.metrics_link]),
@@ -162,12 +170,18 @@ class ControlPanel:
             operator=self.operator,
             pace_seconds=float(self.pace.value),
             opted_in=bool(self.opt_in.value),
-            overrides=self.overrides,
+            overrides=self._session_overrides(),
             strategy=self.strategy,
             metrics=self.metrics,
             on_change=lambda _: self._render(),
         )
         await self.session.start()
+
+    def _session_overrides(self) -> dict[str, Any]:
+        if not self.granularity.value:
+            return self.overrides
+        strategy = {**self.overrides.get("strategy", {}), "granularity": self.granularity.value}
+        return {**self.overrides, "strategy": strategy}
 
     async def _pause(self) -> None:
         session = self._session
@@ -250,7 +264,7 @@ class ControlPanel:
         session = self.session
         busy = session is not None and session.active
         running = self._running
-        for control in (self.profile, self.mode, self.pace, self.opt_in, self.start):
+        for control in (self.profile, self.mode, self.granularity, self.pace, self.opt_in, self.start):
             control.disabled = busy
         self.pace.layout.display = "flex" if (self.profile.value, self.mode.value) in SIMULATED else "none"
         self.opt_in.layout.display = "flex" if self.mode.value == "live" else "none"

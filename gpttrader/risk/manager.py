@@ -156,7 +156,12 @@ class LiveRiskManager:
         and the regimes carry on; a guard this mode cannot feed stays off."""
         self.limits = TradeLimits.from_config(config)
         self.sizer = sizer_from_config(config)
+        before = {g.name: g.rule for g in self.guards}
         self.guards = tuple(g for g in build_guards(config.guards) if g.name not in self._inactive)
+        # A guard whose rule changed starts afresh, so that its next reading acts under the new rule: one
+        # breached under `warn` and made `halt` halts then, rather than waiting for a level it already holds.
+        changed = {g.name for g in self.guards if before.get(g.name) != g.rule}
+        self._levels = {key: level for key, level in self._levels.items() if key[0] not in changed}
         self._by_metric = {}
         for guard in self.guards:
             self._by_metric.setdefault(guard.metric, []).append(guard)

@@ -12,6 +12,7 @@ from gpttrader.app.arguments import (
     amount,
     date_arg,
     fee_rate,
+    granularity,
     key_value,
     output_file,
     product_id,
@@ -21,6 +22,7 @@ from gpttrader.backtest import run_backtest
 from gpttrader.brokers.simulated import FeeSchedule, FillModel
 from gpttrader.config import PROFILE_NAMES, load_config
 from gpttrader.config.redaction import configure_logging
+from gpttrader.domain import Granularity
 from gpttrader.domain.symbols import SymbolError
 from gpttrader.domain.symbols import require_listed as require_symbols_listed
 from gpttrader.domain.values import MAX_FEE_RATE
@@ -46,7 +48,10 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         "one cash balance)",
     )
     backtest.add_argument(
-        "--granularity", default="ONE_HOUR", help="candle width, e.g. FIFTEEN_MINUTE (default ONE_HOUR)"
+        "--granularity",
+        type=granularity,
+        default=Granularity.ONE_HOUR,
+        help="candle width, e.g. FIFTEEN_MINUTE or 900 (default ONE_HOUR)",
     )
     backtest.add_argument("--start", type=date_arg, help="first day, YYYY-MM-DD (UTC)")
     backtest.add_argument("--end", type=date_arg, help="day after the last, YYYY-MM-DD (UTC)")
@@ -117,7 +122,7 @@ def _backtest(args: argparse.Namespace) -> int:
         return 2
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or config.data_dir / "reports" / f"{args.strategy}_{'_'.join(args.products)}_{stamp}.html"
-    title = f"{args.strategy} on {', '.join(args.products)} ({args.granularity})"
+    title = f"{args.strategy} on {', '.join(args.products)} ({args.granularity.value})"
     try:
         write_html(result, candles, out, title=title)
     except OSError as exc:

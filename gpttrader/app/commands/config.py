@@ -10,7 +10,7 @@ import yaml
 
 from gpttrader.app.arguments import profile_option
 from gpttrader.app.container import ApplicationContainer
-from gpttrader.config import load_config
+from gpttrader.config import ConfigError, load_config
 from gpttrader.config.redaction import configure_logging
 from gpttrader.engine.reload import REFUSED, RELOADED, REQUESTED
 
@@ -51,6 +51,8 @@ def _config_reload(args: argparse.Namespace) -> int:
     (saying why), 3 when no bot answered within --wait (the request stands for the next one that looks)."""
     config = load_config(args.profile)  # a file that does not load is refused here, and nothing is asked
     configure_logging(config.log_level)
+    if args.reason is not None and not args.reason.strip():
+        raise ConfigError("--reason is blank: say why the change is made (it is recorded)")
     with ApplicationContainer(config) as container:
         events = container.event_store
         request = events.append(REQUESTED, {"operator": args.operator, "reason": args.reason}).id

@@ -1,24 +1,26 @@
 """`gpttrader run` and `gpttrader kill`: the trading bot of a profile, and its kill switch.
 
-`run --profile dev --dev-fast` runs the dev bot on a fast clock for a bounded number of cycles and exits 0
-with a summary (the smoke test); paper and live profiles run until SIGINT or SIGTERM, which stop the loop
-after the cycle in progress. A live profile (canary, prod) starts only with credentials, a passing
-preflight and the opt-in (`--live` or GPTTRADER_LIVE=1).
+What runs is the session registry's (gpttrader.app.launch): `--mode` picks among the profile's modes (paper:
+`sandbox`, a local sandbox exchange on a virtual clock, the default; `coinbase`, Coinbase's public data or
+the exchange at COINBASE_SANDBOX_URL). A simulated clock runs at `--pace` wall seconds a cycle (0: as fast
+as it goes); without it, in real time. `run --profile dev --dev-fast` runs the dev bot flat out for a bounded
+number of cycles and exits 0 with a summary (the smoke test). Otherwise the bot runs until `--cycles`, or
+SIGINT or SIGTERM, which stop the loop after the cycle in progress. A live profile (canary, prod) starts
+only with credentials, a passing preflight and the opt-in (`--live` or GPTTRADER_LIVE=1).
 """
 
 import argparse
 import getpass
 import signal
 import sys
-from datetime import UTC, datetime
 
-from gpttrader.app.arguments import port, positive_int, profile_option
+from gpttrader.app.arguments import granularity, non_negative_float, port, positive_int, profile_option
 from gpttrader.app.container import ApplicationContainer
+from gpttrader.app.launch import MODES, check_choice, launch
 from gpttrader.app.preflight import live_gate
 from gpttrader.brokers.errors import BrokerError
 from gpttrader.config import ConfigError, load_config
 from gpttrader.config.redaction import configure_logging
-from gpttrader.engine.clock import FastClock
 
 DEV_FAST_CYCLES = 30
 KILL_INCOMPLETE = 3  # halted, but the exchange still shows (or could not show) orders or positions
@@ -29,6 +31,22 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     profile_option(run)
     run.add_argument("--dev-fast", action="store_true", help="dev only: a fast clock, bounded cycles, then exit")
     run.add_argument("--cycles", type=positive_int, help=f"stop after this many cycles (--dev-fast: {DEV_FAST_CYCLES})")
+    run.add_argument(
+        "--mode",
+        help="paper: sandbox (a local exchange on a virtual clock, the default) or coinbase (Coinbase's public "
+        "data, or COINBASE_SANDBOX_URL's exchange); dev: deterministic; canary, prod: live",
+    )
+    run.add_argument(
+        "--pace",
+        type=non_negative_float,
+        metavar="SECONDS",
+        help="a simulated clock's wall seconds a cycle (0: as fast as it goes; default: real time)",
+    )
+    run.add_argument(
+        "--granularity",
+        type=granularity,
+        help="the strategy's bar size, e.g. ONE_HOUR (default: the profile's strategy.granularity)",
+    )
     run.add_argument("--live", action="store_true", help="opt in to trading real money (canary, prod)")
     run.add_argument("--metrics-port", type=port, metavar="N", help="serve Prometheus metrics on 127.0.0.1:N")
     run.set_defaults(run=_run)
@@ -47,15 +65,22 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = load_config(args.profile)
+    overrides = {} if args.granularity is None else {"strategy": {"granularity": args.granularity}}
+    config = load_config(args.profile, overrides=overrides)
     configure_logging(config.log_level)
     if args.dev_fast and config.broker != "deterministic":
         raise ConfigError(
             f"--dev-fast runs the deterministic broker only; profile {config.profile} uses {config.broker}"
         )
-    clock = FastClock(datetime.now(UTC).replace(second=0, microsecond=0)) if args.dev_fast else None
+    mode = args.mode or MODES[config.profile][0]
+    try:
+        check_choice(config.profile, mode)
+    except ValueError as exc:
+        raise ConfigError(f"--mode: {exc}") from None
+    pace = 0.0 if args.dev_fast else args.pace
     cycles = args.cycles or (DEV_FAST_CYCLES if args.dev_fast else None)
-    with ApplicationContainer(config, clock=clock) as container:
+    with launch(config.profile, mode, pace_seconds=pace, overrides=overrides) as session:
+        container = session.container
         container.claim("gpttrader run")
         gate = live_gate(container, opted_in=args.live)
         if gate.refused:

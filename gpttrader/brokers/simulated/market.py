@@ -1,5 +1,5 @@
 """Market data for a simulated broker, and the dev profile's: a fixed one-minute price path per product,
-read on the clock.
+read on the clock; wider candles are built from its minutes, as an exchange builds them from trades.
 
 The path's quote is the open of the bar the clock is in, with no spread: an order sent when a bar closes
 fills where the backtest fills it, at the next bar's open (plus the model's slippage).
@@ -8,6 +8,7 @@ fills where the backtest fills it, at the next bar's open (plus the model's slip
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Protocol
 
 from gpttrader.brokers.errors import BrokerError, NotFoundError
@@ -56,14 +57,19 @@ class PricePathMarket:
         return Quote(product_id, bar.open, bar.open, bar.open, self._clock())
 
     def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]:
-        """Closed one-minute bars starting in [start, end)."""
-        if granularity is not Granularity.ONE_MINUTE:
-            raise BrokerError(f"the price path serves ONE_MINUTE candles, not {granularity.value}")
+        """Closed bars starting in [start, end)."""
         self.product(product_id)
         times = self._times[product_id]
-        first = bisect_left(times, start)
-        last = min(bisect_left(times, end), bisect_right(times, self._clock() - MINUTE))  # closed bars only
-        return self._candles[product_id][first:last]
+        closed = self._clock() - granularity.width  # a bar starting after this has not ended
+        first = bisect_left(times, granularity.bucket(start))
+        last = min(bisect_left(times, end), bisect_right(times, self._clock() - MINUTE))
+        minutes = self._candles[product_id][first:last]
+        if granularity is Granularity.ONE_MINUTE:
+            return minutes
+        buckets: dict[datetime, list[Candle]] = {}
+        for candle in minutes:
+            buckets.setdefault(granularity.bucket(candle.time), []).append(candle)
+        return [_merged(at, group) for at, group in buckets.items() if start <= at <= closed]
 
     def server_time(self) -> datetime:
         return self._clock()
@@ -79,3 +85,15 @@ class PricePathMarket:
                 f"{path[-1].time + MINUTE:%Y-%m-%d %H:%M} UTC, not {now:%Y-%m-%d %H:%M:%S}"
             )
         return path[index]
+
+
+def _merged(at: datetime, minutes: list[Candle]) -> Candle:
+    return Candle(
+        minutes[0].product_id,
+        at,
+        minutes[0].open,
+        max(c.high for c in minutes),
+        min(c.low for c in minutes),
+        minutes[-1].close,
+        sum((c.volume for c in minutes), Decimal(0)),
+    )

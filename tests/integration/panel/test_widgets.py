@@ -151,6 +151,27 @@ def test_the_sizing_box_shows_the_edge_estimates_regimes_and_fee_rates_sizing_re
     assert {r for _, r in regimes} <= {f"{t}_{v}" for t in ("bull", "sideways", "bear") for v in ("quiet", "volatile")}
 
 
+def test_a_session_runs_on_the_bar_size_chosen_in_the_panel(tmp_path: Path, clean_env: dict[str, str]) -> None:
+    """Five-minute bars on the dev broker, whose one-minute price path makes them as an exchange would."""
+    panel = ControlPanel(profile="dev", overrides={"data_dir": tmp_path}, operator="ops", pace_seconds=0.0)
+    assert panel.granularity.value == ""  # the profile's, until chosen
+    panel.granularity.value = "FIVE_MINUTE"
+
+    async def scenario() -> None:
+        panel.start.click()
+        await until(lambda: _cycles(panel) >= 40, "forty cycles", timeout=60)
+        assert panel.granularity.disabled
+        panel.stop.click()
+        await until(lambda: panel.session is not None and not panel.session.active, "stopped")
+
+    asyncio.run(scenario())
+    (started,) = events(tmp_path, "dev", "bot.started")
+    assert started["granularity"] == "FIVE_MINUTE"
+    decided = {str(d["bar_time"]) for d in events(tmp_path, "dev", "strategy.decision")}
+    assert decided
+    assert all(datetime.fromisoformat(t).minute % 5 == 0 for t in decided)
+
+
 def test_a_live_profile_without_credentials_is_refused_with_the_fix(tmp_path: Path, clean_env: dict[str, str]) -> None:
     panel = ControlPanel(profile="canary", overrides={"data_dir": tmp_path}, operator="ops")
 

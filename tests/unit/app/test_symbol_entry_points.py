@@ -12,9 +12,9 @@ import pytest
 import gpttrader.app.commands.backtest as backtest_command
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.cli import _parser, main
+from gpttrader.app.launch import launch
 from gpttrader.config import ConfigError, load_config
 from gpttrader.engine.listing import UnlistedSymbolError
-from gpttrader.panel.launch import launch
 from gpttrader.runs.parameters import ParameterError, check_parameters
 
 NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"

@@ -143,6 +143,25 @@ def test_the_deterministic_broker_quotes_the_open_and_serves_closed_bars(btc: Pr
         broker.quote("BTC-USD")
 
 
+def test_wider_bars_are_built_from_the_paths_minutes_once_closed(btc: Product) -> None:
+    prices = [bar(T0 + timedelta(minutes=i), str(100 + i), str(105 + i), str(95 + i), str(101 + i)) for i in range(12)]
+    clock = Clock(T0 + timedelta(minutes=11, seconds=30))  # 12:10 closed, 12:11 forming
+    broker = dev_broker(btc, prices, clock)
+    served = broker.candles("BTC-USD", Granularity.FIVE_MINUTE, T0, T0 + timedelta(hours=1))
+    assert [c.time for c in served] == [T0, T0 + timedelta(minutes=5)]  # 12:10-12:15 has not closed
+    first = served[0]
+    assert (first.open, first.high, first.low, first.close, first.volume) == (
+        D(100),
+        D(109),
+        D(95),
+        D(105),
+        sum((c.volume for c in prices[:5]), D(0)),
+    )
+    # A window starting inside a bucket gets the buckets starting in it, as Coinbase answers
+    later = broker.candles("BTC-USD", Granularity.FIVE_MINUTE, T0 + timedelta(minutes=3), T0 + timedelta(hours=1))
+    assert [c.time for c in later] == [T0 + timedelta(minutes=5)]
+
+
 def test_same_clock_same_orders_same_fills_and_the_books_survive(btc: Product, tmp_path: Path) -> None:
     candles = path(T0, [str(100 + i % 7) for i in range(30)])
     runs = []
