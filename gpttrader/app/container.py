@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from gpttrader.brokers.simulated import FeeSchedule
     from gpttrader.brokers.simulated.paper import PaperBroker
     from gpttrader.engine import OrderExecutor
-    from gpttrader.engine.bot import StreamFactory, TradingBot
+    from gpttrader.engine.bot import TradingBot
     from gpttrader.engine.clock import Clock
     from gpttrader.monitoring import BotMetrics
     from gpttrader.risk import LiveRiskManager
@@ -69,7 +69,7 @@ class ApplicationContainer:
     @cached_property
     def paper_broker(self) -> "PaperBroker":
         """Simulated fills on Coinbase's public market data (or the sandbox's), with books kept between runs."""
-        from gpttrader.brokers.coinbase import create_market_data
+        from gpttrader.brokers.coinbase import create_market_data, create_stream
         from gpttrader.brokers.simulated import FillModel
         from gpttrader.brokers.simulated.paper import PaperBroker
         from gpttrader.brokers.simulated.venue import VenueState
@@ -89,6 +89,7 @@ class ApplicationContainer:
             model=FillModel(fees=self.fee_schedule),
             state=None if saved is None else VenueState.restore(saved),
             on_change=books.save,
+            stream=lambda on_event: create_stream(self.config, on_event=on_event),  # its market's ticker
         )
 
     def create_bot(
@@ -116,7 +117,7 @@ class ApplicationContainer:
             retries=(lambda: retry.retries) if retry is not None else (lambda: 0),
             rate_limited=retry.rate_limited if retry is not None else (lambda: 0),
             run_id=run_id,
-            stream=self._stream_factory()
+            stream=self.broker.stream
             if self.config.market_data == "coinbase" and self.config.coinbase.websocket
             else None,
             channels=("ticker", "user") if self.config.broker == "coinbase" else ("ticker",),
@@ -140,12 +141,6 @@ class ApplicationContainer:
         """The kill switch's own lock, taken within `wait` seconds: a second kill (the panel's, the command
         line's) waits its turn."""
         return hold_profile(self.config.state_dir, "a kill switch", lock_file=KILL_LOCK_FILE, wait=wait)
-
-    def _stream_factory(self) -> "StreamFactory":
-        from gpttrader.brokers.coinbase import create_stream
-
-        config = self.config
-        return lambda on_message, on_resync: create_stream(config, on_message=on_message, on_resync=on_resync)
 
     @cached_property
     def database(self) -> Database:

@@ -2,12 +2,12 @@
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from decimal import Decimal
 
 import pandas as pd
 
 from gpttrader.domain import Fill, OrderRequest
+from gpttrader.domain.round_trips import RoundTrip
 from gpttrader.risk import RiskEvent, TradingState
 from gpttrader.risk.edge import ClosedTrip
 from gpttrader.risk.manager import EDGE_ESTIMATE, REGIME
@@ -16,26 +16,15 @@ from gpttrader.risk.regime import REGIMES
 GUARD_EVENT_TYPES = ("risk.guard_warning", "risk.guard_breached", "risk.state_changed")
 
 
-@dataclass(frozen=True, slots=True)
-class Trade:
-    """A round trip: from flat to a position and back to flat (or through it, on a flip)."""
-
-    product_id: str
-    side: str
-    entry_time: datetime
-    exit_time: datetime | None
-    size: Decimal
-    entry_price: Decimal
-    exit_price: Decimal | None
-    fees: Decimal
-    pnl: Decimal
+# A round trip: from flat to a position and back to flat (or through it, on a flip). The engine's own record,
+# so that the trades a backtest reports are the trips the bot books live, by the same code and fee rule.
 
 
 @dataclass
 class BacktestResult:
     equity: pd.Series
     exposure: pd.Series
-    trades: list[Trade]
+    trades: list[RoundTrip]
     orders: list[OrderRequest]
     fills: list[Fill]
     initial_cash: Decimal

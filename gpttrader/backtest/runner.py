@@ -38,13 +38,14 @@ import pandas as pd
 
 from gpttrader.backtest.metrics import compute_metrics
 from gpttrader.backtest.result import BacktestResult
-from gpttrader.backtest.trades import round_trips
 from gpttrader.brokers.simulated import FillModel, synthetic_book
-from gpttrader.domain import Candle, Fill, OrderBook, OrderRequest, OrderType, Product, ProductType, Side
+from gpttrader.domain import Candle, Fill, Granularity, OrderBook, OrderRequest, OrderType, Product, ProductType, Side
+from gpttrader.domain.client_ids import ClientIds
 from gpttrader.domain.quantize import quantize_price
+from gpttrader.domain.round_trips import RoundTrips, round_trips
 from gpttrader.engine.decisions import order_for_intent, order_for_target
 from gpttrader.engine.execution_coordinator import BOOK_LEVELS
-from gpttrader.engine.portfolio import Portfolio, RoundTrips
+from gpttrader.engine.portfolio import Portfolio
 from gpttrader.risk import (
     FixedFractionSizer,
     GuardTransition,
@@ -56,7 +57,7 @@ from gpttrader.risk import (
     classify_regimes,
 )
 from gpttrader.risk.checks import is_reducing
-from gpttrader.risk.edge import ClosedTrip, TripBasis
+from gpttrader.risk.edge import ClosedTrip
 from gpttrader.risk.metrics import (
     DEPTH_BAND_BPS,
     EquityTracker,
@@ -67,6 +68,7 @@ from gpttrader.risk.metrics import (
 )
 from gpttrader.risk.regime import regime_of
 from gpttrader.strategy import OrderIntent, OrderStrategy, Strategy, TargetPosition, bars
+from gpttrader.strategy.timeframes import Stepper, higher_timeframes
 
 # The replica's guard warnings are in the result; logging each (thousands in a long run) would drown a notebook.
 RISK_LOG = logging.getLogger("gpttrader.backtest.risk")
@@ -194,6 +196,12 @@ def _check_frame(product_id: str, frame: pd.DataFrame) -> None:
 Intents = dict[str, dict[int, tuple[OrderIntent, ...]]]
 
 
+def _bar_width(frame: pd.DataFrame) -> timedelta:
+    """The frame's bar width: the shortest step between its rows (a longer one is a stretch with no trades)."""
+    steps = pd.Series(pd.to_datetime(frame["time"], utc=True)).diff().dropna()
+    return Granularity.ONE_MINUTE.width if steps.empty else pd.Timedelta(steps.min()).to_pytimedelta()
+
+
 def _decisions(
     strategy: Strategy | OrderStrategy, frames: Mapping[str, pd.DataFrame], mode: str
 ) -> tuple[dict[str, np.ndarray], Intents]:
@@ -201,13 +209,15 @@ def _decisions(
     that places some (an order strategy)."""
     if mode not in ("fast", "step"):
         raise ValueError(f"mode must be fast or step, got {mode!r}")
-    if isinstance(strategy, Strategy) and mode == "fast":
+    # The fast path is `targets()` over the whole history, which sees no wider bars: a strategy watching
+    # higher timeframes is stepped, as live steps it.
+    if isinstance(strategy, Strategy) and mode == "fast" and not higher_timeframes(strategy):
         return {pid: strategy.targets(frame) for pid, frame in frames.items()}, {}
     targets: dict[str, np.ndarray] = {}
     intents: Intents = {}
     for pid, frame in frames.items():
-        state = strategy.new_state()
-        decided = [strategy.on_bar(bar, state) for bar in bars(frame, pid)]
+        stepper = Stepper(strategy, _bar_width(frame))
+        decided = [stepper.step(bar) for bar in bars(frame, pid)]
         if isinstance(strategy, Strategy):
             targets[pid] = np.array([d.target for d in decided if isinstance(d, TargetPosition)])
         else:
@@ -249,7 +259,10 @@ class _Engine:
             close = np.full(len(union), np.nan)
             close[self.position[pid]] = self.columns[pid]["close"]
             self.closes[pid] = np.nan_to_num(pd.Series(close).ffill().to_numpy())
+        # The backtest's orders are named as live names them (gpttrader.domain.client_ids), under its own prefix.
+        self.ids = ClientIds("bt")
         self.orders: list[OrderRequest] = []
+        self.sent: list[datetime] = []  # when each decided order went out, on the simulated clock: the order rates
         self.fills: list[Fill] = []
         self.working: dict[str, _Working] = {}  # by client order id
         # After each fill: (time index, cash) and, per product, (time index, size x multiplier, cost), so that
@@ -259,7 +272,6 @@ class _Engine:
         # Closed round trips as (time index, PnL after fees), for the loss-streak guard.
         self.trade_closes: list[tuple[int, float]] = []
         self.trips = RoundTrips()
-        self.basis = TripBasis()
         self.trip_returns: list[ClosedTrip] = []  # each closed trip's PnL after fees over its entry notional
         self.regimes: dict[str, np.ndarray] = {}  # per product, the regime code after each of its bars
         hour = 3_600_000_000_000
@@ -334,7 +346,7 @@ class _Engine:
         product = self.catalog[entry.pid]
         side = Side.SELL if entry.request.side is Side.BUY else Side.BUY
         take, stop = (quantize_price(Decimal(repr(p)), product, side) for p in entry.exits)
-        cid = f"{entry.request.client_order_id}-exit"
+        cid = self.ids.exit(entry.request.client_order_id, 1)  # one exit, grown as the entry fills
         previous = self.working.get(cid)
         request = OrderRequest(cid, entry.pid, side, OrderType.BRACKET, entry.filled, take, stop)
         done = Decimal(0) if previous is None else previous.filled
@@ -381,10 +393,10 @@ class _Engine:
             "state": self.state,
             "funded": dict(self.funded),
             "trips": copy.deepcopy(self.trips),
-            "basis": copy.deepcopy(self.basis),
             "sizing": copy.deepcopy((self.risk.edge, self.risk.regimes)) if self.risk else None,
             "lengths": (
                 len(self.orders),
+                len(self.sent),
                 len(self.fills),
                 len(self.cash_after),
                 len(self.trade_closes),
@@ -402,11 +414,11 @@ class _Engine:
         self.state = saved["state"]
         self.funded = dict(saved["funded"])
         self.trips = copy.deepcopy(saved["trips"])
-        self.basis = copy.deepcopy(saved["basis"])
         if self.risk is not None:
             self.risk.edge, self.risk.regimes = copy.deepcopy(saved["sizing"])
-        orders, fills, cash, closes, returns = saved["lengths"]
-        del self.orders[orders:], self.fills[fills:], self.cash_after[cash:], self.trade_closes[closes:]
+        orders, sent, fills, cash, closes, returns = saved["lengths"]
+        del self.orders[orders:], self.sent[sent:], self.fills[fills:], self.cash_after[cash:]
+        del self.trade_closes[closes:]
         del self.trip_returns[returns:]
         for pid, length in saved["holdings"].items():
             del self.holding_after[pid][length:]
@@ -470,6 +482,7 @@ class _Engine:
         equity = self.portfolio.equity(marks)
         product = self.catalog[pid]
         fee_rate = self.model.fees.taker
+        decided_on = EPOCH + timedelta(microseconds=int(self.stamps[pid][row - 1]) // 1000)
         if self.risk is not None:  # the regime after the bar the decision was made on
             regime = regime_of(int(self.regimes[pid][row - 1]))
             if regime is not None:
@@ -479,7 +492,7 @@ class _Engine:
             for cid in [cid for cid, w in self.working.items() if w.pid == pid]:
                 del self.working[cid]
             request = order_for_target(
-                client_order_id=f"bt-{pid}-{row}",
+                client_order_id=self.ids.decision(pid, decided_on, self.strategy_name, 0),
                 product=product,
                 target=float(self.targets[pid][row - 1]),
                 held=self.portfolio.size(pid),
@@ -497,7 +510,7 @@ class _Engine:
                 del self.working[cid]
             for i, intent in enumerate(self.intents[pid][row - 1]):
                 request = order_for_intent(
-                    client_order_id=f"bt-{pid}-{row}-{i}",
+                    client_order_id=self.ids.decision(pid, decided_on, self.strategy_name, i),
                     product=product,
                     intent=intent,
                     sellable=self.portfolio.size(pid),
@@ -513,6 +526,7 @@ class _Engine:
                     placed.append(_Working(pid, request, request.size, last_row=expiry, exits=intent.exits))
         for order in placed:
             self.orders.append(order.request)
+            self.sent.append(self.clock())
             self.working[order.request.client_order_id] = order
         return placed
 
@@ -543,20 +557,9 @@ class _Engine:
 
     def _sent_since(self, since: datetime) -> tuple[datetime, ...]:
         """When each decided order sent at or after `since` went out, on the simulated clock, for the
-        order-rate limits: the one decided after bar `row` of its product (`bt-<product>-<row>[-<n>]`) at that
-        bar's time. A refused order was never appended, and exits are not decisions (live, they do not pass
-        the risk manager). Walks back from the newest (`_decide` appends in time order) to `since` only."""
-        times: list[datetime] = []
-        for request in reversed(self.orders):
-            cid, pid = request.client_order_id, request.product_id
-            if cid.endswith("-exit"):
-                continue
-            row = int(cid[len(f"bt-{pid}-") :].split("-")[0])
-            at = EPOCH + timedelta(microseconds=int(self.stamps[pid][row]) // 1000)
-            if at < since:
-                break
-            times.append(at)
-        return tuple(reversed(times))
+        order-rate limits (a refused order was never sent; exits are not decisions: live, they do not pass
+        the risk manager)."""
+        return tuple(self.sent[bisect_left(self.sent, since) :])
 
     def _fill(self, pid: str, row: int, order: _Working) -> tuple[Decimal, bool]:
         """Try a working order against one bar: the size filled (0 if none) and whether its stop has fired."""
@@ -581,20 +584,18 @@ class _Engine:
             execution.liquidity,
             candle.time,
         )
-        before = self.portfolio.size(pid)
-        realized = self.portfolio.apply(fill, product)
+        self.portfolio.apply(fill, product)
         self.fills.append(fill)
         at = int(self.position[pid][row])
         holding = self.portfolio.holding(product)
-        closed = self.trips.book(pid, before, holding.size, realized - fill.fee)
-        if closed is not None:
-            self.trade_closes.append((at, float(closed)))
+        trip = self.trips.apply(fill, product)  # the round trip it closed, as live books it
+        if trip is not None:
+            self.trade_closes.append((at, float(trip.pnl)))
+            if trip.fraction is not None:
+                self.trip_returns.append((candle.time, pid, trip.fraction))
+                if self.risk is not None:  # walk forward: decisions from now on see this trip
+                    self.risk.record_trip(self.strategy_name, pid, trip.fraction, self.clock())
         exposure = holding.size * product.multiplier
-        fraction = self.basis.book(self.strategy_name, pid, exposure * holding.entry_price, closed)
-        if fraction is not None:
-            self.trip_returns.append((candle.time, pid, fraction))
-            if self.risk is not None:  # walk forward: decisions from now on see this trip
-                self.risk.record_trip(self.strategy_name, pid, fraction, self.clock())
         cost = exposure * holding.entry_price if product.is_derivative else Decimal(0)
         self.cash_after.append((at, self.portfolio.cash))
         self.holding_after[pid].append((at, float(exposure), float(cost)))

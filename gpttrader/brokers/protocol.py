@@ -1,5 +1,6 @@
 """The interface every broker offers the engine: the Coinbase adapter, the paper and deterministic brokers."""
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -17,6 +18,10 @@ from gpttrader.domain import (
     Product,
     Quote,
 )
+from gpttrader.domain.stream import StreamEvent
+
+# Where a stream delivers its events, on the stream's own threads: it must only record and wake.
+EventSink = Callable[[StreamEvent], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,27 @@ class FeeRates:
 
     def as_dict(self) -> dict[str, str]:
         return {"tier": self.tier, "maker": str(self.maker), "taker": str(self.taker)}
+
+
+class StreamStatus(Protocol):
+    """A stream's connection as the health checks and alerts read it."""
+
+    @property
+    def connected(self) -> bool: ...
+
+
+class Stream(Protocol):
+    """A venue's push feed, built by `Broker.stream` and not yet started: typed events (quotes, trades,
+    order updates, fills, resyncs) go to the sink it was built with, never the venue's messages."""
+
+    @property
+    def health(self) -> StreamStatus: ...
+
+    def start(self, product_ids: Sequence[str], channels: Sequence[str]) -> None:
+        """Connect and subscribe the products on the venue's channels (Coinbase: `ticker`, `user`, ...)."""
+        ...
+
+    def stop(self) -> None: ...
 
 
 class Broker(Protocol):
@@ -106,4 +132,11 @@ class Broker(Protocol):
 
     def server_time(self) -> datetime:
         """The exchange's clock (a simulated broker's is its market's), to measure the bot's clock against."""
+        ...
+
+    def stream(self, on_event: EventSink) -> Stream | None:
+        """The venue's push feed of typed events for `on_event`, not yet started; None where the broker has
+        none (the dev broker's price path): the engine then reads everything by REST each cycle. The Coinbase
+        broker streams its WebSocket feed; the paper broker its market's (quotes), its simulated fills being
+        read by REST as they happen inside the engine's own calls."""
         ...

@@ -4,7 +4,6 @@ Every model forbids unknown keys: a misspelt limit that is silently ignored is a
 """
 
 import re
-import typing
 from datetime import datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -17,9 +16,9 @@ from gpttrader.config.risk_limits import RiskLimits
 from gpttrader.config.secrets import ALERT_WEBHOOK_VARIABLE, Credentials, Secret
 from gpttrader.config.strategy_params import StrategyParameterError, strategy_arguments
 from gpttrader.config.validation import located_error
-from gpttrader.domain import Granularity, TimeInForce
+from gpttrader.domain import Granularity, MarketRegime, TimeInForce
 from gpttrader.domain.client_ids import MAX_LENGTH, PREFIX, ClientIds, longest_decision_id
-from gpttrader.domain.symbols import SymbolError, normalize_symbol
+from gpttrader.domain.symbols import SymbolError, is_perpetual_id, normalize_symbol
 from gpttrader.domain.values import MAX_FEE_RATE, require_utc
 
 ProfileName = Literal["dev", "paper", "canary", "prod"]
@@ -35,10 +34,6 @@ Fraction = Annotated[Decimal, Field(gt=0, le=1)]
 PositiveInt = Annotated[int, Field(gt=0)]
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
-
-def is_perpetual(product_id: str) -> bool:
-    return "-PERP" in product_id
 
 
 class Section(BaseModel):
@@ -126,19 +121,14 @@ class RiskConfig(Section):
         return normalized
 
 
-MarketRegimeName = Literal[
-    "bull_quiet", "bull_volatile", "sideways_quiet", "sideways_volatile", "bear_quiet", "bear_volatile"
-]
-
-
 # Bear and volatile markets get smaller positions: an estimated edge is least reliable there.
-DEFAULT_REGIME_SCALES: dict[MarketRegimeName, Decimal] = {
-    "bull_quiet": Decimal(1),
-    "bull_volatile": Decimal("0.75"),
-    "sideways_quiet": Decimal("0.75"),
-    "sideways_volatile": Decimal("0.5"),
-    "bear_quiet": Decimal("0.5"),
-    "bear_volatile": Decimal("0.25"),
+DEFAULT_REGIME_SCALES: dict[MarketRegime, Decimal] = {
+    MarketRegime.BULL_QUIET: Decimal(1),
+    MarketRegime.BULL_VOLATILE: Decimal("0.75"),
+    MarketRegime.SIDEWAYS_QUIET: Decimal("0.75"),
+    MarketRegime.SIDEWAYS_VOLATILE: Decimal("0.5"),
+    MarketRegime.BEAR_QUIET: Decimal("0.5"),
+    MarketRegime.BEAR_VOLATILE: Decimal("0.25"),
 }
 
 
@@ -152,7 +142,7 @@ class SizingConfig(Section):
     notional: PositiveDecimal | None = None
     kelly_fraction_cap: Fraction = Decimal("0.25")
     min_fraction: Annotated[Decimal, Field(ge=0, lt=1)] = Decimal("0.001")
-    regime_scales: dict[MarketRegimeName, Annotated[Decimal, Field(ge=0, le=1)]] = Field(
+    regime_scales: dict[MarketRegime, Annotated[Decimal, Field(ge=0, le=1)]] = Field(
         default_factory=lambda: dict(DEFAULT_REGIME_SCALES)
     )
     # Kelly's edge comes from the strategy's own round trips (gpttrader.risk.edge), shrunk toward no edge by
@@ -176,7 +166,7 @@ class SizingConfig(Section):
     def _complete(self) -> "SizingConfig":
         if self.method == "fixed_notional" and self.notional is None:
             raise ValueError("method fixed_notional needs sizing.notional")
-        missing = sorted(set(typing.get_args(MarketRegimeName)) - set(self.regime_scales))
+        missing = sorted(set(MarketRegime) - set(self.regime_scales))
         if missing:
             raise ValueError(f"sizing.regime_scales lacks {', '.join(missing)}")
         return self
@@ -327,13 +317,14 @@ class BotConfig(Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> "BotConfig":
-        perps = [s for s in self.symbols if is_perpetual(s)]
+        # No listing is read yet: perpetuals are told by their ids (the domain's one config-time rule).
+        perps = [s for s in self.symbols if is_perpetual_id(s)]
         if perps and not self.derivatives_enabled:
             raise ValueError(
                 f"symbols {', '.join(perps)} are perpetuals: set COINBASE_ENABLE_DERIVATIVES=1 to trade them"
             )
         if self.risk_limits is not None:
-            uncovered = [s for s in self.symbols if self.risk_limits.for_symbol(s) is None and not is_perpetual(s)]
+            uncovered = [s for s in self.symbols if self.risk_limits.for_symbol(s) is None and not is_perpetual_id(s)]
             if uncovered:
                 raise ValueError(
                     f"symbols {', '.join(uncovered)} have no limits in risk limits {self.risk_limits.name!r} "

@@ -1,8 +1,12 @@
 """Keep secrets out of logs and stored text.
 
-Redaction is by pattern (bearer tokens, JWTs, PEM private keys) and by value (every `Secret` made in
-this process), so a secret that reaches a log line through a third-party library's debug output, an
+Redaction is by pattern (bearer tokens, JWTs, PEM private keys, CDP key names) and by value (every `Secret`
+made in this process), so a secret that reaches a log line through a third-party library's debug output, an
 exception message or a formatted request is caught as well as one we log ourselves.
+
+What looks like a secret is defined here once, for every check that asks: the same patterns redact logs and
+stored text and refuse a notebook parameter (gpttrader.runs.parameters), so a pattern added for one cannot
+be missing from the other.
 """
 
 import logging
@@ -14,7 +18,16 @@ _PATTERNS = (
     re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.DOTALL),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
+    # Any CDP key's name, not only this process's registered one: another environment's key is a secret too.
+    re.compile(r"organizations/[^/\s]+/apiKeys/[^\s/\"']*"),
 )
+# Names under which a value is a secret whatever it looks like (a notebook parameter `api_key`).
+_SECRET_NAME = re.compile(r"(?i)(api_?key|secret|token|password|passphrase|private|credential)")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a value named `name` is to be treated as a secret, for places that pair names with values."""
+    return _SECRET_NAME.search(name) is not None
 
 
 def redact(text: str) -> str:

@@ -1,7 +1,16 @@
 """Frozen value types of the trading domain, with Decimal money and no I/O."""
 
 from gpttrader.domain.account import Balance, Position, roll_position
-from gpttrader.domain.enums import Granularity, Liquidity, OrderStatus, OrderType, ProductType, Side, TimeInForce
+from gpttrader.domain.enums import (
+    Granularity,
+    Liquidity,
+    MarketRegime,
+    OrderStatus,
+    OrderType,
+    ProductType,
+    Side,
+    TimeInForce,
+)
 from gpttrader.domain.errors import DomainError, OrderRejected
 from gpttrader.domain.market import BookLevel, Candle, OrderBook, Quote
 from gpttrader.domain.orders import Fill, Order, OrderRequest
@@ -16,6 +25,7 @@ __all__ = [
     "Fill",
     "Granularity",
     "Liquidity",
+    "MarketRegime",
     "Order",
     "OrderBook",
     "OrderRejected",

@@ -11,7 +11,7 @@ it is refused when it is loaded (`longest_decision_id`).
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 MAX_LENGTH = 128
 PREFIX = re.compile(r"^[A-Za-z0-9_]{1,32}$")
@@ -42,7 +42,12 @@ class ClientIds:
 
     def exit(self, entry_id: str, n: int) -> str:
         """The n-th exit placed for an entry (one per part of it filled, or a replacement)."""
-        return self._checked(f"{entry_id}-x{n}")
+        return self._checked(f"{self.exit_stem(entry_id)}{n}")
+
+    @staticmethod
+    def exit_stem(entry_id: str) -> str:
+        """What every exit of an entry starts with (to find them)."""
+        return f"{entry_id}-x"
 
     def kill(self, product_id: str, episode: str, n: int) -> str:
         """The n-th flatten of a product in one kill episode: a retried kill names it the same."""
@@ -65,6 +70,14 @@ class ClientIds:
             and _DECIDED.match(client_order_id, len(stem)) is not None
             and _EXIT.search(client_order_id) is None
         )
+
+    def bar_time(self, client_order_id: str, product_id: str) -> datetime | None:
+        """The bar a decided order (or its exit) of a product was decided on; None for another kind of id."""
+        stem = f"{self.prefix}-{product_id}-"
+        found = _DECIDED.match(client_order_id, len(stem)) if client_order_id.startswith(stem) else None
+        if found is None:
+            return None
+        return datetime.strptime(found.group()[:-1], _STAMP).replace(tzinfo=UTC)
 
     def owns(self, client_order_id: str) -> bool:
         """Whether an order at the exchange is this bot's (its id starts with the prefix)."""

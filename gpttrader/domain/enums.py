@@ -108,6 +108,18 @@ class Liquidity(StrEnum):
     TAKER = "TAKER"
 
 
+class MarketRegime(StrEnum):
+    """The market's state as sizing reads it: its trend (bull, sideways, bear) and its volatility against its
+    own history (quiet, volatile)."""
+
+    BULL_QUIET = "bull_quiet"
+    BULL_VOLATILE = "bull_volatile"
+    SIDEWAYS_QUIET = "sideways_quiet"
+    SIDEWAYS_VOLATILE = "sideways_volatile"
+    BEAR_QUIET = "bear_quiet"
+    BEAR_VOLATILE = "bear_volatile"
+
+
 class Granularity(StrEnum):
     """Candle widths, named as Coinbase names them."""
 

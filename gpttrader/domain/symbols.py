@@ -59,6 +59,15 @@ def normalize_symbols(texts: Iterable[str]) -> tuple[str, ...]:
     return tuple(result)
 
 
+def is_perpetual_id(product_id: str) -> bool:
+    """Whether `product_id` names an INTX perpetual by its form alone (`BTC-PERP-INTX`: PERP after the base).
+
+    The config-time rule, for where only an id is known: a profile's symbols, checked before any listing is
+    read, and the broker's refusal before it asks the venue. Where a `Product` is at hand its `product_type`
+    is the answer, not this."""
+    return product_id.split("-")[1:2] == ["PERP"]
+
+
 def nearest(symbol: str, listed: Collection[str], count: int = 3) -> list[str]:
     """The listed ids closest to `symbol` (difflib's ratio), best first; none when nothing is close."""
     return difflib.get_close_matches(symbol, sorted(listed), n=count, cutoff=0.5)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from gpttrader.brokers.errors import BrokerError, MalformedAnswerError
-from gpttrader.brokers.protocol import Broker
+from gpttrader.brokers.protocol import Broker, EventSink, Stream
 from gpttrader.config import BotConfig
 from gpttrader.domain import OrderStatus, Product
 from gpttrader.engine.account_check import require_known_account
@@ -34,7 +34,7 @@ from gpttrader.engine.edge_seed import seed_edges
 from gpttrader.engine.execution import OrderExecutor
 from gpttrader.engine.execution_coordinator import BOOK_LEVELS, ExecutionCoordinator
 from gpttrader.engine.fee_tier import HIGHEST_TAKER, FeeTier
-from gpttrader.engine.feed import FeedHandler, Stream
+from gpttrader.engine.feed import FeedHandler
 from gpttrader.engine.kill import KillReport, engage_kill_switch
 from gpttrader.engine.listing import listed_products
 from gpttrader.engine.marks import MarkBook
@@ -70,8 +70,8 @@ from gpttrader.store import EventStore, OrdersStore
 from gpttrader.strategy import OrderStrategy, Strategy
 
 log = logging.getLogger(__name__)
-# Builds the feed from the handler's two callbacks (a message, a resync with its reason).
-StreamFactory = Callable[[Callable[[dict[str, Any]], None], Callable[[str], None]], Stream]
+# Builds the feed (`Broker.stream`) from the handler's sink of typed events; None: the broker has no stream.
+StreamFactory = Callable[[EventSink], Stream | None]
 WAKE_MARGIN = timedelta(seconds=1)  # after a bar's end, for the exchange to serve it closed
 
 
@@ -228,8 +228,9 @@ class TradingBot:
         )
         warmed = self._strategy.warm_up(now)
         if self._stream_factory is not None:
-            self._stream = self._stream_factory(self.feed.message, self.feed.resync)
-            self._stream.start(self.config.symbols, self._channels)
+            self._stream = self._stream_factory(self.feed.on_event)
+            if self._stream is not None:
+                self._stream.start(self.config.symbols, self._channels)
         equity = self._execution.equity()
         self._equity = EquityTracker(float(equity))
         self.events.append(

@@ -48,11 +48,12 @@ from gpttrader.domain import (
 )
 from gpttrader.domain.client_ids import ClientIds
 from gpttrader.domain.quantize import quantize_price, quantize_size
+from gpttrader.domain.round_trips import RoundTrips
 from gpttrader.engine.decisions import order_for_change, order_for_intent, target_size
 from gpttrader.engine.execution import OrderExecutor
 from gpttrader.engine.exits import ExitBook, is_exit, live_exits, working_on
 from gpttrader.engine.marks import MarkBook
-from gpttrader.engine.portfolio import Portfolio, RoundTrips
+from gpttrader.engine.portfolio import Portfolio
 from gpttrader.engine.pursuit import Pursuit
 from gpttrader.engine.telemetry import CycleMetrics, ExecutionTelemetry
 from gpttrader.risk import LiveRiskManager, TradeContext, TradingState
@@ -139,16 +140,12 @@ class ExecutionCoordinator:
                 if explained is None:
                     continue
                 product = self._product(fill.product_id)
-                realized = self.portfolio.apply(explained, product)
-                trip = self.trips.book(
-                    fill.product_id, before, self.portfolio.size(fill.product_id), realized - fill.fee
-                )
+                self.portfolio.apply(explained, product)
+                trip = self.trips.apply(explained, product)  # the round trip it closed, as the backtest books it
                 if trip is not None:
-                    closed.append(trip)
-                # The strategy's edge record (Kelly sizing): each trip, over the notional it put at stake.
-                held = self.portfolio.holding(product)
-                cost = held.size * held.entry_price * product.multiplier
-                self.risk.book_fill(self.strategy_name, fill.product_id, cost, trip, fill.time)
+                    closed.append(trip.pnl)
+                    if trip.fraction is not None:  # the strategy's edge record (Kelly sizing)
+                        self.risk.record_trip(self.strategy_name, fill.product_id, trip.fraction, fill.time)
             self.metrics.fills += len(new)
             self.closed_trips.extend(closed)
             return closed

@@ -88,7 +88,7 @@ class ExitBook:
                 self._end(entry_id, "the entry was never placed")
                 continue
             traded = product(entry.product_id)
-            exits = self._orders.starting_with(f"{entry_id}-x")
+            exits = self._orders.starting_with(self._ids.exit_stem(entry_id))
             consumed = sum((o.filled_size for o in exits), Decimal(0))
             live = covered([o for o in exits if not o.is_terminal])
             held = portfolio.size(entry.product_id) * (1 if entry.side is Side.BUY else -1)

@@ -1,27 +1,20 @@
 """What the feed tells the bot, turned into what it acts on.
 
-Ticker prices become marks (fresher than a REST quote, and the stale-data guard reads their age). The
-first tick of a new minute means the last bar has closed, so the loop is woken to decide on it at once
-instead of at its next timer. An order update on the user channel wakes the loop to read that order's
-fills by REST (each once, by trade id), and a resync (after a reconnect or a sequence gap, when messages
-may have been missed) has every open order read again. The callbacks run on the feed's thread, so they
-only record and wake; the work happens on the loop's.
+The feed is the broker's stream (`Broker.stream`): typed events, never a venue's messages. Quote prices
+become marks (fresher than a REST quote, and the stale-data guard reads their age). The first quote of a
+new minute means the last bar has closed, so the loop is woken to decide on it at once instead of at its
+next timer. An order update or a fill wakes the loop to read that order's fills by REST (each once, by
+trade id); a market trade is not acted on; a resync (after a reconnect, a sequence gap or an unreadable
+message, when events may have been missed) has every open order read again. The callback runs on the
+feed's threads, so it only records and wakes; the work happens on the loop's.
 """
 
 import threading
 import time
-from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, Protocol
 
+from gpttrader.domain.stream import FillEvent, OrderUpdateEvent, QuoteEvent, ResyncEvent, StreamEvent
 from gpttrader.engine.marks import MarkBook
-
-
-class Stream(Protocol):
-    def start(self, product_ids: Sequence[str], channels: Sequence[str]) -> None: ...
-
-    def stop(self) -> None: ...
 
 
 class FeedHandler:
@@ -34,21 +27,19 @@ class FeedHandler:
         self._minute: datetime | None = None
         self.bar_closed_at: float | None = None  # perf_counter of the tick that closed the last bar
 
-    def message(self, message: dict[str, Any]) -> None:
-        channel = message.get("channel")
-        stamp = message.get("timestamp")
-        at = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
-        for event in message.get("events", []):
-            if channel in ("ticker", "ticker_batch") and at is not None:
-                for ticker in event.get("tickers", []):
-                    self._marks.update(ticker["product_id"], Decimal(ticker["price"]), at)
-                self._new_minute(at)
-            elif channel == "user":
+    def on_event(self, event: StreamEvent) -> None:
+        """The stream's sink (`EventSink`)."""
+        if isinstance(event, QuoteEvent):
+            self._marks.update(event.product_id, event.price, event.time)
+            self._new_minute(event.time)
+        elif isinstance(event, (OrderUpdateEvent, FillEvent)):
+            if event.client_order_id:
                 with self._lock:
-                    self._orders.update(
-                        o["client_order_id"] for o in event.get("orders", []) if o.get("client_order_id")
-                    )
-                self._wake.set()
+                    self._orders.add(event.client_order_id)
+            self._wake.set()
+        elif isinstance(event, ResyncEvent):
+            self.resync(event.reason)
+        # A TradeEvent (the market's trades) changes nothing here: the marks come from quotes.
 
     def resync(self, reason: str) -> None:
         with self._lock:

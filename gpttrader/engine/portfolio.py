@@ -2,7 +2,8 @@
 
 Everything is Decimal. A fill moves cash (spot: the notional and the fee; derivatives: only realized PnL
 and the fee, the notional being margin, not cash), the position's size and average entry, and realizes
-PnL when it reduces a position.
+PnL when it reduces a position. Round trips (a position opened then closed, its PnL after fees) are
+`gpttrader.domain.round_trips`.
 """
 
 from dataclasses import dataclass, field
@@ -81,20 +82,3 @@ class Portfolio:
             else:
                 total += holding.size * mark
         return total
-
-
-@dataclass
-class RoundTrips:
-    """The PnL (after fees) of each round trip as fills close it: a trip closes when a position reaches or
-    crosses zero, and the crossing fill's fee is the closing trip's. Feeds the loss-streak guard."""
-
-    open_pnl: dict[str, Decimal] = field(default_factory=dict)
-
-    def book(self, product_id: str, before: Decimal, after: Decimal, pnl: Decimal) -> Decimal | None:
-        """Add one fill's realized PnL less its fee; returns the trip's PnL if this fill closed it."""
-        running = (Decimal(0) if before == 0 else self.open_pnl.get(product_id, Decimal(0))) + pnl
-        if before != 0 and (after == 0 or (after > 0) != (before > 0)):
-            self.open_pnl[product_id] = Decimal(0)
-            return running
-        self.open_pnl[product_id] = running
-        return None

@@ -21,7 +21,6 @@ a decision is derived from its bar, so a decision made twice is sent once).
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 
@@ -31,10 +30,10 @@ from gpttrader.engine.history import closed_candles
 from gpttrader.engine.skew import ClockSkew
 from gpttrader.risk.metrics import annualized_volatility
 from gpttrader.store import EventStore
-from gpttrader.strategy import Bar, OrderIntent, OrderStrategy, Strategy, TargetPosition
+from gpttrader.strategy import Bar, OrderStrategy, Strategy
+from gpttrader.strategy.timeframes import Decision, Stepper
 
 REREAD_BARS = 3  # how far back an accepted bar is still checked for a revision
-Decision = TargetPosition | tuple[OrderIntent, ...]
 
 
 class StrategyCoordinator:
@@ -57,7 +56,7 @@ class StrategyCoordinator:
         self._broker = broker
         self._events, self._run_id = events, run_id
         self._symbols = list(symbols)
-        self._state: dict[str, Any] = {pid: strategy.new_state() for pid in symbols}
+        self._steppers = {pid: Stepper(strategy, self.bar) for pid in symbols}  # with its wider bars, if any
         self._last: dict[str, datetime | None] = dict.fromkeys(symbols)
         self._accepted: dict[str, dict[datetime, Candle]] = {pid: {} for pid in symbols}
         self._closes: dict[str, deque[float]] = {pid: deque(maxlen=volatility_window + 1) for pid in symbols}
@@ -137,7 +136,7 @@ class StrategyCoordinator:
         self._closes[pid].append(bar.close)
         if self.on_close is not None:
             self.on_close(pid, bar.time, bar.close)
-        return bar, self.strategy.on_bar(bar, self._state[pid])
+        return bar, self._steppers[pid].step(bar)
 
 
 def _values(candle: Candle) -> dict[str, str]:

@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from gpttrader.backtest.runner import default_product
-from gpttrader.backtest.trades import round_trips
 from gpttrader.domain import Side
+from gpttrader.domain.round_trips import round_trips
 from gpttrader.store import DATABASE_FILE, EventStore, OrdersStore
 from gpttrader.store.integrity import known_stores, open_store
 

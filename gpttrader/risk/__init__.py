@@ -1,5 +1,6 @@
 """Risk: position sizing, pre-trade checks, runtime guards and the trading state, behind `LiveRiskManager`."""
 
+from gpttrader.domain import MarketRegime  # sizing's vocabulary, part of this package's public API
 from gpttrader.risk.checks import CheckResult, PreTradeDecision, TradeContext
 from gpttrader.risk.edge import EdgeEstimate, EdgeRecord
 from gpttrader.risk.errors import RiskGuardCriticalError, RiskGuardError, RiskGuardRecoverableError
@@ -12,7 +13,6 @@ from gpttrader.risk.sizing import (
     FixedFractionSizer,
     FixedNotionalSizer,
     KellySizer,
-    MarketRegime,
     PositionSizer,
     PositionSizeRecommendation,
     PositionSizeRequest,

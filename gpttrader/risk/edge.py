@@ -138,25 +138,3 @@ class EdgeRecord:
 
     def estimates(self, now: datetime) -> list[EdgeEstimate]:
         return [self.estimate(strategy, pid, now) for strategy, pid in sorted(self._trips)]
-
-
-@dataclass
-class TripBasis:
-    """The entry notional of each open round trip: the largest cost its position reached (so that a trip
-    closed in several fills is measured against what was at stake, not against its last fill)."""
-
-    _peak: dict[tuple[str, str], Decimal] = field(default_factory=dict, init=False, repr=False)
-
-    def book(
-        self, strategy: str, product_id: str, notional_after: Decimal, closed_pnl: Decimal | None
-    ) -> Decimal | None:
-        """One fill: the position's cost after it (size x entry price x multiplier) and, when it closed a
-        trip, that trip's PnL after fees. Returns the closed trip's PnL as a fraction of its entry notional."""
-        key = (strategy, product_id)
-        peak = self._peak.get(key, Decimal(0))
-        fraction = None
-        if closed_pnl is not None:
-            fraction = closed_pnl / peak if peak > 0 else None
-            peak = Decimal(0)  # a flip's rest opens the next trip
-        self._peak[key] = max(peak, abs(notional_after))
-        return fraction

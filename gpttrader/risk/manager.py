@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gpttrader.config.models import BotConfig
-from gpttrader.domain import OrderRequest
+from gpttrader.domain import MarketRegime, OrderRequest
 from gpttrader.risk.checks import CheckResult, PreTradeDecision, TradeContext, run_checks
-from gpttrader.risk.edge import EdgeEstimate, EdgeRecord, EdgeSeed, TripBasis
+from gpttrader.risk.edge import EdgeEstimate, EdgeRecord, EdgeSeed
 from gpttrader.risk.errors import RiskGuardCriticalError, RiskGuardError
 from gpttrader.risk.guards import Guard, GuardLevel, GuardReading, build_guards
 from gpttrader.risk.journal import RiskJournal
@@ -29,7 +29,6 @@ from gpttrader.risk.limits import TradeLimits
 from gpttrader.risk.metrics import MetricWindows
 from gpttrader.risk.regime import RegimeDetector, RegimeSettings
 from gpttrader.risk.sizing import (
-    MarketRegime,
     PositionSizer,
     PositionSizeRecommendation,
     PositionSizeRequest,
@@ -106,7 +105,6 @@ class LiveRiskManager:
         self._state = TradingState(saved["to"]) if saved else TradingState.ACTIVE
         # What sizing reads besides the request: the strategies' records and the products' regimes.
         self.edge = edge if edge is not None else EdgeRecord()
-        self.basis = TripBasis()
         self.regime_settings = regime_settings
         self.regimes: dict[str, MarketRegime] = {}
         self._detectors: dict[str, RegimeDetector] = {}
@@ -223,15 +221,6 @@ class LiveRiskManager:
         if self._announcing:
             self._record(EDGE_ESTIMATE, {**estimate.payload(), "fraction": str(fraction)}, at)
         return estimate
-
-    def book_fill(
-        self, strategy: str, product_id: str, notional_after: Decimal, closed_pnl: Decimal | None, at: datetime
-    ) -> None:
-        """One of the bot's fills: its position's cost after it and, if it closed a round trip, the trip's
-        PnL after fees; a closed trip goes to the record, measured against its entry notional."""
-        fraction = self.basis.book(strategy, product_id, notional_after, closed_pnl)
-        if fraction is not None:
-            self.record_trip(strategy, product_id, fraction, at)
 
     def announce_edges(self, at: datetime | None = None, source: str = "record") -> None:
         """Record every estimate as it stands, and each change from now on (trips counted before, such as

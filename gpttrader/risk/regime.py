@@ -22,7 +22,7 @@ from datetime import datetime
 
 import numpy as np
 
-from gpttrader.risk.sizing import MarketRegime
+from gpttrader.domain import MarketRegime
 
 # Code c = 2 x trend (0 bull, 1 sideways, 2 bear) + volatile; -1 while the history is too short.
 REGIMES = (

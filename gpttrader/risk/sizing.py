@@ -9,23 +9,12 @@ reasons, so that a position smaller than expected can be explained.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
 from typing import Protocol
 
 from gpttrader.config.models import BotConfig, SizingConfig
-from gpttrader.domain import Product
+from gpttrader.domain import MarketRegime, Product
 from gpttrader.domain.quantize import quantize_size
 from gpttrader.risk.limits import TradeLimits
-
-
-class MarketRegime(StrEnum):
-    BULL_QUIET = "bull_quiet"
-    BULL_VOLATILE = "bull_volatile"
-    SIDEWAYS_QUIET = "sideways_quiet"
-    SIDEWAYS_VOLATILE = "sideways_volatile"
-    BEAR_QUIET = "bear_quiet"
-    BEAR_VOLATILE = "bear_volatile"
-
 
 Number = Decimal | int | float | str
 
@@ -287,7 +276,7 @@ class KellySizer:
 
 
 def _regime_scales(sizing: SizingConfig) -> dict[MarketRegime, Decimal]:
-    return {MarketRegime(name): scale for name, scale in sizing.regime_scales.items()}
+    return dict(sizing.regime_scales)
 
 
 def _default_kelly() -> KellySizer:

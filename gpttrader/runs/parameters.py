@@ -9,7 +9,6 @@ A value typed on the command line is read as the notebook declares its parameter
 """
 
 import ast
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -19,14 +18,11 @@ from typing import Any
 from papermill.inspection import inspect_notebook
 
 from gpttrader.config.errors import ConfigError
+from gpttrader.config.redaction import is_secret_name
 from gpttrader.config.yaml_files import parse_yaml
 from gpttrader.domain.symbols import SymbolError, normalize_symbol, normalize_symbols
 from gpttrader.runs.leaks import holds_secret
 
-_SECRET_NAME = re.compile(r"(?i)(api_?key|secret|token|password|passphrase|private|credential)")
-# Any CDP key's name, not only this environment's (which `holds_secret` knows); keys, JWTs and tokens are
-# found by `holds_secret`'s patterns.
-_KEY_NAME = re.compile(r"organizations/[^/\s]+/apiKeys/")
 # Parameters that name products, normalized as a profile's symbols are (btc-usd, BTC/USD, BTCUSD: BTC-USD).
 SYMBOL_PARAMETERS = frozenset({"symbol", "symbols", "product", "products", "product_id", "product_ids"})
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -101,7 +97,8 @@ def check_parameters(path: Path, given: Mapping[Any, Any]) -> dict[str, Any]:
     for key, given_value in given.items():
         name = str(key)
         value = _as_written(given_value) if _declared(accepted, name) == "str" else given_value
-        if _SECRET_NAME.search(name) or _KEY_NAME.search(str(value)) or holds_secret(str(value)):
+        # What looks like a secret is config.redaction's to say: the values it redacts from logs are refused here.
+        if is_secret_name(name) or holds_secret(str(value)):
             problems.append(
                 f"{name}: looks like a secret; credentials come from the environment (COINBASE_API_KEY, "
                 "COINBASE_API_SECRET or COINBASE_KEY_FILE), never from notebook parameters"

@@ -14,6 +14,7 @@ from gpttrader.strategy.filters import MomentumFilter, TrendFilter, VolumeFilter
 from gpttrader.strategy.indicators import ATR, EMA, MACD, RSI, SMA, Bollinger, atr, bollinger, ema, macd, rsi, sma
 from gpttrader.strategy.registry import STRATEGIES, build_strategy
 from gpttrader.strategy.signals import BollingerSignal, MACDSignal, MovingAverageCrossSignal, RSISignal
+from gpttrader.strategy.timeframes import HigherBars, Stepper, WatchesHigherTimeframes
 
 __all__ = [
     "ATR",
@@ -28,6 +29,7 @@ __all__ = [
     "BollingerSignal",
     "BreakoutBracket",
     "EnsembleStrategy",
+    "HigherBars",
     "MACDSignal",
     "MACDTrend",
     "MomentumFilter",
@@ -37,11 +39,13 @@ __all__ = [
     "OrderStrategy",
     "RSIMeanReversion",
     "RSISignal",
+    "Stepper",
     "Strategy",
     "TargetPosition",
     "TrendFilter",
     "VolumeFilter",
     "Voter",
+    "WatchesHigherTimeframes",
     "atr",
     "bars",
     "bollinger",

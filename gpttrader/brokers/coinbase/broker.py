@@ -22,7 +22,7 @@ from gpttrader.brokers.coinbase.market_data import CoinbaseMarketData
 from gpttrader.brokers.coinbase.ratelimit import TokenBucket
 from gpttrader.brokers.coinbase.retry import RetryPolicy, guarded
 from gpttrader.brokers.errors import InvalidOrderError, MalformedAnswerError, UnsupportedOrderError
-from gpttrader.brokers.protocol import FeeRates, MarginSummary, OrderPreview
+from gpttrader.brokers.protocol import EventSink, FeeRates, MarginSummary, OrderPreview, Stream
 from gpttrader.domain import (
     Balance,
     Candle,
@@ -39,6 +39,7 @@ from gpttrader.domain import (
     Quote,
     prepare_order,
 )
+from gpttrader.domain.symbols import is_perpetual_id
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -61,8 +62,11 @@ class CoinbaseBroker:
         retry: RetryPolicy | None = None,
         private_limit: TokenBucket | None = None,
         public_limit: TokenBucket | None = None,
+        streams: Callable[[EventSink], Stream] | None = None,
     ) -> None:
+        """`streams` builds the account's WebSocket feed (`factory.create_stream`); without it, none."""
         self._client = client
+        self._streams = streams
         self.derivatives_enabled = derivatives_enabled
         self.retry = retry or RetryPolicy()
         self._private = private_limit or TokenBucket(30)
@@ -119,7 +123,8 @@ class CoinbaseBroker:
         raise MalformedAnswerError("more than 10000 pages", what)
 
     def _check_derivatives(self, product_id: str) -> None:
-        if "-PERP" in product_id and not self.derivatives_enabled:
+        """Refuse a perpetual before the venue is asked, by its id: the product may not be listed yet."""
+        if is_perpetual_id(product_id) and not self.derivatives_enabled:
             raise InvalidOrderError(
                 f"{product_id} is an INTX perpetual: set COINBASE_ENABLE_DERIVATIVES=1 to trade perpetuals",
                 "DERIVATIVES_DISABLED",
@@ -399,6 +404,12 @@ class CoinbaseBroker:
             lambda d: mapping.timestamp(mapping.field(d, "iso", what), what),
             public=True,
         )
+
+    def stream(self, on_event: EventSink) -> Stream | None:
+        """The Advanced Trade WebSocket feed (`streams.CoinbaseStream`): quotes from `ticker`, trades from
+        `market_trades`, order updates and fills from `user`, resyncs after a reconnect, a sequence gap or
+        an unreadable message. None for a broker built without a feed."""
+        return None if self._streams is None else self._streams(on_event)
 
     def preview_order(self, request: OrderRequest) -> OrderPreview:
         prepared = self.prepare(request)

@@ -1,7 +1,6 @@
 """Build a CoinbaseBroker from a BotConfig: keys passed explicitly, sandbox or production endpoint."""
 
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlsplit
 
 from coinbase.rest import RESTClient
@@ -13,6 +12,7 @@ from gpttrader.brokers.coinbase.streams import CoinbaseStream
 from gpttrader.brokers.coinbase.transport import trust_certificate
 from gpttrader.brokers.errors import AuthenticationError
 from gpttrader.config import BotConfig
+from gpttrader.domain.stream import StreamEvent
 
 PRODUCTION_HOST = "api.coinbase.com"
 PRODUCTION_WS = "wss://advanced-trade-ws.coinbase.com"
@@ -37,15 +37,14 @@ def ws_url(config: BotConfig) -> str:
 def create_stream(
     config: BotConfig,
     *,
-    on_message: Callable[[dict[str, Any]], None],
-    on_resync: Callable[[str], None],
+    on_event: Callable[[StreamEvent], None],
     heartbeat_timeout: float = 10.0,
 ) -> CoinbaseStream:
+    """The profile's feed (the sandbox's or Coinbase's), delivering typed events to `on_event`."""
     return CoinbaseStream(
         ws_url(config),
         config.credentials,
-        on_message=on_message,
-        on_resync=on_resync,
+        on_event=on_event,
         certificate=config.coinbase.sandbox_certificate,
         heartbeat_timeout=heartbeat_timeout,
     )
@@ -74,6 +73,7 @@ def create_coinbase_broker(config: BotConfig) -> CoinbaseBroker:
         derivatives_enabled=config.derivatives_enabled,
         private_limit=TokenBucket(limits.private_requests_per_second),
         public_limit=TokenBucket(limits.public_requests_per_second),
+        streams=lambda on_event: create_stream(config, on_event=on_event),
     )
 
 

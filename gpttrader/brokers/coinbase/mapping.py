@@ -185,18 +185,6 @@ def perpetual_position(data: dict[str, Any], product: Product) -> Position:
     )
 
 
-def ticker_quote(ticker: dict[str, Any], time: datetime) -> Quote:
-    """A feed ticker as a Quote stamped with the message's time."""
-    where = f"{ticker.get('product_id')} ticker"
-    return Quote(
-        str(field(ticker, "product_id", where)),
-        dec(ticker, "best_bid", where),
-        dec(ticker, "best_ask", where),
-        dec(ticker, "price", where),
-        time,
-    )
-
-
 def product(data: dict[str, Any]) -> Product:
     where = f"product {data.get('product_id')}"
     kind = ProductType.SPOT

@@ -7,21 +7,23 @@ The SDK leaves five gaps that this closes:
   (not even a heartbeat) arrived for `heartbeat_timeout` seconds;
 - after reconnecting by itself it resubscribes only channels subscribed with product ids: every channel
   is subscribed with them here;
-- it cannot know what was missed while it reconnected, or when a message was skipped: every reconnect
-  and every sequence gap triggers `on_resync`, where the caller re-reads state by REST;
+- it cannot know what was missed while it reconnected, or when a message was skipped: every reconnect,
+  every sequence gap and every message that cannot be read sends a ResyncEvent, where the caller re-reads
+  state by REST;
 - its `wss://` connections do not verify certificates: this client does.
-Resyncs run on their own worker thread, so slow REST calls never stall the message loop.
+The caller gets typed events only (`stream_mapping` reads the JSON), on the SDK's message thread; resyncs
+go out on their own worker thread, so slow REST calls made for them never stall the message loop.
 """
 
 import asyncio
-import json
 import logging
 import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,10 @@ import websockets
 from coinbase.constants import USER_AGENT
 from coinbase.websocket import WSClient, WSClientException
 
+from gpttrader.brokers.coinbase.stream_mapping import StreamDecoder
+from gpttrader.brokers.errors import MalformedAnswerError
 from gpttrader.config.secrets import Credentials
+from gpttrader.domain.stream import ResyncEvent, StreamEvent
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +82,9 @@ class StreamHealth:
     gaps: int = 0
     watchdog_reconnects: int = 0
     callback_errors: int = 0
+    malformed: int = 0
     last_message_at: float = 0.0
+    channels: dict[str, int] = field(default_factory=dict)  # messages received per channel
 
     def silent_for(self, now: float | None = None) -> float:
         return (time.monotonic() if now is None else now) - self.last_message_at
@@ -89,21 +96,19 @@ class CoinbaseStream:
         url: str,
         credentials: Credentials | None,
         *,
-        on_message: Callable[[dict[str, Any]], None],
-        on_resync: Callable[[str], None],
+        on_event: Callable[[StreamEvent], None],
         certificate: Path | None = None,
         heartbeat_timeout: float = 10.0,
     ) -> None:
         self.url = url
         self._credentials = credentials
-        self._on_message = on_message
-        self._on_resync = on_resync
+        self._on_event = on_event
         self._ssl_context = ssl.create_default_context(cafile=str(certificate) if certificate else None)
         self.heartbeat_timeout = heartbeat_timeout
         self.health = StreamHealth()
         self._subscriptions: tuple[list[str], list[str]] = ([], [])
         self._client: _VerifyingWSClient | None = None
-        self._last_sequence: int | None = None
+        self._decoder = StreamDecoder()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._resyncs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coinbase-resync")
@@ -166,7 +171,7 @@ class CoinbaseStream:
 
     def _opened(self) -> None:
         with self._lock:
-            self._last_sequence = None
+            self._decoder.reset()
             self.health.connected = True
             self.health.connections += 1
             self.health.last_message_at = time.monotonic()
@@ -181,30 +186,37 @@ class CoinbaseStream:
     def _handle(self, raw: str) -> None:
         """The SDK's on_message: nothing may escape it, or the SDK's message loop dies silently."""
         try:
-            message = json.loads(raw)
             with self._lock:
                 self.health.messages += 1
                 self.health.last_message_at = time.monotonic()
-                sequence = message.get("sequence_num")
-                gap = (
-                    isinstance(sequence, int)
-                    and self._last_sequence is not None
-                    and sequence != self._last_sequence + 1
-                )
-                if isinstance(sequence, int):
-                    self._last_sequence = sequence
-            if gap:
-                self.health.gaps += 1
-                self._resync(f"sequence gap before {sequence}")
-            self._on_message(message)
+                try:
+                    channel, events = self._decoder.read(raw)
+                except MalformedAnswerError as exc:
+                    # What it said is unknown (an order's fill, perhaps): read everything again, as after a gap.
+                    self.health.malformed += 1
+                    log.warning("unreadable feed message: %s", exc)
+                    self._resync(f"malformed message: {exc.detail}")
+                    return
+                self.health.channels[channel] = self.health.channels.get(channel, 0) + 1
         except Exception:
             self.health.callback_errors += 1
-            log.exception("error handling a feed message; the feed goes on")
+            log.exception("error reading a feed message; the feed goes on")
+            return
+        for event in events:
+            try:
+                if isinstance(event, ResyncEvent):
+                    self.health.gaps += 1
+                    self._resync(event.reason)
+                else:
+                    self._on_event(event)
+            except Exception:  # one event's failure loses neither the feed nor the message's other events
+                self.health.callback_errors += 1
+                log.exception("error handling a feed event; the feed goes on")
 
     def _resync(self, reason: str) -> None:
         def run() -> None:
             try:
-                self._on_resync(reason)
+                self._on_event(ResyncEvent(reason, datetime.now(UTC)))
             except Exception:
                 log.exception("resync after %s failed", reason)
 

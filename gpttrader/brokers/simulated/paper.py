@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from gpttrader.brokers.protocol import FeeRates, MarginSummary, OrderPreview
+from gpttrader.brokers.protocol import EventSink, FeeRates, MarginSummary, OrderPreview, Stream
 from gpttrader.brokers.simulated.depth import synthetic_book
 from gpttrader.brokers.simulated.fills import FillModel
 from gpttrader.brokers.simulated.market import MarketData
@@ -44,10 +44,13 @@ class PaperBroker:
         state: VenueState | None = None,
         on_change: Callable[[VenueState], None] | None = None,
         name: str = "paper",
+        stream: Callable[[EventSink], Stream] | None = None,
     ) -> None:
         """`products`: those it trades; `state`: the account as a previous run left it (then `balances` is
-        not used); `on_change`: called with the account after every change, to keep it."""
+        not used); `on_change`: called with the account after every change, to keep it; `stream`: builds
+        its market's push feed (paper: Coinbase's public ticker), where it has one."""
         self._market = market
+        self._stream = stream
         self._clock = clock
         account = state or VenueState(dict(balances))
         self._venue = SimulatedVenue(products, model or FillModel(), account, clock, name=name, on_change=on_change)
@@ -78,6 +81,12 @@ class PaperBroker:
     def server_time(self) -> datetime:
         """The market's clock (Coinbase's, for paper): the one its bars close by."""
         return self._market.server_time()
+
+    def stream(self, on_event: EventSink) -> Stream | None:
+        """Its market's feed of quote events (and resyncs), given one; None on a price path (dev), whose
+        quotes the engine reads each cycle. Its own orders' updates and fills are not streamed: they happen
+        inside the engine's calls to this broker (each works the bars that closed), which read them there."""
+        return None if self._stream is None else self._stream(on_event)
 
     # -- account -----------------------------------------------------------------------------------------
     def balances(self) -> list[Balance]:

@@ -8,9 +8,7 @@ import pytest
 from gpttrader.brokers.coinbase import CoinbaseBroker, create_coinbase_broker
 from gpttrader.config import BotConfig, load_config
 from gpttrader.sandbox import RunningSandbox
-from tests.integration.sandbox.conftest import SandboxFactory, admin, sdk_client, start_sandbox
-
-__all__ = ["admin", "sdk_client", "start_sandbox"]
+from tests.integration.sandbox.conftest import SandboxFactory
 
 ConfigFactory = Callable[..., BotConfig]
 

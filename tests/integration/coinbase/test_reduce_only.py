@@ -16,8 +16,7 @@ from gpttrader.brokers.errors import InvalidOrderError
 from gpttrader.domain import Order, OrderRequest, OrderStatus, OrderType, ProductType, Side
 from gpttrader.engine.execution_coordinator import ExecutionCoordinator
 from gpttrader.sandbox import RunningSandbox
-from tests.integration.engine.test_futures_bot import FUTURE, START
-from tests.integration.engine.test_futures_bot import config as futures_config
+from tests.integration.engine.sessions import FUTURE, START, futures_config
 from tests.integration.sandbox.conftest import SandboxFactory, sdk_client
 
 

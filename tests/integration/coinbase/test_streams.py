@@ -1,19 +1,17 @@
 """The hardened feed: verified TLS, callbacks that cannot kill it, gap and reconnect resyncs, a watchdog."""
 
 import threading
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 from coinbase.websocket import WSClientException
 
 from gpttrader.app import ApplicationContainer
 from gpttrader.brokers.coinbase import CoinbaseStream, create_stream
-from gpttrader.brokers.coinbase.mapping import ticker_quote
 from gpttrader.config import BotConfig
 from gpttrader.domain import OrderRequest, OrderStatus, OrderType, Side
+from gpttrader.domain.stream import QuoteEvent, ResyncEvent, StreamEvent
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.sandbox.feed import FeedTiming
 from gpttrader.sandbox.tls import make_self_signed
@@ -23,48 +21,51 @@ from tests.waiting import wait_for
 
 
 class Recorder:
+    """The stream's sink: typed events only (resyncs apart)."""
+
     def __init__(self, fail_first: int = 0) -> None:
-        self.messages: list[dict[str, Any]] = []
+        self.events: list[StreamEvent] = []
         self.resyncs: list[str] = []
         self.fail_first = fail_first
         self.lock = threading.Lock()
 
-    def message(self, message: dict[str, Any]) -> None:
+    def event(self, event: StreamEvent) -> None:
         with self.lock:
-            self.messages.append(message)
-            if len(self.messages) <= self.fail_first:
+            if isinstance(event, ResyncEvent):
+                self.resyncs.append(event.reason)
+                return
+            self.events.append(event)
+            if len(self.events) <= self.fail_first:
                 raise RuntimeError("a handler bug")
 
-    def resync(self, reason: str) -> None:
+    def quotes(self) -> list[QuoteEvent]:
         with self.lock:
-            self.resyncs.append(reason)
-
-    def channel(self, name: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return [m for m in self.messages if m.get("channel") == name]
+            return [e for e in self.events if isinstance(e, QuoteEvent)]
 
 
 def stream(config: BotConfig, recorder: Recorder, heartbeat_timeout: float = 10.0) -> CoinbaseStream:
-    return create_stream(
-        config, on_message=recorder.message, on_resync=recorder.resync, heartbeat_timeout=heartbeat_timeout
-    )
+    return create_stream(config, on_event=recorder.event, heartbeat_timeout=heartbeat_timeout)
 
 
 def test_tickers_become_quotes_and_handler_errors_do_not_stop_the_feed(config: BotConfig) -> None:
-    recorder = Recorder(fail_first=3)
+    recorder = Recorder(fail_first=2)
     feed = stream(config, recorder)
-    feed.start(["BTC-USD"], ["ticker"])
+    feed.start(["BTC-USD", "ETH-USD", "SOL-USD"], ["ticker"])  # a snapshot of three quotes: two are refused
     try:
-        wait_for(lambda: len(recorder.channel("heartbeats")) >= 3)
+        wait_for(lambda: len(recorder.quotes()) >= 3 and feed.health.channels.get("heartbeats", 0) >= 3)
     finally:
         feed.stop()
-    assert feed.health.callback_errors == 3
+    assert feed.health.callback_errors == 2
+    assert [q.product_id for q in recorder.quotes()[:3]] == ["BTC-USD", "ETH-USD", "SOL-USD"]
     assert feed.health.gaps == 0
-    ticker = recorder.channel("ticker")[0]
-    quote = ticker_quote(ticker["events"][0]["tickers"][0], datetime.now(UTC))
+    assert feed.health.malformed == 0
+    quote = recorder.quotes()[0]
     assert quote.product_id == "BTC-USD"
+    assert quote.bid is not None
+    assert quote.ask is not None
     assert quote.bid < quote.ask
-    assert isinstance(quote.last, Decimal)
+    assert isinstance(quote.price, Decimal)
+    assert quote.time.utcoffset() is not None
 
 
 def test_a_certificate_that_is_not_trusted_is_refused(
@@ -97,7 +98,11 @@ def test_a_dropped_socket_reconnects_and_missed_fills_come_back_by_rest(
                 if app.order_executor.refresh(order.client_order_id).status is OrderStatus.FILLED:
                     recovered.set()
 
-        feed = create_stream(config, on_message=lambda m: None, on_resync=resync)
+        def on_event(event: StreamEvent) -> None:
+            if isinstance(event, ResyncEvent):
+                resync(event.reason)
+
+        feed = create_stream(config, on_event=on_event)
         feed.start(["BTC-USD"], ["user"])
         try:
             wait_for(lambda: feed.health.messages >= 2)
@@ -143,10 +148,14 @@ def test_a_sequence_gap_triggers_a_resync(config: BotConfig) -> None:
     for sequence in (0, 1, 2, 5, 6):
         feed._handle(f'{{"channel": "heartbeats", "sequence_num": {sequence}, "events": []}}')
     feed._handle("not json at all")
-    wait_for(lambda: recorder.resyncs == ["sequence gap before 5"])
+    wait_for(lambda: len(recorder.resyncs) == 2)
+    assert recorder.resyncs[0] == "sequence gap before 5"
+    assert recorder.resyncs[1].startswith("malformed message: not JSON")
     assert feed.health.gaps == 1
-    assert feed.health.callback_errors == 1
-    assert len(recorder.messages) == 5
+    assert feed.health.malformed == 1
+    assert feed.health.callback_errors == 0
+    assert feed.health.channels == {"heartbeats": 5}
+    assert recorder.events == []  # heartbeats are counted, never delivered
     feed.stop()
 
 
@@ -157,14 +166,15 @@ def test_after_the_sdk_reconnects_every_channel_is_back_without_the_watchdog(
     feed = stream(config, recorder, heartbeat_timeout=60.0)  # the watchdog stays out of it
     feed.start(["BTC-USD"], ["user"])
     try:
-        wait_for(lambda: len(recorder.channel("heartbeats")) >= 1 and len(recorder.channel("user")) >= 1)
-        users = len(recorder.channel("user"))
+        channels = feed.health.channels
+        wait_for(lambda: channels.get("heartbeats", 0) >= 1 and channels.get("user", 0) >= 1)
+        users = channels["user"]
         sandbox.drop_websockets()
         wait_for(lambda: feed.health.connections >= 2)
         # `user` sends a snapshot only when subscribed: a second one proves the resubscription.
-        wait_for(lambda: len(recorder.channel("user")) > users)
-        heartbeats = len(recorder.channel("heartbeats"))
-        wait_for(lambda: len(recorder.channel("heartbeats")) > heartbeats)
+        wait_for(lambda: channels.get("user", 0) > users)
+        heartbeats = channels["heartbeats"]
+        wait_for(lambda: channels.get("heartbeats", 0) > heartbeats)
     finally:
         feed.stop()
     assert feed.health.watchdog_reconnects == 0

@@ -1,14 +1,18 @@
 """The engine's tests run against the sandbox exchange too."""
 
+import pytest
+
 from gpttrader.sandbox import RunningSandbox
-from tests.integration.sandbox.conftest import start_sandbox
+from tests.integration.engine.sessions import START, sandbox_env
+from tests.integration.sandbox.conftest import SandboxFactory
 
-__all__ = ["sandbox_env", "start_sandbox"]
+# Defined in sessions.py; still importable from here, as the engine's tests always have.
+__all__ = ["sandbox_env"]
 
 
-def sandbox_env(sandbox: RunningSandbox, *, key: bool = True, **extra: str) -> dict[str, str]:
-    """The environment that points a profile at `sandbox` (with its API key unless `key` is False)."""
-    env = {"COINBASE_SANDBOX_URL": f"https://{sandbox.base_url}", "COINBASE_SANDBOX_CERT": str(sandbox.cert_path)}
-    if key:
-        env["COINBASE_KEY_FILE"] = str(sandbox.settings.key_files[0])
-    return {**env, **extra}
+@pytest.fixture
+def market(start_sandbox: SandboxFactory) -> RunningSandbox:
+    """A sandbox whose virtual clock starts at sessions.START (the canary's window), at speed 1.
+
+    A test module that needs another start (or history) defines its own `market`, which takes precedence."""
+    return start_sandbox(virtual_start=START.timestamp(), speed=1.0)

@@ -10,7 +10,8 @@ from pathlib import Path
 from gpttrader.app import ApplicationContainer
 from gpttrader.config import load_config
 from gpttrader.engine.clock import FastClock, PacedClock
-from tests.integration.engine.test_dev_bot import START, BuyEveryBar, container
+from tests.integration.engine.dev_sessions import START, container
+from tests.integration.engine.strategies import BuyBtcEveryBar
 
 
 def test_cycles_run_on_the_worker_and_leave_the_loop_free(tmp_path: Path) -> None:
@@ -31,7 +32,7 @@ def test_cycles_run_on_the_worker_and_leave_the_loop_free(tmp_path: Path) -> Non
             ApplicationContainer(config, clock=PacedClock(FastClock(START), 0.05)) as app,
             ThreadPoolExecutor(1, thread_name_prefix="bot-worker") as worker,
         ):
-            bot = app.create_bot(BuyEveryBar())
+            bot = app.create_bot(BuyBtcEveryBar())
             bot.bootstrap()
             original = bot.cycle
 
@@ -81,7 +82,7 @@ def test_stop_ends_the_task_during_its_wait(tmp_path: Path) -> None:
 
 def test_a_paused_bot_watches_without_acting(tmp_path: Path) -> None:
     with container(tmp_path) as app:
-        bot = app.create_bot(BuyEveryBar())
+        bot = app.create_bot(BuyBtcEveryBar())
         bot.bootstrap()
         bot.pause(operator="ops")
         bot.run(max_cycles=5)

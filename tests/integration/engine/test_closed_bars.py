@@ -20,9 +20,8 @@ from gpttrader.domain import Candle, Granularity
 from gpttrader.engine.bot import TradingBot
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, OrderIntent
-from tests.integration.engine.test_unknown_fate import START, canary, market
+from tests.integration.engine.sessions import START, canary
 
-__all__ = ["market"]  # the fixture, shared with the unknown-fate tests
 AHEAD = timedelta(seconds=2)
 MINUTE = timedelta(minutes=1)
 PID = "BTC-USD"

@@ -5,60 +5,17 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from gpttrader.app import ApplicationContainer
-from gpttrader.config import load_config
 from gpttrader.domain import Fill, Liquidity, OrderRequest, OrderStatus, OrderType, Side
-from gpttrader.engine.clock import FastClock
 from gpttrader.risk import TradingState
 from gpttrader.store.integrity import set_aside
 from gpttrader.store.venue import VENUE_FILE
-from gpttrader.strategy import Bar, OrderIntent, TargetPosition
-
-START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class _Bought:
-    done: bool = False
-
-
-@dataclass(frozen=True)
-class BuyOnce:
-    """Buys BTC at market on the first bar from 09:02 on that it sees (after a restart: again), nothing more."""
-
-    name: str = "buy_once"
-    warmup: int = 1
-
-    def new_state(self) -> _Bought:
-        return _Bought()
-
-    def on_bar(self, bar: Bar, state: _Bought) -> tuple[OrderIntent, ...]:
-        if state.done or bar.product_id != "BTC-USD" or bar.time < START + timedelta(minutes=2):
-            return ()
-        state.done = True
-        return (OrderIntent(bar.product_id, Side.BUY),)
-
-
-@dataclass(frozen=True)
-class BuyEveryBar:
-    name: str = "buy_every_bar"
-    warmup: int = 1
-
-    def new_state(self) -> None:
-        return None
-
-    def on_bar(self, bar: Bar, state: None) -> tuple[OrderIntent, ...]:
-        return (OrderIntent(bar.product_id, Side.BUY, fraction=0.1),) if bar.product_id == "BTC-USD" else ()
-
-
-def container(data: Path, start: datetime = START, **overrides: Any) -> ApplicationContainer:
-    config = load_config("dev", overrides={"data_dir": data, "symbols": ["BTC-USD", "ETH-USD"], **overrides}, env={})
-    return ApplicationContainer(config, clock=FastClock(start))
+from gpttrader.strategy import Bar, TargetPosition
+from tests.integration.engine.dev_sessions import START, container
+from tests.integration.engine.strategies import BuyBtcEveryBar, BuyOnce
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -177,7 +134,7 @@ def test_the_kill_switch_cancels_flattens_and_halts(tmp_path: Path) -> None:
         assert "risk.kill_switch" in kinds
         bot.shutdown()
     with container(tmp_path, START + timedelta(minutes=10)) as c:  # halted survives the restart
-        bot = c.create_bot(BuyEveryBar())
+        bot = c.create_bot(BuyBtcEveryBar())
         bot.bootstrap()
         bot.run(max_cycles=5)
         assert c.risk_manager.state is TradingState.HALTED

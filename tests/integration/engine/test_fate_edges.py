@@ -17,18 +17,9 @@ from gpttrader.engine.execution_coordinator import ExecutionCoordinator
 from gpttrader.engine.kill import engage_kill_switch
 from gpttrader.risk import TradingState
 from gpttrader.sandbox import RunningSandbox
-from tests.integration.engine.test_unknown_fate import (
-    API,
-    BuyEveryBar,
-    canary,
-    exchange_fills,
-    holding,
-    market,
-    peak_position,
-)
+from tests.integration.engine.sessions import API, canary, exchange_fills, holding, peak_position
+from tests.integration.engine.strategies import BuyEveryBar
 from tests.integration.sandbox.conftest import admin_call, inject, sdk_client
-
-__all__ = ["market"]
 
 
 def bought(sandbox: RunningSandbox) -> Decimal:

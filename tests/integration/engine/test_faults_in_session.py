@@ -6,19 +6,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
-from gpttrader.config import BotConfig, load_config
 from gpttrader.config.guards import Guards
 from gpttrader.domain import Side
 from gpttrader.risk import TradingState
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, OrderIntent
-from tests.integration.engine.conftest import sandbox_env
+from tests.integration.engine.sessions import guarded_canary
 from tests.integration.sandbox.conftest import SandboxFactory, admin_call, inject
 
 START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -48,21 +46,9 @@ def market(start_sandbox: SandboxFactory) -> RunningSandbox:
     return start_sandbox(virtual_start=START.timestamp(), speed=1.0)
 
 
-def canary(sandbox: RunningSandbox, data: Path, **overrides: Any) -> BotConfig:
-    return load_config(
-        "canary",
-        overrides={
-            "data_dir": data,
-            "coinbase": {"private_requests_per_second": 1000, "public_requests_per_second": 1000, "websocket": False},
-            **overrides,
-        },
-        env=sandbox_env(sandbox),
-    )
-
-
 def test_the_session_rides_out_faults_and_loses_nothing(market: RunningSandbox, tmp_path: Path) -> None:
     quiet = {name: {"enabled": False} for name in Guards.model_fields}
-    with ApplicationContainer(canary(market, tmp_path, guards=quiet), clock=SandboxClock(market)) as container:
+    with ApplicationContainer(guarded_canary(market, tmp_path, guards=quiet), clock=SandboxClock(market)) as container:
         bot = container.create_bot(EveryBar())
         bot.bootstrap()
         bot.run(max_cycles=3)
@@ -87,7 +73,7 @@ def test_the_session_rides_out_faults_and_loses_nothing(market: RunningSandbox, 
 
 
 def test_an_exchange_that_keeps_failing_trips_the_error_rate_guard(market: RunningSandbox, tmp_path: Path) -> None:
-    config = canary(market, tmp_path, risk={"error_rate_window": 4})
+    config = guarded_canary(market, tmp_path, risk={"error_rate_window": 4})
     with ApplicationContainer(config, clock=SandboxClock(market)) as container:
         bot = container.create_bot(EveryBar())
         bot.bootstrap()

@@ -2,29 +2,22 @@
 exchange's, the margin check fed by the CFM balance summary, the liquidation-buffer guard fed each cycle."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
-from gpttrader.config import BotConfig, load_config
+from gpttrader.config import load_config
 from gpttrader.config.guards import Guards
-from gpttrader.domain import ProductType, Side
+from gpttrader.domain import Side
 from gpttrader.risk import TradingState
 from gpttrader.sandbox import RunningSandbox
-from gpttrader.sandbox.catalog import build_catalog
 from gpttrader.strategy import Bar, OrderIntent
-from tests.integration.engine.conftest import sandbox_env
+from tests.integration.engine.sessions import FUTURE, START, futures_config, sandbox_env
 from tests.integration.sandbox.conftest import SandboxFactory
-
-START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
-FUTURE = next(
-    pid for pid, listing in build_catalog(START).items() if listing.product.product_type is ProductType.FUTURE
-)
 
 
 @dataclass
@@ -57,29 +50,8 @@ def market(start_sandbox: SandboxFactory) -> RunningSandbox:
     return start_sandbox(virtual_start=START.timestamp(), speed=1.0)
 
 
-def config(sandbox: RunningSandbox, data: Path, contracts: str, **guards: Any) -> BotConfig:
-    return load_config(
-        "canary",
-        overrides={
-            "data_dir": data,
-            "symbols": [FUTURE],
-            "risk": {
-                "limits_file": None,
-                "max_notional_per_position": None,
-                "max_position_size": {FUTURE: contracts},
-                "max_position_fraction": 1,
-                "max_exposure_fraction": 1,
-            },
-            "sizing": {"method": "fixed_fraction", "fraction": 1},
-            "guards": {**{name: {"enabled": False} for name in Guards.model_fields}, **guards},
-            "coinbase": {"private_requests_per_second": 1000, "public_requests_per_second": 1000, "websocket": False},
-        },
-        env=sandbox_env(sandbox),
-    )
-
-
 def test_a_future_is_traded_and_reconciled_in_contracts(market: RunningSandbox, tmp_path: Path) -> None:
-    with ApplicationContainer(config(market, tmp_path, "2"), clock=SandboxClock(market)) as container:
+    with ApplicationContainer(futures_config(market, tmp_path, "2"), clock=SandboxClock(market)) as container:
         bot = container.create_bot(BuyOnBars(on=(3,)))
         assert bot.bootstrap().ok
         bot.run(max_cycles=4)
@@ -93,7 +65,7 @@ def test_a_future_is_traded_and_reconciled_in_contracts(market: RunningSandbox, 
 def test_the_margin_check_reads_the_cfm_balance_summary(market: RunningSandbox, tmp_path: Path) -> None:
     # 40 contracts of 0.01 BTC near $95,000 is $38,000 of notional: more than the CFM account's $10,000 of
     # available margin at the canary's leverage of 1.
-    with ApplicationContainer(config(market, tmp_path, "40"), clock=SandboxClock(market)) as container:
+    with ApplicationContainer(futures_config(market, tmp_path, "40"), clock=SandboxClock(market)) as container:
         bot = container.create_bot(BuyOnBars(on=(3,)))
         bot.bootstrap()
         bot.run(max_cycles=4)
@@ -105,7 +77,7 @@ def test_the_margin_check_reads_the_cfm_balance_summary(market: RunningSandbox, 
 
 def test_the_liquidation_buffer_guard_reads_the_exchange(market: RunningSandbox, tmp_path: Path) -> None:
     # A buffer limit no account meets: the guard must trip on the exchange's figure once a position exists.
-    guarded = config(market, tmp_path, "2", liquidation_buffer={"enabled": True, "limit": "0.999"})
+    guarded = futures_config(market, tmp_path, "2", liquidation_buffer={"enabled": True, "limit": "0.999"})
     with ApplicationContainer(guarded, clock=SandboxClock(market)) as container:
         bot = container.create_bot(BuyOnBars(on=(3,)))
         bot.bootstrap()

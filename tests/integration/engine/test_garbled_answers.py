@@ -14,8 +14,8 @@ from gpttrader.brokers.errors import MalformedAnswerError
 from gpttrader.domain import OrderRequest, OrderStatus, OrderType, Side
 from gpttrader.risk import TradingState
 from gpttrader.sandbox import RunningSandbox
+from tests.integration.engine.sessions import guarded_canary
 from tests.integration.engine.strategies import Quiet
-from tests.integration.engine.test_faults_in_session import canary
 from tests.integration.sandbox.conftest import SandboxFactory, admin_call, inject, sdk_client
 
 START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -28,7 +28,7 @@ def market(start_sandbox: SandboxFactory) -> RunningSandbox:
 
 
 def test_each_garbled_answer_names_its_endpoint_and_field(market: RunningSandbox, tmp_path: Path) -> None:
-    with ApplicationContainer(canary(market, tmp_path)) as container:
+    with ApplicationContainer(guarded_canary(market, tmp_path)) as container:
         broker = container.coinbase_broker
         cases = [
             ({"body": "empty_object", "path_prefix": f"{API}/accounts"}, "list accounts", "'accounts'"),
@@ -50,7 +50,7 @@ def test_each_garbled_answer_names_its_endpoint_and_field(market: RunningSandbox
 
 
 def test_an_empty_accounts_answer_is_no_account_at_start_or_mid_session(market: RunningSandbox, tmp_path: Path) -> None:
-    with ApplicationContainer(canary(market, tmp_path), clock=SandboxClock(market)) as container:
+    with ApplicationContainer(guarded_canary(market, tmp_path), clock=SandboxClock(market)) as container:
         inject(market, kind="garble", body="empty_object", path_prefix=f"{API}/accounts")
         bot = container.create_bot(Quiet())
         with pytest.raises(MalformedAnswerError, match="list accounts"):
@@ -78,7 +78,7 @@ def test_an_empty_accounts_answer_is_no_account_at_start_or_mid_session(market: 
 
 
 def test_an_empty_create_answer_leaves_the_order_unknown_until_found(market: RunningSandbox, tmp_path: Path) -> None:
-    with ApplicationContainer(canary(market, tmp_path), clock=SandboxClock(market)) as container:
+    with ApplicationContainer(guarded_canary(market, tmp_path), clock=SandboxClock(market)) as container:
         bot = container.create_bot(Quiet())
         bot.bootstrap()
         inject(market, kind="garble", body="empty_object", method="POST", path_prefix=f"{API}/orders")
@@ -97,7 +97,7 @@ def test_an_empty_create_answer_leaves_the_order_unknown_until_found(market: Run
 
 
 def test_an_empty_order_list_at_restart_marks_nothing(market: RunningSandbox, tmp_path: Path) -> None:
-    config = canary(market, tmp_path)
+    config = guarded_canary(market, tmp_path)
     with ApplicationContainer(config, clock=SandboxClock(market)) as container:
         # A crash right after the send: the store holds the order PENDING, the exchange has filled it.
         request = OrderRequest("sent-1", "BTC-USD", Side.BUY, OrderType.MARKET, Decimal("0.001"))

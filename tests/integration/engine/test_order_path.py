@@ -10,7 +10,7 @@ market puts a buy's protective limit under the asks.
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,48 +19,20 @@ import pytest
 
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
-from gpttrader.config import BotConfig, load_config
-from gpttrader.config.guards import Guards
-from gpttrader.domain import Order, OrderRequest, OrderStatus, OrderType, ProductType, Side
+from gpttrader.config import BotConfig
+from gpttrader.domain import Order, OrderRequest, OrderStatus, OrderType, Side
 from gpttrader.engine.bot import TradingBot
 from gpttrader.risk import TradeContext, TradingState
 from gpttrader.sandbox import RunningSandbox
-from gpttrader.sandbox.catalog import build_catalog
 from gpttrader.strategy import Bar, OrderIntent, TargetPosition
-from tests.integration.engine.conftest import sandbox_env
+from tests.integration.engine.sessions import API, FUTURE, PID, ROOMY_CAP, START, config, mid
 from tests.integration.engine.strategies import Quiet
 from tests.integration.sandbox.conftest import SandboxFactory, admin_call, inject, sdk_client
-
-START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
-API = "/api/v3/brokerage"
-PID = "BTC-USD"
-FUTURE = next(pid for pid, lst in build_catalog(START).items() if lst.product.product_type is ProductType.FUTURE)
-CAP = "5"
-ROOMY: dict[str, Any] = {
-    "max_position_size": {PID: CAP},
-    "max_notional_per_position": 1_000_000,
-    "max_exposure_fraction": "1",
-    "max_position_fraction": "1",
-}
 
 
 @pytest.fixture
 def market(start_sandbox: SandboxFactory) -> RunningSandbox:
     return start_sandbox(virtual_start=START.timestamp(), speed=1.0)
-
-
-def config(sandbox: RunningSandbox, data: Path, **overrides: Any) -> BotConfig:
-    settings: dict[str, Any] = {
-        "data_dir": data,
-        "coinbase": {"private_requests_per_second": 1000, "public_requests_per_second": 1000, "websocket": False},
-        "guards": {name: {"enabled": False} for name in Guards.model_fields},
-        "order_limits": {"per_minute": 100, "per_hour": 1000, "per_day": 1000, "min_interval_seconds": 0},
-        "risk": ROOMY,
-        "sizing": {"method": "fixed_fraction", "fraction": "0.01"},
-    }
-    for key, value in overrides.items():
-        settings[key] = {**settings[key], **value} if isinstance(settings.get(key), dict) else value
-    return load_config("canary", overrides=settings, env=sandbox_env(sandbox))
 
 
 @pytest.fixture
@@ -95,10 +67,6 @@ def decide(bot: TradingBot, minute: int, decision: TargetPosition | tuple[OrderI
     bot.execution.refresh()
 
 
-def mid(market: RunningSandbox) -> Decimal:
-    return market.exchange.mid(PID)
-
-
 def open_at_exchange(market: RunningSandbox, side: str | None = None) -> list[Any]:
     orders = sdk_client(market).list_orders(product_ids=[PID], order_status=["OPEN"]).orders
     return [o for o in orders if side is None or o.side == side]
@@ -119,7 +87,7 @@ def test_a_changed_target_replaces_its_working_order_and_they_never_pile_up(
         resting.append(len(open_at_exchange(market, "BUY")))
     assert resting == [1, 0, 1, 0, 1]  # today: 1, 1, 2, 2, 3 good-till-cancelled buys resting at once
     sizes = [Decimal(o.order_configuration.limit_limit_gtc.base_size) for o in open_at_exchange(market, "BUY")]
-    assert sum(sizes) <= Decimal(CAP)
+    assert sum(sizes) <= Decimal(ROOMY_CAP)
 
 
 def test_a_target_still_wanted_chases_a_resting_order_to_the_new_price(

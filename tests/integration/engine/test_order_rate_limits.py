@@ -20,8 +20,8 @@ from gpttrader.domain import OrderType, Side
 from gpttrader.engine.bot import TradingBot
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, OrderIntent
-from tests.integration.engine.conftest import sandbox_env
-from tests.integration.engine.test_order_path import PID, START, Quiet, config, mid
+from tests.integration.engine.sessions import PID, START, config, mid, sandbox_env
+from tests.integration.engine.strategies import Quiet
 from tests.integration.sandbox.conftest import SandboxFactory
 
 CANARY_LIMITS = {"per_minute": 2, "per_hour": 20, "per_day": 50, "min_interval_seconds": 30}

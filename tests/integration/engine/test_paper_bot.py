@@ -3,16 +3,14 @@ moved in step with the bot's: a session, its books kept, and a restart that cont
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
-from gpttrader.config import BotConfig, load_config
 from gpttrader.domain import OrderStatus
 from gpttrader.sandbox import RunningSandbox
-from tests.integration.engine.conftest import sandbox_env
+from tests.integration.engine.sessions import paper_config
 from tests.integration.sandbox.conftest import SandboxFactory
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC).timestamp()
@@ -21,22 +19,6 @@ START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC).timestamp()
 @pytest.fixture
 def market(start_sandbox: SandboxFactory) -> RunningSandbox:
     return start_sandbox(virtual_start=START, speed=1.0)
-
-
-def paper_config(sandbox: RunningSandbox, data: Path, **overrides: Any) -> BotConfig:
-    env = sandbox_env(sandbox, key=False)
-    return load_config(
-        "paper",
-        overrides={
-            "data_dir": data,
-            "symbols": ["BTC-USD", "ETH-USD", "SOL-USD"],
-            "strategy": {"name": "ma_cross", "params": {"fast": 3, "slow": 8}},
-            "sizing": {"fraction": "0.2"},
-            "coinbase": {"public_requests_per_second": 1000, "websocket": False},  # the sandbox enforces no limit
-            **overrides,
-        },
-        env=env,
-    )
 
 
 def test_a_paper_session_trades_keeps_its_books_and_restarts(market: RunningSandbox, tmp_path: Path) -> None:

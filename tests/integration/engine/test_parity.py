@@ -21,6 +21,7 @@ from gpttrader.brokers.coinbase import create_market_data
 from gpttrader.config import BotConfig, load_config
 from gpttrader.config.guards import Guards
 from gpttrader.domain import Granularity
+from gpttrader.domain.client_ids import ClientIds
 from gpttrader.engine.execution_coordinator import DECISION
 from gpttrader.risk import LiveRiskManager, MemoryJournal
 from gpttrader.sandbox import RunningSandbox
@@ -132,10 +133,9 @@ def backtest(
     risk = LiveRiskManager.from_config(config, MemoryJournal())
     strategy = FromBar(MovingAverageCross(3, 8), first)
     result = run_backtest(strategy, frame, product_id="BTC-USD", initial_cash=Decimal(100_000), risk=risk)  # type: ignore[arg-type]
-    times = frame["time"].tolist()
+    ids = ClientIds("bt")
     decisions = [
-        (times[int(o.client_order_id.rsplit("-", 1)[1]) - 1].to_pydatetime(), o.product_id, o.side.value, o.size)
-        for o in result.orders
+        (ids.bar_time(o.client_order_id, o.product_id), o.product_id, o.side.value, o.size) for o in result.orders
     ]
     return decisions, result, frame
 

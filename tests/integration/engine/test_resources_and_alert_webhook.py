@@ -16,7 +16,8 @@ from gpttrader.app import ApplicationContainer
 from gpttrader.config import load_config
 from gpttrader.engine.clock import FastClock, PacedClock
 from gpttrader.monitoring import BotMetrics
-from tests.integration.engine.test_dev_bot import START, BuyOnce
+from tests.integration.engine.dev_sessions import START
+from tests.integration.engine.strategies import BuyOnce
 from tests.webhook_receiver import TOKEN_PATH, down_url, receiver
 
 

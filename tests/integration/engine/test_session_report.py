@@ -3,12 +3,13 @@
 from pathlib import Path
 
 from gpttrader.reports.session import session_report
-from tests.integration.engine.test_dev_bot import BuyEveryBar, container
+from tests.integration.engine.dev_sessions import container
+from tests.integration.engine.strategies import BuyBtcEveryBar
 
 
 def test_a_session_reads_back_as_its_report(tmp_path: Path) -> None:
     with container(tmp_path) as c:
-        bot = c.create_bot(BuyEveryBar())
+        bot = c.create_bot(BuyBtcEveryBar())
         bot.bootstrap()
         bot.run(max_cycles=25)
         bot.shutdown()

@@ -21,12 +21,9 @@ from gpttrader.engine.reconcile import BASELINE_EVENT, FOREIGN_EVENT
 from gpttrader.risk import TradingState
 from gpttrader.risk.manager import STATE_CHANGED
 from gpttrader.sandbox import RunningSandbox
-from tests.integration.engine.conftest import sandbox_env
-from tests.integration.engine.strategies import Quiet
-from tests.integration.engine.test_unknown_fate import CAP, BuyEveryBar, canary, cli, kill_env, market
+from tests.integration.engine.sessions import CAP, canary, cli, kill_env, sandbox_env
+from tests.integration.engine.strategies import BuyEveryBar, Quiet
 from tests.integration.sandbox.conftest import sdk_client
-
-__all__ = ["market"]
 
 
 def prod(sandbox: RunningSandbox, data: Path, **overrides: Any) -> BotConfig:

@@ -17,7 +17,7 @@ from gpttrader.domain import Granularity
 from gpttrader.risk.metrics import annualized_volatility
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, OrderIntent
-from tests.integration.engine.test_paper_bot import paper_config
+from tests.integration.engine.sessions import paper_config
 from tests.integration.sandbox.conftest import SandboxFactory
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

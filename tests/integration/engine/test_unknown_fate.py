@@ -6,81 +6,23 @@ exposure, send nothing more for its product until it has found the order by its 
 kill switch must halt first, then flatten exactly once whatever the exchange answers.
 """
 
-import os
 import subprocess
 import sys
 import threading
 from collections import Counter
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
-from gpttrader.config import BotConfig, load_config
-from gpttrader.config.guards import Guards
-from gpttrader.domain import OrderRequest, OrderStatus, OrderType, Side
+from gpttrader.domain import OrderRequest, OrderStatus
 from gpttrader.risk import TradingState
 from gpttrader.sandbox import RunningSandbox
-from gpttrader.strategy import Bar, OrderIntent
-from tests.integration.engine.conftest import sandbox_env
-from tests.integration.sandbox.conftest import SandboxFactory, admin_call, inject, sdk_client
+from tests.integration.engine.sessions import API, CAP, canary, cli, exchange_fills, holding, kill_env, peak_position
+from tests.integration.engine.strategies import BuyEveryBar
+from tests.integration.sandbox.conftest import admin_call, inject, sdk_client
 from tests.waiting import wait_for
-
-START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
-API = "/api/v3/brokerage"
-CAP = Decimal("0.003")
-
-
-@dataclass(frozen=True)
-class BuyEveryBar:
-    name: str = "buy_every_bar"
-    warmup: int = 1
-
-    def new_state(self) -> None:
-        return None
-
-    def on_bar(self, bar: Bar, state: None) -> tuple[OrderIntent, ...]:
-        return (OrderIntent(bar.product_id, Side.BUY),)
-
-
-@pytest.fixture
-def market(start_sandbox: SandboxFactory) -> RunningSandbox:
-    return start_sandbox(virtual_start=START.timestamp(), speed=1.0)
-
-
-def canary(sandbox: RunningSandbox, data: Path, **overrides: Any) -> BotConfig:
-    quiet = {name: {"enabled": False} for name in Guards.model_fields}
-    return load_config(
-        "canary",
-        overrides={
-            "data_dir": data,
-            "coinbase": {"private_requests_per_second": 1000, "public_requests_per_second": 1000, "websocket": False},
-            "guards": quiet,
-            "risk": {"max_position_size": {"BTC-USD": str(CAP)}},
-            **overrides,
-        },
-        env=sandbox_env(sandbox),
-    )
-
-
-def exchange_fills(sandbox: RunningSandbox) -> list[Any]:
-    return sorted(
-        sdk_client(sandbox).get_fills(product_ids=["BTC-USD"]).fills, key=lambda f: (f.trade_time, f.trade_id)
-    )
-
-
-def peak_position(sandbox: RunningSandbox) -> tuple[Decimal, Decimal]:
-    """The highest and the final BTC position, replayed from the exchange's own fills in time order."""
-    held = peak = Decimal(0)
-    for fill in exchange_fills(sandbox):
-        held += Decimal(fill.size) if fill.side == "BUY" else -Decimal(fill.size)
-        peak = max(peak, held)
-    return peak, held
 
 
 def test_lost_answers_never_double_an_order_or_break_the_cap(market: RunningSandbox, tmp_path: Path) -> None:
@@ -105,30 +47,6 @@ def test_lost_answers_never_double_an_order_or_break_the_cap(market: RunningSand
             assert stored is not None, order.client_order_id
             assert stored.status is OrderStatus.FILLED, order.client_order_id
         assert {f.trade_id for f in exchange_fills(market)} == {f.trade_id for f in store.fills()}
-
-
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gpttrader.app.cli", *args], env=env, capture_output=True, text=True, timeout=240
-    )
-
-
-def kill_env(sandbox: RunningSandbox, data: Path) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("COINBASE_", "GPTTRADER_"))}
-    return {**base, **sandbox_env(sandbox), "GPTTRADER_DATA_DIR": str(data)}
-
-
-def holding(sandbox: RunningSandbox, data: Path, *, size: str, resting: bool = False) -> str | None:
-    """The canary bot's books with `size` BTC bought (and a resting sell far above the market); returns the
-    resting order's client order id."""
-    with ApplicationContainer(canary(sandbox, data), clock=SandboxClock(sandbox)) as container:
-        executor = container.order_executor
-        executor.submit(OrderRequest("setup-buy", "BTC-USD", Side.BUY, OrderType.MARKET, Decimal(size)))
-        if not resting:
-            return None
-        far = OrderRequest("setup-rest", "BTC-USD", Side.SELL, OrderType.LIMIT, Decimal("0.0001"), Decimal(900_000))
-        executor.submit(far)
-        return far.client_order_id
 
 
 def test_the_kill_switch_halts_first_when_the_exchange_is_down(market: RunningSandbox, tmp_path: Path) -> None:

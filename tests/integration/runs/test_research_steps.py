@@ -8,9 +8,7 @@ import pytest
 
 from gpttrader.app import research
 from gpttrader.sandbox import RunningSandbox
-from tests.integration.sandbox.conftest import SandboxFactory, start_sandbox
-
-__all__ = ["start_sandbox"]
+from tests.integration.sandbox.conftest import SandboxFactory
 
 
 def test_candles_from_coinbase_land_in_the_cache(

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import threading
 import time
 from decimal import Decimal
 from typing import Any
@@ -12,21 +11,8 @@ from coinbase.websocket import WSClient
 
 from gpttrader.sandbox import RunningSandbox
 from tests.integration.sandbox.conftest import admin, sdk_client
+from tests.integration.sandbox.feeds import Collector
 from tests.waiting import wait_for
-
-
-class Collector:
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, raw: str) -> None:
-        with self.lock:
-            self.messages.append(json.loads(raw))
-
-    def on(self, channel: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return [m for m in self.messages if m.get("channel") == channel]
 
 
 def ws_client(sandbox: RunningSandbox, collector: Collector) -> WSClient:

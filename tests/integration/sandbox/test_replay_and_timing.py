@@ -14,7 +14,7 @@ from coinbase.websocket import WSClient
 from gpttrader.marketdata import CandleFileError
 from gpttrader.sandbox import RunningSandbox
 from tests.integration.sandbox.conftest import SandboxFactory, admin, sdk_client
-from tests.integration.sandbox.test_feed import Collector
+from tests.integration.sandbox.feeds import Collector
 from tests.waiting import wait_for
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pandas as pd
 import pytest
 
-from gpttrader.backtest import BacktestResult, Trade
+from gpttrader.backtest import BacktestResult, RoundTrip
 from gpttrader.backtest.metrics import compute_metrics
 from gpttrader.domain import Fill, Liquidity, Side
 
@@ -16,7 +16,7 @@ T0 = datetime(2025, 1, 1, tzinfo=UTC)
 def test_metrics_by_hand() -> None:
     values = [100.0, 90.0, 95.0, 100.0, 80.0, 85.0, 90.0, 101.0]
     times = pd.date_range(T0, periods=len(values), freq="1D", tz="UTC")
-    trade = lambda pnl: Trade("BTC-USD", "LONG", T0, T0 + timedelta(days=1), D(1), D(100), D(101), D(0), D(pnl))  # noqa: E731
+    trade = lambda pnl: RoundTrip("BTC-USD", "LONG", T0, T0 + timedelta(days=1), D(1), D(100), D(101), D(0), D(pnl))  # noqa: E731
     fill = Fill("t", "c", "BTC-USD", Side.BUY, D(50), D(2), D("0.5"), Liquidity.TAKER, T0)
     result = BacktestResult(
         equity=pd.Series(values, index=times),

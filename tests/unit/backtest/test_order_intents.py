@@ -193,5 +193,5 @@ def test_in_reduce_only_entries_are_refused_and_the_bracket_still_exits(clean_en
     bars = [FLAT, FLAT, FLAT, (99.0, 99.0, 96.0, 96.0), FLAT, (97.0, 97.0, 97.0, 97.0), (96.0, 96.0, 94.0, 95.0)]
     result = run_backtest(Scripted(plan), candles(bars), fill_model=FEES, initial_cash=CASH, risk=risk)
     [rejected] = result.risk_frame(("risk.order_rejected",)).to_dict("records")
-    assert (rejected["client_order_id"], rejected["reason"]) == ("bt-BTC-USD-5-0", "reduce_only")
+    assert (rejected["client_order_id"], rejected["reason"]) == ("bt-BTC-USD-20250501T000400-scripted-0", "reduce_only")
     assert [(f.side, f.price) for f in result.fills] == [(Side.BUY, Decimal(100)), (Side.SELL, Decimal(95))]

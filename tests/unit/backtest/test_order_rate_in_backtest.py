@@ -17,6 +17,7 @@ from gpttrader.brokers.simulated import FeeSchedule, FillModel
 from gpttrader.config import load_config
 from gpttrader.config.guards import Guards
 from gpttrader.domain import OrderType, Side
+from gpttrader.domain.client_ids import ClientIds
 from gpttrader.risk import LiveRiskManager, MemoryJournal
 from gpttrader.strategy import Bar, OrderIntent
 
@@ -72,7 +73,7 @@ def verdicts(result: BacktestResult, count: int) -> list[tuple[float, str]]:
     sent = {o.client_order_id for o in result.orders}
     seen = []
     for row in range(1, count):  # decided after bar row - 1, sent at bar row's time
-        cid = f"bt-BTC-USD-{row}-0"
+        cid = ClientIds("bt").decision("BTC-USD", START + STEP * (row - 1), "every_bar", 0)
         seen.append(((row * STEP).total_seconds(), "sent" if cid in sent else reasons.get(cid, "missing")))
     return seen
 
@@ -114,7 +115,9 @@ def test_no_more_than_twenty_orders_in_the_hour(clean_env: dict[str, str]) -> No
     assert len(entries) == 20
     reasons = set(result.risk_frame(("risk.order_rejected",))["reason"])
     assert reasons == {"min_interval", "rate_per_minute", "rate_per_hour"}
-    times = sorted(START + int(o.client_order_id.split("-")[3]) * STEP for o in entries)
+    decided = [ClientIds("bt").bar_time(o.client_order_id, "BTC-USD") for o in entries]
+    times = sorted(at + STEP for at in decided if at is not None)  # sent when the bar after it opened
+    assert len(times) == len(entries)
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert min(gaps) >= timedelta(seconds=30)
     assert all(times[i + 2] - times[i] > timedelta(minutes=1) for i in range(len(times) - 2))

@@ -28,6 +28,7 @@ from gpttrader.domain import (
 )
 from gpttrader.store import Database
 from gpttrader.store.venue import VenueStore
+from tests.unit.brokers.products import PERP
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 MODEL = FillModel(fees=FeeSchedule(maker=D("0.004"), taker=D("0.006")))
@@ -186,20 +187,6 @@ def test_same_clock_same_orders_same_fills_and_the_books_survive(btc: Product, t
     again = dev_broker(btc, candles, Clock(T0 + timedelta(minutes=25)), state=VenueState.restore(saved))
     assert again.fills() == runs[0][0]
     assert again.balances() == runs[0][1]
-
-
-PERP = Product(
-    "BTC-PERP-INTX",
-    "BTC",
-    "USDC",
-    D("0.0001"),
-    D("0.1"),
-    D("0.0001"),
-    D("1000"),
-    D("0"),
-    ProductType.PERPETUAL,
-    contract_size=D(1),
-)
 
 
 def test_a_perpetual_position_on_margin_with_funding() -> None:

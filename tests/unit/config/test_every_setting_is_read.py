@@ -108,6 +108,7 @@ READERS: dict[str, tuple[str, ...]] = {
     "order_limits.min_interval_seconds": (LIMITS,),
     "strategy.name": (f"{CONTAINER}.create_bot",),
     "strategy.params": (f"{CONTAINER}.create_bot",),
+    "strategy.granularity": (f"{BOT}.prepare",),
     "paper.starting_cash": (f"{CONTAINER}.paper_broker",),
     "paper.maker_fee_rate": (f"{CONTAINER}.fee_schedule", "gpttrader.app.commands.backtest:_backtest"),
     "paper.taker_fee_rate": (f"{CONTAINER}.fee_schedule", "gpttrader.app.commands.backtest:_backtest"),

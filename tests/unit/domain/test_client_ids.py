@@ -27,6 +27,15 @@ def test_every_id_starts_with_the_prefix_and_only_its_own_are_owned() -> None:
     assert not canary.owns("BTC-USD-20261124T1400-baseline-0")  # an id of the old scheme, or a person's
 
 
+def test_the_bar_a_decided_order_or_its_exit_was_decided_on_is_read_back() -> None:
+    ids = ClientIds("bt")
+    entry = ids.decision("ETH-USD", BAR, "ma_cross", 2)
+    assert ids.bar_time(entry, "ETH-USD") == ids.bar_time(ids.exit(entry, 1), "ETH-USD") == BAR
+    assert ids.bar_time(entry, "BTC-USD") is None  # another product's
+    assert ids.bar_time(ids.kill("ETH-USD", "kill1", 0), "ETH-USD") is None
+    assert ids.bar_time(ClientIds("canary").decision("ETH-USD", BAR, "ma_cross", 0), "ETH-USD") is None
+
+
 def test_a_kill_id_starts_with_its_stem() -> None:
     ids = ClientIds("prod")
     assert ids.kill("ETH-USD", "close-20261124T140000", 3).startswith(ids.kill_stem("ETH-USD", "close-20261124T140000"))

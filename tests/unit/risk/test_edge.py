@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 from gpttrader.config import load_config
+from gpttrader.domain import Fill, Liquidity, Product, Side
+from gpttrader.domain.round_trips import RoundTrips
 from gpttrader.risk import EdgeRecord, KellySizer, LiveRiskManager, MarketRegime, MemoryJournal, PositionSizeRequest
-from gpttrader.risk.edge import TripBasis
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -63,13 +64,20 @@ def test_no_prior_gives_the_raw_estimate() -> None:
 def test_a_trip_closed_in_several_fills_is_measured_against_its_peak_notional() -> None:
     """Bought 1 at 100 (cost 100), sold in two fills: the trip's PnL of 10 is 10% of what was at stake,
     not 10 over the last fill's half."""
-    basis = TripBasis()
-    assert basis.book("s", "BTC-USD", D(100), None) is None
-    assert basis.book("s", "BTC-USD", D(50), None) is None
-    assert basis.book("s", "BTC-USD", D(0), D(10)) == D("0.1")
-    # a flip: the rest (a short of 30) opens the next trip, measured from there
-    assert basis.book("s", "BTC-USD", D(-30), None) is None
-    assert basis.book("s", "BTC-USD", D(0), D(-3)) == D("-0.1")
+    product = Product("BTC-USD", "BTC", "USD", D("0.01"), D("0.01"), D("0.01"), D(1000), D(1))
+    trips = RoundTrips()
+
+    def fill(side: Side, size: str, price: int) -> D | None:
+        done = Fill("t", "c", "BTC-USD", side, D(price), D(size), D(0), Liquidity.TAKER, AT)
+        trip = trips.apply(done, product)
+        return None if trip is None else trip.fraction
+
+    assert fill(Side.BUY, "1", 100) is None
+    assert fill(Side.SELL, "0.5", 110) is None
+    assert fill(Side.SELL, "0.5", 110) == D("0.1")
+    # a flip: the rest (a short of 0.3 at 100, a cost of 30) opens the next trip, measured from there
+    assert fill(Side.SELL, "0.3", 100) is None
+    assert fill(Side.BUY, "0.3", 110) == D("-0.1")
 
 
 def test_below_the_minimum_record_kelly_sizes_at_the_floor_and_says_so() -> None:
