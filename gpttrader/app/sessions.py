@@ -14,9 +14,9 @@ from gpttrader.app.launch import launch
 from gpttrader.app.preflight import PreflightResult, live_gate
 from gpttrader.config import BotConfig, load_config
 from gpttrader.config.models import TradingWindow
-from gpttrader.engine.bot import BotSummary
 from gpttrader.engine.clock import Clock
-from gpttrader.engine.kill import KillReport, close_out
+from gpttrader.engine.kill import KillReport
+from gpttrader.engine.state import BotSummary
 
 
 @dataclass
@@ -133,14 +133,7 @@ def canary_session(
         except Exception as exc:  # whatever it was, the session ends with the kill switch
             report = bot.kill(operator="canary session", reason=f"{type(exc).__name__}: {exc}")
             return CanarySession(results, None, bot.shutdown(), report, f"{type(exc).__name__}: {exc}")
-        closed = close_out(
-            bot.execution,
-            ids=settings.client_ids,
-            flatten=True,
-            stamp=f"close-{bot.clock.now():%Y%m%dT%H%M%S}",
-            deadline_seconds=settings.execution.kill_deadline_seconds,
-        )
-        return CanarySession(results, None, bot.shutdown(), closed)
+        return CanarySession(results, None, bot.shutdown(), bot.close_out())
 
 
 def _minutes_left(window: TradingWindow, now: datetime) -> int:

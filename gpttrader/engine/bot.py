@@ -15,32 +15,30 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
-from gpttrader.brokers.errors import BrokerError, MalformedAnswerError
+from gpttrader.brokers.errors import BrokerError
 from gpttrader.brokers.protocol import Broker, EventSink, Stream
 from gpttrader.config import BotConfig
 from gpttrader.domain import OrderStatus, Product
 from gpttrader.engine.account_check import require_known_account
 from gpttrader.engine.clock import Clock
-from gpttrader.engine.correlation import MarkReturns
 from gpttrader.engine.edge_seed import seed_edges
 from gpttrader.engine.execution import OrderExecutor
-from gpttrader.engine.execution_coordinator import BOOK_LEVELS, ExecutionCoordinator
+from gpttrader.engine.execution_coordinator import ExecutionCoordinator
 from gpttrader.engine.fee_tier import HIGHEST_TAKER, FeeTier
 from gpttrader.engine.feed import FeedHandler
-from gpttrader.engine.kill import KillReport, engage_kill_switch
+from gpttrader.engine.guard_feed import GuardFeed
+from gpttrader.engine.kill import KillReport, close_out, engage_kill_switch
 from gpttrader.engine.listing import listed_products
 from gpttrader.engine.marks import MarkBook
-from gpttrader.engine.reconcile import ReconcileReport, check_positions, reconcile
+from gpttrader.engine.reconcile import ReconcileReport, accept_books, check_positions, reconcile
 from gpttrader.engine.reload import Reloader
 from gpttrader.engine.skew import ClockSkew
+from gpttrader.engine.state import BotState, BotSummary, OrderView, PositionView, SizingView
 from gpttrader.engine.strategy_coordinator import StrategyCoordinator
 from gpttrader.engine.telemetry import CycleMetrics, ExecutionTelemetry, write_metrics
 from gpttrader.monitoring import (
@@ -50,22 +48,12 @@ from gpttrader.monitoring import (
     BotMetrics,
     Health,
     ResourceMonitor,
-    Snapshot,
     banner,
     execution_health,
     freshness,
     webhook_delivery,
 )
 from gpttrader.risk import LiveRiskManager
-from gpttrader.risk.metrics import (
-    DEPTH_BAND_BPS,
-    NS,
-    EquityTracker,
-    ErrorCount,
-    ErrorRate,
-    LossStreak,
-    liquidation_buffer_share,
-)
 from gpttrader.store import EventStore, OrdersStore
 from gpttrader.strategy import OrderStrategy, Strategy
 
@@ -73,29 +61,6 @@ log = logging.getLogger(__name__)
 # Builds the feed (`Broker.stream`) from the handler's sink of typed events; None: the broker has no stream.
 StreamFactory = Callable[[EventSink], Stream | None]
 WAKE_MARGIN = timedelta(seconds=1)  # after a bar's end, for the exchange to serve it closed
-
-
-@dataclass
-class BotSummary:
-    profile: str
-    cycles: int
-    bars: int
-    decisions: int
-    orders: int
-    rejected: int
-    fills: int
-    errors: int
-    state: str
-    equity: str
-    positions: dict[str, str] = field(default_factory=dict)
-
-    def lines(self) -> list[str]:
-        held = ", ".join(f"{pid} {size}" for pid, size in self.positions.items()) or "flat"
-        return [
-            f"profile {self.profile}: {self.cycles} cycles, {self.bars} bars, {self.decisions} decisions, "
-            f"{self.orders} orders ({self.rejected} refused by risk), {self.fills} fills, {self.errors} errors",
-            f"trading state {self.state}, equity {self.equity}, positions: {held}",
-        ]
 
 
 class TradingBot:
@@ -143,21 +108,15 @@ class TradingBot:
         self.alerts = AlertBook(sink=self._deliver)
         self.delivery = webhook_delivery(config.alerts, profile=config.profile)  # None: no webhook configured
         self.resources = ResourceMonitor(config.state_dir)  # CPU, memory, files, threads, loop lag, store size
-        self._daily_loss = 0.0
-        self._error_rate = ErrorRate(config.risk.error_rate_window)
-        self._api_errors = ErrorCount(config.risk.api_error_window_seconds)
-        self._recent_api_errors = 0
-        self._malformed: dict[str, datetime] = {}  # endpoint -> when it last answered malformed
+        self.guard_feed = GuardFeed(config, risk, broker, self.marks)
         self._moved: list[str] = []  # spot holdings the last reconciliation found moved outside the books
-        self._streak = LossStreak()
-        self._returns = MarkReturns(list(config.symbols), config.risk.correlation_window)
         # The account's rates, read at start and each hour (the broker's method looked up at each read).
         # Re-reads the profile when asked (engine.reload); without a loader, a reload finds nothing changed.
         self.reloader = Reloader(reload_config or (lambda: config), events, run_id=run_id)
         self.fee_tier = FeeTier(lambda: self.broker.fee_rates(), events, run_id=run_id)
-        self._equity: EquityTracker | None = None
         self._execution: ExecutionCoordinator | None = None
         self._strategy: StrategyCoordinator | None = None
+        self.state: BotState | None = None  # as the last cycle (or the start) left the bot: engine.state
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     @property
@@ -171,7 +130,7 @@ class TradingBot:
         (the kill switch), without reconciling or warming the strategy up."""
         now = self.clock.now()
         self.products = listed_products(self.broker, self.config.symbols)  # an unlisted one: the nearest named
-        self._deactivate_unfed()
+        self.guard_feed.deactivate_unfed(self.products)
         self._execution = ExecutionCoordinator(
             executor=self.executor,
             orders=self.orders,
@@ -232,7 +191,7 @@ class TradingBot:
             if self._stream is not None:
                 self._stream.start(self.config.symbols, self._channels)
         equity = self._execution.equity()
-        self._equity = EquityTracker(float(equity))
+        self.guard_feed.start(equity)
         self.events.append(
             "bot.started",
             {
@@ -248,6 +207,7 @@ class TradingBot:
             run_id=self.run_id,
             time=now,
         )
+        self.read_state()
         return report
 
     def reconcile(self) -> ReconcileReport:
@@ -288,6 +248,17 @@ class TradingBot:
             if not self._wait_for_next_cycle(max_cycles):
                 break
         return self.summary()
+
+    def summary(self) -> BotSummary:
+        """The run so far, from the bot's state (read now for a bot that never cycled)."""
+        return (self.state or self.read_state()).summary()
+
+    def read_state(self) -> BotState:
+        """The bot as it stands now, kept as `state`: after an operator's action between two cycles (the
+        panel shows a reduce-only switch or a kill at once, not at the next cycle)."""
+        now = self.clock.now()
+        self.state = self._read_state(now, None if self._execution is None else self.health(now))
+        return self.state
 
     async def cycles(self, worker: Executor, *, max_cycles: int | None = None) -> AsyncIterator[int]:
         """The same loop as `run`, as a task on a running asyncio loop (a Jupyter kernel's): each cycle runs
@@ -332,25 +303,26 @@ class TradingBot:
         if self._stream is not None:
             self._stream.stop()
             self._stream = None
-        summary = self.summary()
-        self.events.append("bot.stopped", asdict(summary), run_id=self.run_id, time=self.clock.now())
         if self.delivery is not None:
             self.delivery.close()  # the alerts queued go out (a few seconds at most), or are logged as not sent
         self.resources.loop_lag.unwatch()
-        self._write_metrics()
+        state = self.read_state()  # after the delivery's last attempts: its counts are final
+        summary = state.summary()
+        self.events.append("bot.stopped", asdict(summary), run_id=self.run_id, time=state.at)
+        write_metrics(self.metrics_path, state.metrics_payload())
         return summary
+
+    def prepared_execution(self) -> ExecutionCoordinator:
+        """The execution side, prepared if the bot never was: what a kill switch cancels and flattens through."""
+        if self._execution is None:
+            self.prepare()
+        return self.execution
 
     def kill(self, *, operator: str, reason: str, flatten: bool = True) -> KillReport:
         """The kill switch: HALTED recorded first, then cancel and flatten until the exchange shows nothing
-        left or `execution.kill_deadline_seconds` pass. Works on a bot never bootstrapped (the CLI's kill)."""
-
-        def prepared() -> ExecutionCoordinator:
-            if self._execution is None:
-                self.prepare()
-            return self.execution
-
+        left or `execution.kill_deadline_seconds` pass. Works on a bot never bootstrapped."""
         return engage_kill_switch(
-            prepared,
+            self.prepared_execution,
             self.risk,
             self.events,
             ids=self.config.client_ids,
@@ -359,6 +331,30 @@ class TradingBot:
             flatten=flatten,
             deadline_seconds=self.config.execution.kill_deadline_seconds,
             exclusive=self._kill_lock,
+        )
+
+    def close_out(self) -> KillReport:
+        """A session's orderly end (the canary's): its orders cancelled and positions closed, with no halt."""
+        return close_out(
+            self.execution,
+            ids=self.config.client_ids,
+            flatten=True,
+            stamp=f"close-{self.clock.now():%Y%m%dT%H%M%S}",
+            deadline_seconds=self.config.execution.kill_deadline_seconds,
+        )
+
+    def accept_books(self, *, operator: str, reason: str) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
+        """An operator's word that the account as it holds now is right (engine.reconcile.accept_books), after
+        reading the fills the bot's store has not read yet: they are the bot's, not outside it."""
+        self.prepare()
+        self.execution.refresh_open()
+        return accept_books(
+            broker=self.broker,
+            events=self.events,
+            products=self.products,
+            portfolio=self.execution.portfolio,
+            operator=operator,
+            reason=reason,
         )
 
     # -- one cycle ---------------------------------------------------------------------------------------
@@ -389,13 +385,12 @@ class TradingBot:
             self._refresh_cash()
             if self.metrics.cycles % self.config.execution.reconcile_every_cycles == 0 and self.metrics.cycles:
                 self.reconcile()
-            self._observe_guards(now)
-            self.risk.observe("error_rate", self._error_rate.record(True), now)
+            self.guard_feed.observe(now, execution, self._strategy, self._derivatives)
+            self.guard_feed.cycle_done(now, ok=True)
         except BrokerError as exc:
             self.metrics.errors += 1
-            rate = self._error_rate.record(False)
-            self.risk.observe("error_rate", rate, now)
-            self._api_error(exc, now)
+            self.guard_feed.cycle_done(now, ok=False)
+            self.guard_feed.api_error(exc, now)
             log.warning("cycle at %s failed: %s", now.isoformat(), exc)
             self.events.append("bot.cycle_error", {"error": type(exc).__name__, "message": str(exc)}, time=now)
         except Exception as exc:
@@ -403,7 +398,7 @@ class TradingBot:
             # then the policy says whether the loop carries on or stops (and the session's kill switch
             # flattens: nothing watches the positions once the loop is gone).
             self.metrics.errors += 1
-            self.risk.observe("error_rate", self._error_rate.record(False), now)
+            self.guard_feed.cycle_done(now, ok=False)
             log.exception("cycle at %s failed", now.isoformat())
             self.events.append(
                 "bot.cycle_error",
@@ -413,31 +408,86 @@ class TradingBot:
             if self.config.execution.on_cycle_error == "halt":
                 raise
         for failed in execution.send_errors:
-            self._api_error(failed, now)
+            self.guard_feed.api_error(failed, now)
         execution.send_errors.clear()
         self.metrics.cycles += 1
         self.metrics.last_cycle_ms = (time.perf_counter() - started) * 1000
         self.metrics.last_cycle_at = now
-        if self.metrics.cycles % self.snapshot_every == 1:
-            self._snapshot(now)
-        self._write_metrics()
+        self._publish(now)
+
+    def _publish(self, now: datetime) -> None:
+        """The cycle's one state (engine.state), built after the alert rules judged its health, and every
+        view of the bot written from it."""
+        health = self.health(now)
+        self.alerts.evaluate(health, now)
+        self.state = state = self._read_state(now, health)
+        if state.counts.cycles % self.snapshot_every == 1:
+            self.events.append("account.snapshot", state.account_payload(), run_id=self.run_id, time=now)
+        write_metrics(self.metrics_path, state.metrics_payload())
         if self.monitor is not None:
-            self.monitor.update(self.monitoring_snapshot(now))
-        if self._execution is not None:
-            self.alerts.evaluate(self.health(now), now)
+            self.monitor.update(state.snapshot())
 
-    def _api_error(self, exc: BrokerError, now: datetime) -> None:
-        """An exchange call that failed counts toward the API-error guard; a malformed answer is also kept by
-        endpoint for the alert and the banner."""
-        if isinstance(exc, MalformedAnswerError):
-            self._malformed[exc.endpoint or "Coinbase"] = now
-        self._recent_api_errors = self._api_errors.record(now, error=True)
-        self.risk.observe("api_errors", self._recent_api_errors, now)
+    @property
+    def _derivatives(self) -> bool:
+        return any(p.is_derivative for p in self.products.values())
 
-    def malformed_endpoints(self, now: datetime) -> list[str]:
-        """Endpoints that answered malformed within the API-error window."""
-        window = timedelta(seconds=self.config.risk.api_error_window_seconds)
-        return sorted(e for e, at in self._malformed.items() if now - at <= window)
+    def _read_state(self, now: datetime, health: Health | None = None) -> BotState:
+        """The bot as it stands (engine.state). `health`: as the alert rules judged it this cycle (None for a
+        bot never prepared, which has no books to judge)."""
+        execution = self._execution
+        positions = {} if execution is None else execution.positions()
+        holdings = () if execution is None else tuple(execution.portfolio.holdings.values())
+        sizing = self.config.sizing
+        return BotState(
+            profile=self.config.profile,
+            at=now,
+            counts=replace(self.metrics),
+            trading_state=str(self.risk.state),
+            paused=self._paused,
+            config_version=self.reloader.version,
+            equity=None if execution is None else execution.equity(),
+            cash=Decimal(0) if execution is None else execution.portfolio.cash,
+            realized=sum((h.realized_pnl for h in holdings), Decimal(0)),
+            unrealized=sum((p.unrealized_pnl for p in positions.values()), Decimal(0)),
+            fees=Decimal(0) if execution is None else execution.portfolio.fees_paid,
+            positions=tuple(
+                PositionView(pid, p.size, p.entry_price, p.mark_price, p.unrealized_pnl, p.realized_pnl)
+                for pid, p in sorted(positions.items())
+            ),
+            orders=tuple(
+                OrderView(
+                    o.client_order_id,
+                    o.request.product_id,
+                    o.request.side.value,
+                    o.request.order_type.value,
+                    o.request.size,
+                    o.filled_size,
+                    o.request.limit_price,
+                    o.status.value,
+                    (now - o.created_at).total_seconds(),
+                )
+                for o in self.orders.open_orders()
+            ),
+            marks=self.marks.prices(),
+            mark_ages={pid: self.marks.age(pid, now) for pid in self.config.symbols},
+            guards=tuple(self.risk.readings()),
+            risk_counters=dict(self.risk.counters),
+            execution=self.telemetry.as_dict(),
+            resources=self.resources.sample(),
+            alert_delivery=None if self.delivery is None else self.delivery.stats(),
+            health=health or Health(running=not self._stop.is_set(), state=str(self.risk.state)),
+            banner=None if health is None else self._banner(now, health),
+            alerts=tuple(reversed(self.alerts.history)),
+            active_alerts=self.alerts.active,
+            sizing=SizingView(
+                method=sizing.method,
+                min_trades=sizing.kelly_min_trades,
+                floor_fraction=sizing.kelly_floor_fraction,
+                edges=tuple(self.risk.edge.estimates(now)),
+                regimes=tuple((pid, regime.value) for pid, regime in sorted(self.risk.regimes.items())),
+                fees=self.fee_tier.rates,
+            ),
+        )
 
     def health(self, now: datetime) -> Health:
         """What the alert rules look at, from the bot's own state and stores."""
@@ -456,14 +506,14 @@ class TradingBot:
             retries_per_order=self.telemetry.retries() / max(self.metrics.orders, 1),
             rate_limited=self._rate_limited(),
             equity=float(execution.equity()),
-            daily_loss=self._daily_loss,
+            daily_loss=self.guard_feed.daily_loss,
             daily_loss_limit=float(guard.limit) if guard.enabled else 0.0,
             unrealized_pnl={pid: float(p.unrealized_pnl) for pid, p in execution.positions().items()},
             open_order_ages={o.client_order_id: (now - o.created_at).total_seconds() for o in open_orders},
             bar_seconds=float(self.config.strategy.granularity.seconds),
             failed_orders=sum(o.status in (OrderStatus.FAILED, OrderStatus.REJECTED) for o in recent),
             expired_orders=sum(o.status is OrderStatus.EXPIRED for o in recent),
-            malformed=dict.fromkeys(self.malformed_endpoints(now), 1),
+            malformed=dict.fromkeys(self.guard_feed.malformed_endpoints(now), 1),
             unresolved_orders={o.client_order_id: o.product_id for o in open_orders if o.status.is_unresolved},
             unexplained_fills=execution.unexplained_fills,
             unmet_targets=dict(execution.unmet),
@@ -472,13 +522,13 @@ class TradingBot:
             holdings_moved=tuple(self._moved),
         )
 
-    def banner(self, now: datetime, health: Health) -> Banner | None:
+    def _banner(self, now: datetime, health: Health) -> Banner | None:
         """The one line the panel shows on top: the feed reconnecting, the exchange failing calls within the
         API-error window, execution health, or the oldest mark's freshness."""
         oldest = max((self.marks.age(pid, now) for pid in self.config.symbols), default=0.0)
         return banner(
             reconnecting=not health.connected,
-            degraded=self._recent_api_errors > 0,
+            degraded=self.guard_feed.recent_api_errors > 0,
             execution=execution_health(health.success_rate, breaker_open=health.state != "active"),
             data=freshness(oldest, connection_healthy=health.connected),
             malformed=sorted(health.malformed),
@@ -502,39 +552,6 @@ class TradingBot:
         )
         if self.delivery is not None:  # queued: a slow or dead webhook never holds up the cycle
             self.delivery.submit(alert)
-
-    def monitoring_snapshot(self, now: datetime) -> Snapshot:
-        """The bot's state as plain numbers, for the Prometheus registry (and the panel)."""
-        execution = self.execution
-        positions = execution.positions()
-        telemetry = {
-            name: float(value)
-            for name, value in self.telemetry.as_dict().items()
-            if isinstance(value, int | float) and math.isfinite(value)
-        }
-        return Snapshot(
-            self.config.profile,
-            self.metrics.cycles,
-            self.metrics.bars,
-            self.metrics.decisions,
-            self.metrics.orders,
-            self.metrics.rejected,
-            self.metrics.fills,
-            self.metrics.errors,
-            self.metrics.last_cycle_ms / 1000,
-            float(execution.equity()),
-            float(execution.portfolio.cash),
-            str(self.risk.state),
-            {pid: float(p.size) for pid, p in positions.items()},
-            {pid: float(p.unrealized_pnl) for pid, p in positions.items()},
-            {pid: min(self.marks.age(pid, now), 1e9) for pid in self.config.symbols},
-            {name: float(count) for name, count in self.risk.counters.items()},
-            telemetry,
-            resources=self.resources.sample(),
-            alert_delivery={}
-            if self.delivery is None
-            else {k: float(v) for k, v in self.delivery.stats().items() if isinstance(v, int)},
-        )
 
     def _refresh_marks(self, now: datetime, *, force: bool = False) -> None:
         """A REST quote for every product whose mark the feed has not refreshed within half an interval."""
@@ -560,7 +577,7 @@ class TradingBot:
     def _reload(self, now: datetime) -> None:
         taken = self.reloader.take(self.config, now)
         if taken is not None:
-            self.config = taken
+            self.config = self.guard_feed.config = taken
             self.risk.reconfigure(taken)
 
     def _refresh_fee_tier(self, now: datetime) -> None:
@@ -571,7 +588,7 @@ class TradingBot:
         try:
             changed = self.fee_tier.refresh(now)
         except BrokerError as exc:
-            self._api_error(exc, now)
+            self.guard_feed.api_error(exc, now)
             if self.fee_tier.rates is None:
                 self.fee_rate = self.execution.fee_rate = max(self.fee_rate, HIGHEST_TAKER)
             log.warning(
@@ -581,77 +598,6 @@ class TradingBot:
         if changed is not None:
             self.fee_rate = self.execution.fee_rate = changed.taker
 
-    def _observe_guards(self, now: datetime) -> None:
-        assert self._equity is not None
-        assert self._strategy is not None
-        equity = float(self.execution.equity())
-        stamp = np.array([int(now.timestamp() * NS)], dtype=np.int64)
-        for metric, values in self._equity.update(stamp, np.array([equity])).items():
-            self.risk.observe(metric, float(values[0]), now)
-            if metric == "daily_loss":
-                self._daily_loss = float(values[0])
-        for pid in self.config.symbols:
-            age = self.marks.age(pid, now)
-            self.risk.observe("mark_age_seconds", age if math.isfinite(age) else 1e9, now, pid)
-            self.risk.observe("volatility", self._strategy.volatility(pid), now, pid)
-        trips = self.execution.closed_trips
-        for count in self._streak.update(float(t) for t in trips):
-            self.risk.observe("consecutive_losses", count, now)
-        trips.clear()
-        self.risk.observe("consecutive_losses", self._streak.count, now)  # the streak as it stands, read every cycle
-        self._recent_api_errors = self._api_errors.record(now, error=False)
-        self.risk.observe("api_errors", self._recent_api_errors, now)
-        if any(p.is_derivative for p in self.products.values()):
-            summary = self.broker.margin_summary()
-            if summary is not None:
-                buffer = liquidation_buffer_share(summary.liquidation_buffer, summary.total_balance)
-                self.risk.observe("liquidation_buffer", buffer, now)
-        self._observe_concentration(now)
-        self._observe_books(now)
-
-    def _deactivate_unfed(self) -> None:
-        """Every enabled guard is fed each cycle (`_observe_guards`) but one that cannot apply to what this bot
-        trades, which is switched off for the run, recorded, rather than shown as watching."""
-        if not any(p.is_derivative for p in self.products.values()):
-            self.risk.deactivate("liquidation_buffer", "no derivatives traded: there is no margin to watch")
-
-    def _observe_concentration(self, now: datetime) -> None:
-        marks = self.marks.prices()
-        self._returns.sample(marks)
-        positions = self.execution.positions()
-        notional = {pid: p.size * p.mark_price * p.multiplier for pid, p in positions.items()}
-        self.risk.observe("concentration", self._returns.concentration(notional, self.execution.equity()), now)
-
-    def _observe_books(self, now: datetime) -> None:
-        """The spread and depth guards read each product's book (REST: the same levels the impact check
-        walks), only while one of them is enabled."""
-        if not {"spread_bps", "depth"} & self.risk.metrics():
-            return
-        for pid in self.config.symbols:
-            try:
-                book = self.broker.order_book(pid, BOOK_LEVELS)
-            except BrokerError as exc:  # one product's book: an API error, never the others' guards or the cycle
-                self._api_error(exc, now)
-                log.warning("the book of %s could not be read for the spread and depth guards: %s", pid, exc)
-                continue
-            self.risk.observe("spread_bps", book.spread_bps, now, pid)
-            self.risk.observe("depth", book.depth(DEPTH_BAND_BPS), now, pid)
-
-    def _snapshot(self, now: datetime) -> None:
-        execution = self.execution
-        self.events.append(
-            "account.snapshot",
-            {
-                "equity": execution.equity(),
-                "cash": execution.portfolio.cash,
-                "positions": {pid: str(p.size) for pid, p in execution.positions().items()},
-                "marks": self.marks.prices(),
-                "state": str(self.risk.state),
-            },
-            run_id=self.run_id,
-            time=now,
-        )
-
     def _next_cycle(self, now: datetime) -> datetime:
         """The next interval boundary on the exchange's clock, a second late so that the bar that just closed
         there is served, told on the bot's clock (later by the measured skew when the bot runs ahead)."""
@@ -660,46 +606,3 @@ class TradingBot:
         exchange = (now - ahead).timestamp()
         boundary = datetime.fromtimestamp((exchange // interval + 1) * interval, tz=now.tzinfo)
         return boundary + ahead + WAKE_MARGIN
-
-    def summary(self) -> BotSummary:
-        execution = self._execution
-        positions = {} if execution is None else {pid: str(p.size) for pid, p in execution.positions().items()}
-        return BotSummary(
-            self.config.profile,
-            self.metrics.cycles,
-            self.metrics.bars,
-            self.metrics.decisions,
-            self.metrics.orders,
-            self.metrics.rejected,
-            self.metrics.fills,
-            self.metrics.errors,
-            str(self.risk.state),
-            "n/a" if execution is None else f"{execution.equity():.2f}",
-            positions,
-        )
-
-    def _write_metrics(self) -> None:
-        payload: dict[str, Any] = {
-            "profile": self.config.profile,
-            "cycle": asdict(self.metrics),
-            "execution": self.telemetry.as_dict(),
-            "state": str(self.risk.state),
-            "risk_counters": dict(self.risk.counters),
-            "resources": self.resources.sample().as_dict(),
-            "alert_delivery": None if self.delivery is None else self.delivery.stats(),
-            # Each guard's last reading and when it was taken: `gpttrader risk show` prints their ages.
-            "guards": [
-                {
-                    "guard": r.guard,
-                    "scope": r.scope,
-                    "value": r.value,
-                    "level": r.level.name.lower(),
-                    "at": None if r.at is None else r.at.isoformat(),
-                }
-                for r in self.risk.readings()
-            ],
-        }
-        if self._execution is not None:
-            payload["equity"] = str(self._execution.equity())
-            payload["positions"] = {pid: str(p.size) for pid, p in self._execution.positions().items()}
-        write_metrics(self.metrics_path, payload)

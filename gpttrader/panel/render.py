@@ -6,8 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from html import escape
 
+from gpttrader.engine.state import BotState, OrderView, PositionView, SizingView
 from gpttrader.monitoring import Alert, Banner
-from gpttrader.panel.view import BotView, OrderRow, PositionRow, SizingView, StoredView
+from gpttrader.panel.view import StoredView
 from gpttrader.risk import GuardLevel, GuardReading
 
 _COLORS = {"ok": "#1b7f3b", "warning": "#b26a00", "critical": "#b00020"}
@@ -27,7 +28,7 @@ def _money(value: Decimal) -> str:
     return f'<span style="color:{color}">{value:,.2f}</span>'
 
 
-def positions_html(rows: Sequence[PositionRow]) -> str:
+def positions_html(rows: Sequence[PositionView]) -> str:
     return _table(
         "gt-positions",
         "Positions",
@@ -47,7 +48,7 @@ def positions_html(rows: Sequence[PositionRow]) -> str:
     )
 
 
-def orders_html(rows: Sequence[OrderRow]) -> str:
+def orders_html(rows: Sequence[OrderView]) -> str:
     return _table(
         "gt-orders",
         "Open orders",
@@ -168,13 +169,14 @@ def banner_html(banner: Banner | None) -> str:
     )
 
 
-def summary_html(view: BotView) -> str:
-    state = view.state + (" (paused)" if view.paused else "")
+def summary_html(view: BotState) -> str:
+    state = view.trading_state + (" (paused)" if view.paused else "")
+    equity = "n/a" if view.equity is None else f"{view.equity:,.2f}"
     return (
         f'<div class="gt-summary">trading state <b class="gt-state">{escape(state)}</b> &middot; '
-        f"equity <b>{view.equity:,.2f}</b> &middot; cash {view.cash:,.2f} &middot; "
+        f"equity <b>{equity}</b> &middot; cash {view.cash:,.2f} &middot; "
         f"PnL realized {_money(view.realized)}, unrealized {_money(view.unrealized)}, fees {view.fees:,.2f} "
-        f"&middot; cycle {view.cycles} at {view.at:%Y-%m-%d %H:%M:%S} UTC &middot; "
+        f"&middot; cycle {view.counts.cycles} at {view.at:%Y-%m-%d %H:%M:%S} UTC &middot; "
         f'configuration <span class="gt-config-version">v{view.config_version}</span></div>'
     )
 

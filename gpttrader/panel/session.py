@@ -20,8 +20,8 @@ from gpttrader.app.launch import Launch, check_choice, launch
 from gpttrader.app.preflight import live_gate
 from gpttrader.engine.bot import TradingBot
 from gpttrader.engine.kill import KillReport
+from gpttrader.engine.state import BotState
 from gpttrader.monitoring import BotMetrics
-from gpttrader.panel.view import BotView, read_view
 from gpttrader.risk import TradingState
 from gpttrader.store.refusals import StateRefusedError
 from gpttrader.strategy import OrderStrategy, Strategy
@@ -63,7 +63,7 @@ class BotSession:
         self.strategy = strategy  # None: the profile's configured strategy
         self.phase = Phase.IDLE
         self.message = ""
-        self.view: BotView | None = None
+        self.view: BotState | None = None
         self.metrics = metrics or BotMetrics()  # what the Prometheus exporter serves
         self.bot: TradingBot | None = None
         self._on_change = on_change
@@ -94,7 +94,7 @@ class BotSession:
             await self._end()
             self._set(Phase.REFUSED, refused)
             return
-        self.view = await self._call(read_view, self._bot)
+        self.view = self._bot.state
         self._set(Phase.RUNNING, self._notice or self._running_message)
         self._task = asyncio.get_running_loop().create_task(self._drive())
 
@@ -134,7 +134,13 @@ class BotSession:
         await self._task
 
     async def refresh(self) -> None:
-        self.view = await self._call(read_view, self._bot)
+        """After an operator's action: the bot's state read again (on the worker, between cycles)."""
+        self.view = await self._call(self._bot.read_state)
+        self._on_change(self)
+
+    def _show_cycle(self) -> None:
+        """After a cycle: the state it left (frozen, so read here while the next one runs)."""
+        self.view = self._bot.state
         self._on_change(self)
 
     async def _drive(self) -> None:
@@ -142,7 +148,7 @@ class BotSession:
         failed = False
         try:
             async for _ in bot.cycles(self._worker):
-                await self.refresh()
+                self._show_cycle()
         except Exception as exc:
             log.exception("the %s session failed", self.profile)
             failed = True
@@ -150,8 +156,8 @@ class BotSession:
             await self._kill_after_failure(bot)
         ended = ""
         try:
-            self.view = await self._call(read_view, bot)
             ended = "stopped: " + " ".join((await self._call(bot.shutdown)).lines())
+            self.view = bot.state
         except Exception as exc:
             log.exception("the %s session did not shut down cleanly", self.profile)
             failed = True

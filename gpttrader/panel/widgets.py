@@ -243,7 +243,7 @@ class ControlPanel:
             self.alerts.value = render.alerts_html(view.alerts, view.active_alerts)
             self.sizing.value = render.sizing_html(view.sizing)
             times, values = self._equity
-            if not times or view.at > times[-1]:
+            if view.equity is not None and (not times or view.at > times[-1]):
                 times.append(view.at)
                 values.append(float(view.equity))
                 with self.chart.batch_update():
@@ -271,7 +271,7 @@ class ControlPanel:
         self.pause.disabled = self.stop.disabled = not running
         self.kill.disabled = not running or self.confirm.layout.display != "none"
         self.pause.description = "Resume" if session is not None and session.phase is Phase.PAUSED else "Pause"
-        state = session.view.state if session is not None and session.view is not None else None
+        state = session.view.trading_state if session is not None and session.view is not None else None
         self._syncing = True
         try:
             self.reduce_only.value = state == "reduce_only"

@@ -14,7 +14,6 @@ from gpttrader.app.arguments import profile_option
 from gpttrader.app.container import ApplicationContainer
 from gpttrader.config import load_config
 from gpttrader.config.redaction import configure_logging
-from gpttrader.engine.reconcile import accept_books
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -33,18 +32,7 @@ def _accept(args: argparse.Namespace) -> int:
     config = load_config(args.profile)
     configure_logging(config.log_level)
     with ApplicationContainer(config) as container:
-        bot = container.create_bot()
-        bot.prepare()
-        execution = bot.execution
-        execution.refresh_open()  # fills the bot's store has not read yet are the bot's, not outside it
-        figures = accept_books(
-            broker=container.broker,
-            events=container.event_store,
-            products=bot.products,
-            portfolio=execution.portfolio,
-            operator=args.operator,
-            reason=args.reason,
-        )
+        figures = container.create_bot().accept_books(operator=args.operator, reason=args.reason)
     print(f"profile {config.profile}: books accepted by {args.operator}")
     for currency, (held, mine, outside) in figures.items():
         print(f"  {currency}: the account holds {held}, the bot's fills {mine}, outside the bot's books {outside}")

@@ -139,21 +139,16 @@ def _run(args: argparse.Namespace) -> int:
 def _kill(args: argparse.Namespace) -> int:
     """Exit 0 when the exchange shows no open order and no position of the bot; KILL_INCOMPLETE when it could
     not be made to (or not be read), listing what is left. The halt is recorded either way, first."""
-    from gpttrader.engine.execution_coordinator import ExecutionCoordinator
     from gpttrader.engine.kill import engage_kill_switch
 
     config = load_config(args.profile)
     configure_logging(config.log_level)
     deadline = args.deadline or config.execution.kill_deadline_seconds
     with ApplicationContainer(config) as container:
-
-        def prepared() -> ExecutionCoordinator:
-            bot = container.create_bot()
-            bot.prepare()
-            return bot.execution
-
+        # The halt is recorded before anything else is built or asked: the bot (its broker) only after it,
+        # so that a kill switch works even when the exchange, or the key, does not.
         report = engage_kill_switch(
-            prepared,
+            lambda: container.create_bot().prepared_execution(),
             container.risk_manager,
             container.event_store,
             ids=config.client_ids,

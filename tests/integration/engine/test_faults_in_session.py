@@ -84,8 +84,8 @@ def test_an_exchange_that_keeps_failing_trips_the_error_rate_guard(market: Runni
         breached = {e.payload["guard"] for e in container.event_store.read(types=["risk.guard_breached"])}
         assert "error_rate" in breached
         assert container.risk_manager.state is TradingState.HALTED
-        now = bot.clock.now()
-        shown = bot.banner(now, bot.health(now))
+        assert bot.state is not None
+        shown = bot.state.banner
         assert shown is not None
         assert shown.text.startswith("degraded")  # errors in the window outrank the halted execution
         admin_call(market, "DELETE", "faults")

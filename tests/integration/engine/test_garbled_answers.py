@@ -60,9 +60,8 @@ def test_an_empty_accounts_answer_is_no_account_at_start_or_mid_session(market: 
         bot.run(max_cycles=2)
         inject(market, kind="garble", body="empty_object", count=2, path_prefix=f"{API}/accounts")
         bot.run(max_cycles=4)
-        now = container.clock.now()
-        health = bot.health(now)
-        banner = bot.banner(now, health)
+        assert bot.state is not None
+        health, banner = bot.state.health, bot.state.banner  # as the last cycle left them
         breaches = [e.payload for e in container.event_store.read(types=["risk.guard_breached"])]
         alerts = [e.payload["rule"] for e in container.event_store.read(types=["alert"])]
         state = container.risk_manager.state

@@ -19,7 +19,6 @@ from gpttrader.engine.bot import TradingBot
 from gpttrader.engine.clock import FastClock
 from gpttrader.engine.reload import REFUSED, RELOADED, REQUESTED
 from gpttrader.panel import render
-from gpttrader.panel.view import read_view
 from tests.waiting import wait_for
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -67,7 +66,7 @@ def test_a_tighter_limit_applies_at_the_next_cycle(running: TradingBot, tmp_path
     assert kind == RELOADED
     assert payload["version"] == 2
     assert "tightened: guards.daily_loss.limit: 200 -> 100" in str(payload["message"])
-    assert 'class="gt-config-version">v2<' in render.summary_html(read_view(bot))
+    assert 'class="gt-config-version">v2<' in render.summary_html(bot.read_state())
 
 
 def test_a_looser_limit_needs_a_reason_which_is_recorded(running: TradingBot, tmp_path: Path) -> None:

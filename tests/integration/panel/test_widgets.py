@@ -36,7 +36,7 @@ def events(data: Path, profile: str, *types: str) -> list[dict[str, object]]:
 
 def _cycles(panel: ControlPanel) -> int:
     view = panel.session.view if panel.session is not None else None
-    return 0 if view is None else view.cycles
+    return 0 if view is None else view.counts.cycles
 
 
 def test_a_first_run_explains_itself_and_only_start_is_offered(tmp_path: Path, clean_env: dict[str, str]) -> None:

@@ -19,6 +19,7 @@ from gpttrader.config.validation import section_model
 from gpttrader.risk.guards import GUARD_METRICS
 
 BOT = "gpttrader.engine.bot:TradingBot"
+FEED = "gpttrader.engine.guard_feed:GuardFeed"
 COORDINATOR = "gpttrader.engine.execution_coordinator:ExecutionCoordinator"
 CONTAINER = "gpttrader.app.container:ApplicationContainer"
 FACTORY = "gpttrader.brokers.coinbase.factory"
@@ -53,9 +54,9 @@ READERS: dict[str, tuple[str, ...]] = {
     "risk.max_impact_bps": (LIMITS, "gpttrader.risk.checks:impact_cost"),
     "risk.use_order_preview": (MANAGER,),
     "risk.volatility_window": (MANAGER, f"{BOT}.prepare"),
-    "risk.correlation_window": (MANAGER, f"{BOT}.__init__"),
-    "risk.error_rate_window": (MANAGER, f"{BOT}.__init__"),
-    "risk.api_error_window_seconds": (MANAGER, f"{BOT}.__init__"),
+    "risk.correlation_window": (MANAGER, f"{FEED}.__init__"),
+    "risk.error_rate_window": (MANAGER, f"{FEED}.__init__"),
+    "risk.api_error_window_seconds": (MANAGER, f"{FEED}.__init__"),
     "guards.*.enabled": ("gpttrader.risk.guards:build_guards",),
     "guards.*.comparison": ("gpttrader.risk.guards:Guard",),
     "guards.*.limit": ("gpttrader.risk.guards:Guard",),
@@ -67,16 +68,16 @@ READERS: dict[str, tuple[str, ...]] = {
     "guards.daily_loss": ("gpttrader.risk.metrics:EquityTracker.update",),
     "guards.hourly_loss": ("gpttrader.risk.metrics:EquityTracker.update",),
     "guards.max_drawdown": ("gpttrader.risk.metrics:EquityTracker.update",),
-    "guards.consecutive_losses": (f"{BOT}._observe_guards", "gpttrader.backtest.runner:_GuardInputs.transitions"),
-    "guards.error_rate": (f"{BOT}.cycle",),
-    "guards.api_errors": (f"{BOT}._observe_guards",),
-    "guards.stale_market_data": (f"{BOT}._observe_guards",),
-    "guards.liquidation_buffer": (f"{BOT}._observe_guards",),
-    "guards.volatility": (f"{BOT}._observe_guards", "gpttrader.backtest.runner:_GuardInputs.transitions"),
-    "guards.volatility_kill_switch": (f"{BOT}._observe_guards",),
-    "guards.concentration": (f"{BOT}._observe_concentration", "gpttrader.backtest.runner:_GuardInputs.transitions"),
-    "guards.spread": (f"{BOT}._observe_books",),
-    "guards.depth": (f"{BOT}._observe_books",),
+    "guards.consecutive_losses": (f"{FEED}.observe", "gpttrader.backtest.runner:_GuardInputs.transitions"),
+    "guards.error_rate": (f"{FEED}.cycle_done",),
+    "guards.api_errors": (f"{FEED}.observe",),
+    "guards.stale_market_data": (f"{FEED}.observe",),
+    "guards.liquidation_buffer": (f"{FEED}.observe",),
+    "guards.volatility": (f"{FEED}.observe", "gpttrader.backtest.runner:_GuardInputs.transitions"),
+    "guards.volatility_kill_switch": (f"{FEED}.observe",),
+    "guards.concentration": (f"{FEED}._observe_concentration", "gpttrader.backtest.runner:_GuardInputs.transitions"),
+    "guards.spread": (f"{FEED}._observe_books",),
+    "guards.depth": (f"{FEED}._observe_books",),
     "sizing.method": (SIZER,),
     "sizing.fraction": (SIZER,),
     "sizing.notional": (SIZER,),
