@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from gpttrader.domain import Fill, Liquidity, OrderRequest, OrderStatus, OrderType, Side
+from gpttrader.domain.events import EventType
 from gpttrader.store import Database, EventStore, OrdersStore
 
 
@@ -21,7 +22,14 @@ def main(events: int = 2000, orders: int = 500) -> None:
         store = EventStore(db)
         start = time.perf_counter()
         for i in range(events):
-            store.append("tick", {"i": i, "price": Decimal("100.01")})
+            snapshot = {
+                "equity": Decimal(i),
+                "cash": Decimal(0),
+                "positions": {},
+                "marks": {"BTC-USD": Decimal("100.01")},
+                "state": "active",
+            }
+            store.append(EventType.ACCOUNT_SNAPSHOT, snapshot)
         elapsed = time.perf_counter() - start
         print(f"event appends: {events / elapsed:,.0f}/s ({elapsed / events * 1e6:,.0f} us each)")
 

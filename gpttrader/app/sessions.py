@@ -14,6 +14,7 @@ from gpttrader.app.launch import launch
 from gpttrader.app.preflight import PreflightResult, live_gate
 from gpttrader.config import BotConfig, load_config
 from gpttrader.config.models import TradingWindow
+from gpttrader.domain.events import EventType
 from gpttrader.engine.clock import Clock
 from gpttrader.engine.kill import KillReport
 from gpttrader.engine.state import BotSummary
@@ -74,7 +75,7 @@ def _run(container: ApplicationContainer, cycles: int) -> PaperSession:
         ]
     )
     decisions = pd.DataFrame(
-        [e.payload for e in container.event_store.read(types=["strategy.decision"]) if e.time >= started]
+        [e.payload for e in container.event_store.read(types=[EventType.STRATEGY_DECISION]) if e.time >= started]
     )
     return PaperSession(summary, fills, decisions, bot.metrics_path)
 

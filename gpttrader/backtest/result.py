@@ -7,13 +7,13 @@ from decimal import Decimal
 import pandas as pd
 
 from gpttrader.domain import Fill, OrderRequest
+from gpttrader.domain.events import EventType
 from gpttrader.domain.round_trips import RoundTrip
 from gpttrader.risk import RiskEvent, TradingState
 from gpttrader.risk.edge import ClosedTrip
-from gpttrader.risk.manager import EDGE_ESTIMATE, REGIME
 from gpttrader.risk.regime import REGIMES
 
-GUARD_EVENT_TYPES = ("risk.guard_warning", "risk.guard_breached", "risk.state_changed")
+GUARD_EVENT_TYPES = (EventType.RISK_GUARD_WARNING, EventType.RISK_GUARD_BREACHED, EventType.RISK_STATE_CHANGED)
 
 
 # A round trip: from flat to a position and back to flat (or through it, on a flip). The engine's own record,
@@ -44,7 +44,7 @@ class BacktestResult:
     def trades_frame(self) -> pd.DataFrame:
         return pd.DataFrame([asdict(t) for t in self.trades])
 
-    def risk_frame(self, types: tuple[str, ...] | None = None) -> pd.DataFrame:
+    def risk_frame(self, types: tuple[EventType, ...] | None = None) -> pd.DataFrame:
         """The risk manager's events (all, or of `types`): time, type, then the payload's fields."""
         rows = [
             {"time": e.time, "type": e.type, **e.payload} for e in self.risk_events if types is None or e.type in types
@@ -59,7 +59,7 @@ class BacktestResult:
         """The edge estimates sizing used, as they changed with each closed trip (walking forward): time,
         strategy, product, trades, wins, then the shrunk win rate, average win and loss and Kelly fraction."""
         columns = ["time", "strategy", "product_id", "trades", "wins", "win_rate", "avg_win", "avg_loss", "kelly"]
-        rows = [{"time": e.time, **e.payload} for e in self.risk_events if e.type == EDGE_ESTIMATE]
+        rows = [{"time": e.time, **e.payload} for e in self.risk_events if e.type is EventType.RISK_EDGE_ESTIMATE]
         frame = pd.DataFrame(rows, columns=columns)
         for name in ("win_rate", "avg_win", "avg_loss", "kelly"):
             frame[name] = pd.to_numeric(frame[name]).astype(float)
@@ -68,7 +68,7 @@ class BacktestResult:
     def regime_frame(self) -> pd.DataFrame:
         """The market regimes sizing used: each change, with the time and product (the regimes ordered from
         bull and quiet to bear and volatile)."""
-        rows = [{"time": e.time, **e.payload} for e in self.risk_events if e.type == REGIME]
+        rows = [{"time": e.time, **e.payload} for e in self.risk_events if e.type is EventType.RISK_REGIME]
         frame = pd.DataFrame(rows, columns=["time", "product_id", "regime", "previous"])
         order = pd.CategoricalDtype([r.value for r in REGIMES], ordered=True)
         return frame.astype({"regime": order, "previous": order})

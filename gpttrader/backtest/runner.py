@@ -23,11 +23,13 @@ would have done (and the state moves at most twice per run: to reduce-only, to h
 """
 
 import copy
+import gc
 import heapq
 import logging
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -41,11 +43,14 @@ from gpttrader.backtest.result import BacktestResult
 from gpttrader.brokers.simulated import FillModel, synthetic_book
 from gpttrader.domain import Candle, Fill, Granularity, OrderBook, OrderRequest, OrderType, Product, ProductType, Side
 from gpttrader.domain.client_ids import ClientIds
-from gpttrader.domain.quantize import quantize_price
+from gpttrader.domain.events import EventType
+from gpttrader.domain.funding import FUNDING_INTERVAL, funding_payment
+from gpttrader.domain.quantize import quantize_price, quantize_size
 from gpttrader.domain.round_trips import RoundTrips, round_trips
-from gpttrader.engine.decisions import order_for_intent, order_for_target
+from gpttrader.engine.decisions import negligible, order_for_change, order_for_intent, target_size
 from gpttrader.engine.execution_coordinator import BOOK_LEVELS
 from gpttrader.engine.portfolio import Portfolio
+from gpttrader.engine.pursuit import Pursuit, held_by_state
 from gpttrader.risk import (
     FixedFractionSizer,
     GuardTransition,
@@ -67,7 +72,7 @@ from gpttrader.risk.metrics import (
     rolling_correlations,
 )
 from gpttrader.risk.regime import regime_of
-from gpttrader.strategy import OrderIntent, OrderStrategy, Strategy, TargetPosition, bars
+from gpttrader.strategy import Intent, OrderIntent, OrderStrategy, Strategy, TargetPosition, bars
 from gpttrader.strategy.timeframes import Stepper, higher_timeframes
 
 # The replica's guard warnings are in the result; logging each (thousands in a long run) would drown a notebook.
@@ -193,7 +198,22 @@ def _check_frame(product_id: str, frame: pd.DataFrame) -> None:
         raise ValueError(f"{product_id} candles are not sorted by time with unique timestamps")
 
 
-Intents = dict[str, dict[int, tuple[OrderIntent, ...]]]
+Intents = dict[str, dict[int, tuple[Intent, ...]]]
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Stepping a strategy makes a few objects per bar (the bar, the decision), millions in a long run, none
+    in a reference cycle: the cycle collector, triggered by every few hundred new objects, would spend
+    three times the stepping's own time walking them. Objects are still freed when their last reference
+    goes; a cycle a strategy makes is collected once the stepping is done."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _bar_width(frame: pd.DataFrame) -> timedelta:
@@ -206,7 +226,8 @@ def _decisions(
     strategy: Strategy | OrderStrategy, frames: Mapping[str, pd.DataFrame], mode: str
 ) -> tuple[dict[str, np.ndarray], Intents]:
     """Per product, the target after each bar (a target strategy), or the orders placed after each bar
-    that places some (an order strategy)."""
+    that places some (an order strategy). Which one a strategy is shows in what `on_bar` returns, as live
+    reads it: a strategy with no vectorized `targets()` is simply stepped."""
     if mode not in ("fast", "step"):
         raise ValueError(f"mode must be fast or step, got {mode!r}")
     # The fast path is `targets()` over the whole history, which sees no wider bars: a strategy watching
@@ -217,11 +238,29 @@ def _decisions(
     intents: Intents = {}
     for pid, frame in frames.items():
         stepper = Stepper(strategy, _bar_width(frame))
-        decided = [stepper.step(bar) for bar in bars(frame, pid)]
-        if isinstance(strategy, Strategy):
-            targets[pid] = np.array([d.target for d in decided if isinstance(d, TargetPosition)])
+        wanted = np.zeros(len(frame))  # a target strategy's target after each bar
+        placed: dict[int, tuple[Intent, ...]] = {}  # an order strategy's intents, by bar
+        kinds: set[type] = set()
+        with _without_cycle_collection():
+            for row, bar in enumerate(bars(frame, pid)):
+                decided = stepper.step(bar)
+                if isinstance(decided, TargetPosition):
+                    wanted[row] = decided.target
+                    kinds.add(TargetPosition)
+                elif isinstance(decided, tuple):
+                    if decided:
+                        placed[row] = decided
+                        kinds.add(tuple)
+                    elif row:  # nothing decided: the target stays as it was
+                        wanted[row] = wanted[row - 1]
+                else:
+                    raise TypeError(f"{strategy.name}.on_bar must return a TargetPosition or a tuple of intents")
+        if kinds == {TargetPosition, tuple}:
+            raise TypeError(f"{strategy.name}.on_bar returned both targets and order intents: one or the other")
+        if TargetPosition in kinds:
+            targets[pid] = wanted
         else:
-            intents[pid] = {row: d for row, d in enumerate(decided) if isinstance(d, tuple) and d}
+            intents[pid] = placed
     return targets, intents
 
 
@@ -274,9 +313,14 @@ class _Engine:
         self.trips = RoundTrips()
         self.trip_returns: list[ClosedTrip] = []  # each closed trip's PnL after fees over its entry notional
         self.regimes: dict[str, np.ndarray] = {}  # per product, the regime code after each of its bars
-        hour = 3_600_000_000_000
+        self.pursuits: dict[str, Pursuit] = {}  # the target being pursued, per product (as live's)
+        self.exits_placed: dict[str, int] = {}  # entry id -> exits attached to its parts so far
+        self.uncovered: dict[str, Decimal] = {}  # entry id -> what of it filled and no exit covers yet
+        self.decided: dict[str, int] = {}  # product -> the last row decided on
+        self.bars = {pid: _bar_width(frame) for pid, frame in frames.items()}
+        interval = int(FUNDING_INTERVAL / timedelta(microseconds=1)) * 1000  # ns: the bars opening one (domain.funding)
         self.funding_rows = {
-            pid: np.flatnonzero(stamps[pid] % hour == 0)
+            pid: np.flatnonzero(stamps[pid] % interval == 0)
             for pid, p in catalog.items()
             if p.product_type is ProductType.PERPETUAL
         }
@@ -317,9 +361,22 @@ class _Engine:
             self.now_ns = int(self.times_ns[at])
             if kind == STATE:
                 self._enter(TradingState(tag))
+                for held_pid, pursuit in self.pursuits.items():  # held by the state before: tried again now
+                    if pursuit.held_by is not None and pursuit.held_by != tag:
+                        row_now = int(np.searchsorted(self.position[held_pid], at, side="left"))
+                        if 0 < row_now < len(self.stamps[held_pid]):
+                            heapq.heappush(
+                                queue, (int(self.position[held_pid][row_now]), DECIDE, held_pid, row_now, "")
+                            )
             elif kind == DECIDE:
+                if self.decided.get(pid) == row:  # a retry landing on a bar decided already: live decides once
+                    continue
+                self.decided[pid] = row
                 for order in self._decide(pid, row):
                     heapq.heappush(queue, (at, WORK, pid, row, order.request.client_order_id))
+                retry = self._retry_row(pid, row)
+                if retry is not None:  # the target is not held: tried again on the bar live would try it
+                    heapq.heappush(queue, (int(self.position[pid][retry]), DECIDE, pid, retry, ""))
             elif tag in self.working:  # not a replaced or cancelled order's
                 self._work(queue, self.working[tag], row)
 
@@ -335,25 +392,39 @@ class _Engine:
         else:
             del self.working[cid]
         if filled and order.exits is not None and row + 1 < len(self.stamps[pid]):
-            self._attach_exit(queue, order, row)
+            self._attach_exit(queue, order, row, filled)
         if filled and self.portfolio.size(pid) == 0:  # closed: the exits attached to it have nothing to exit
             for other in [c for c, w in self.working.items() if w.pid == pid and w.is_exit]:
                 del self.working[other]
 
-    def _attach_exit(self, queue: list[tuple[int, int, str, int, str]], entry: _Working, row: int) -> None:
-        """Cover what the entry has filled so far with its bracket, working from the next bar."""
+    def _attach_exit(
+        self, queue: list[tuple[int, int, str, int, str]], entry: _Working, row: int, filled: Decimal
+    ) -> None:
+        """Cover what the entry has filled and no exit covers yet with an exit of its own (`<entry>-x<n>`),
+        working from the next bar, as live places them (gpttrader.engine.exits): at most what the position
+        holds beyond the exits already working on it, and only once that reaches the product's minimum."""
         assert entry.exits is not None
         product = self.catalog[entry.pid]
         side = Side.SELL if entry.request.side is Side.BUY else Side.BUY
+        entry_id = entry.request.client_order_id
+        uncovered = self.uncovered.get(entry_id, Decimal(0)) + filled
+        working = sum(
+            (w.remaining for w in self.working.values() if w.pid == entry.pid and w.request.side is side),
+            Decimal(0),
+        )
+        room = abs(self.portfolio.size(entry.pid)) - working
+        size = quantize_size(min(uncovered, room), product)
+        if size <= 0 or size < product.base_min_size:
+            self.uncovered[entry_id] = uncovered
+            return
+        self.uncovered[entry_id] = uncovered - size
         take, stop = (quantize_price(Decimal(repr(p)), product, side) for p in entry.exits)
-        cid = self.ids.exit(entry.request.client_order_id, 1)  # one exit, grown as the entry fills
-        previous = self.working.get(cid)
-        request = OrderRequest(cid, entry.pid, side, OrderType.BRACKET, entry.filled, take, stop)
-        done = Decimal(0) if previous is None else previous.filled
-        if previous is None:
-            self.orders.append(request)
-            heapq.heappush(queue, (int(self.position[entry.pid][row + 1]), WORK, entry.pid, row + 1, cid))
-        self.working[cid] = _Working(entry.pid, request, entry.filled - done, filled=done, is_exit=True)
+        self.exits_placed[entry_id] = n = self.exits_placed.get(entry_id, 0) + 1
+        cid = self.ids.exit(entry_id, n)
+        request = OrderRequest(cid, entry.pid, side, OrderType.BRACKET, size, take, stop, reduce_only=True)
+        self.orders.append(request)
+        self.working[cid] = _Working(entry.pid, request, size, is_exit=True)
+        heapq.heappush(queue, (int(self.position[entry.pid][row + 1]), WORK, entry.pid, row + 1, cid))
 
     def _run_guarded(self, queue: list[tuple[int, int, str, int, str]], risk: LiveRiskManager) -> None:
         inputs = _GuardInputs(self, risk)
@@ -394,6 +465,10 @@ class _Engine:
             "funded": dict(self.funded),
             "trips": copy.deepcopy(self.trips),
             "sizing": copy.deepcopy((self.risk.edge, self.risk.regimes)) if self.risk else None,
+            "pursuits": copy.deepcopy(self.pursuits),
+            "exits_placed": dict(self.exits_placed),
+            "uncovered": dict(self.uncovered),
+            "decided": dict(self.decided),
             "lengths": (
                 len(self.orders),
                 len(self.sent),
@@ -414,6 +489,10 @@ class _Engine:
         self.state = saved["state"]
         self.funded = dict(saved["funded"])
         self.trips = copy.deepcopy(saved["trips"])
+        self.pursuits = copy.deepcopy(saved["pursuits"])
+        self.exits_placed = dict(saved["exits_placed"])
+        self.uncovered = dict(saved["uncovered"])
+        self.decided = dict(saved["decided"])
         if self.risk is not None:
             self.risk.edge, self.risk.regimes = copy.deepcopy(saved["sizing"])
         orders, sent, fills, cash, closes, returns = saved["lengths"]
@@ -435,7 +514,7 @@ class _Engine:
             if state is TradingState.HALTED or not is_reducing(self.portfolio.size(order.pid), change):
                 del self.working[cid]
                 self.journal.append(
-                    "risk.order_cancelled",
+                    EventType.RISK_ORDER_CANCELLED,
                     {"client_order_id": cid, "remaining": str(remaining), "state": str(state)},
                     time=self.clock(),
                 )
@@ -460,7 +539,9 @@ class _Engine:
 
     def _accrue_funding(self, now: int) -> None:
         """Charge every perpetual the funding due at bars up to the time `now` (ns), with the position it
-        held going into each; positions only change at fills, and this runs before every one."""
+        held going into each (gpttrader.domain.funding's rule, every venue's); positions only change at fills,
+        and this runs before every one. A bar wider than the funding interval pays every interval it spans,
+        at its close: a backtest sees no price inside a bar."""
         for pid, rows in self.funding_rows.items():
             due = int(np.searchsorted(self.stamps[pid][rows], now, side="right"))
             product = self.catalog[pid]
@@ -469,7 +550,8 @@ class _Engine:
                 closes = self.columns[pid]["close"][rows[self.funded[pid] : due]]
                 rate = self.model.funding_rate_per_hour
                 for at, close in zip(rows[self.funded[pid] : due], closes, strict=True):
-                    payment = size * Decimal(repr(float(close))) * product.multiplier * rate
+                    payment = funding_payment(size, Decimal(repr(float(close))), product.multiplier, rate)
+                    payment *= max(self.bars[pid] // FUNDING_INTERVAL, 1)
                     self.portfolio.pay_funding(product, payment)
                     self.cash_after.append((int(self.position[pid][at]), self.portfolio.cash))
             self.funded[pid] = max(self.funded[pid], due)
@@ -482,7 +564,6 @@ class _Engine:
         equity = self.portfolio.equity(marks)
         product = self.catalog[pid]
         fee_rate = self.model.fees.taker
-        decided_on = EPOCH + timedelta(microseconds=int(self.stamps[pid][row - 1]) // 1000)
         if self.risk is not None:  # the regime after the bar the decision was made on
             regime = regime_of(int(self.regimes[pid][row - 1]))
             if regime is not None:
@@ -491,24 +572,15 @@ class _Engine:
         if pid not in self.intents:
             for cid in [cid for cid, w in self.working.items() if w.pid == pid]:
                 del self.working[cid]
-            request = order_for_target(
-                client_order_id=self.ids.decision(pid, decided_on, self.strategy_name, 0),
-                product=product,
-                target=float(self.targets[pid][row - 1]),
-                held=self.portfolio.size(pid),
-                marks=marks,
-                equity=equity,
-                sizer=self.sizer,
-                fee_rate=fee_rate,
-                spendable=self.portfolio.cash,
-                strategy_name=self.strategy_name,
-            )
-            if request is not None and self._allowed(request, product, marks, equity):
+            request = self._pursue(pid, row, product, marks, equity, fee_rate)
+            if request is not None:
                 placed.append(_Working(pid, request, request.size))
         else:
             for cid in [cid for cid, w in self.working.items() if w.pid == pid and not w.is_exit]:
                 del self.working[cid]
-            for i, intent in enumerate(self.intents[pid][row - 1]):
+            decided_on = self._bar_time(pid, row - 1)
+            entries = [i for i in self.intents[pid][row - 1] if isinstance(i, OrderIntent)]  # CancelEntries: none
+            for i, intent in enumerate(entries):
                 request = order_for_intent(
                     client_order_id=self.ids.decision(pid, decided_on, self.strategy_name, i),
                     product=product,
@@ -529,6 +601,76 @@ class _Engine:
             self.sent.append(self.clock())
             self.working[order.request.client_order_id] = order
         return placed
+
+    def _pursue(
+        self,
+        pid: str,
+        row: int,
+        product: Product,
+        marks: dict[str, Decimal],
+        equity: Decimal,
+        fee_rate: Decimal,
+    ) -> OrderRequest | None:
+        """The target decided after bar `row - 1`, pursued as live pursues it (gpttrader.engine.pursuit): its
+        goal fixed when it changes, the gap to the position ordered, and an attempt that placed nothing (the
+        risk manager refused it) tried again after 1, 2, 4, 8 and then every 16 bars while the target holds.
+        Returns the order placed, if any."""
+        target = float(self.targets[pid][row - 1])
+        pursuit = self.pursuits.get(pid)
+        if pursuit is None or pursuit.target != target:
+            pursuit = self.pursuits[pid] = Pursuit(target, None)
+        held = self.portfolio.size(pid)
+        if pursuit.goal == held:  # held already (flat and wanting flat, most often): nothing to pursue
+            pursuit.settle()
+            return None
+        if pursuit.goal is None:
+            wanted = target_size(
+                product=product,
+                target=target,
+                price=marks[pid],
+                equity=equity,
+                sizer=self.sizer,
+                strategy_name=self.strategy_name,
+            )
+            pursuit.goal = max(wanted, Decimal(0)) if product.product_type is ProductType.SPOT else wanted
+        decided_on = self._bar_time(pid, row - 1)
+        if pursuit.waiting and not pursuit.may_try(decided_on, self.state.value):
+            return None
+        if negligible(pursuit.goal - held, product):
+            pursuit.settle()
+            return None
+        request = order_for_change(
+            client_order_id=self.ids.decision(pid, decided_on, self.strategy_name, 0),
+            product=product,
+            change=pursuit.goal - held,
+            spendable=self.portfolio.cash,
+            spend_price=marks[pid],
+            fee_rate=fee_rate,
+        )
+        if request is None:  # what is left cannot be paid for: the goal is what the portfolio holds
+            pursuit.goal = held
+            pursuit.settle()
+            return None
+        signed = request.size if request.side is Side.BUY else -request.size
+        if abs(signed) < abs(pursuit.goal - held) and not negligible(pursuit.goal - held - signed, product):
+            pursuit.goal = held + signed  # cut to the cash there is: chasing the rest would trade crumbs
+        placed = request if self._allowed(request, product, marks, equity) else None
+        held_by = None if placed else held_by_state(self.state, held, signed)
+        pursuit.tried(decided_on, placed is not None, self.bars[pid], held_by)
+        return placed
+
+    def _bar_time(self, pid: str, row: int) -> datetime:
+        return EPOCH + timedelta(microseconds=int(self.stamps[pid][row]) // 1000)
+
+    def _retry_row(self, pid: str, row: int) -> int | None:
+        """The row after `row` whose decision tries the product's target again (the bar after the one at its
+        retry time), or None when nothing is to be tried."""
+        pursuit = self.pursuits.get(pid)
+        if pursuit is None or pursuit.retry_at is None:
+            return None
+        stamp = int((pursuit.retry_at - EPOCH) / timedelta(microseconds=1)) * 1000
+        retry = int(np.searchsorted(self.stamps[pid], stamp, side="left")) + 1
+        return retry if row < retry < len(self.stamps[pid]) else None
 
     def _allowed(self, request: OrderRequest, product: Product, marks: dict[str, Decimal], equity: Decimal) -> bool:
         """The risk manager's pre-trade checks, under the state in force (always true without a manager)."""

@@ -24,6 +24,7 @@ from gpttrader.brokers.errors import BrokerError
 from gpttrader.brokers.protocol import Broker, EventSink, Stream
 from gpttrader.config import BotConfig
 from gpttrader.domain import OrderStatus, Product
+from gpttrader.domain.events import EventType
 from gpttrader.engine.account_check import require_known_account
 from gpttrader.engine.clock import Clock
 from gpttrader.engine.edge_seed import seed_edges
@@ -193,7 +194,7 @@ class TradingBot:
         equity = self._execution.equity()
         self.guard_feed.start(equity)
         self.events.append(
-            "bot.started",
+            EventType.BOT_STARTED,
             {
                 "profile": self.config.profile,
                 "strategy": self.strategy.name,
@@ -293,11 +294,11 @@ class TradingBot:
         """Stop acting on the strategy's decisions; marks, fills, guards and alerts go on, so a paused bot is
         still watched, and its working orders (brackets included) still work. Recorded."""
         self._paused = True
-        self.events.append("bot.paused", {"operator": operator}, run_id=self.run_id, time=self.clock.now())
+        self.events.append(EventType.BOT_PAUSED, {"operator": operator}, run_id=self.run_id, time=self.clock.now())
 
     def resume(self, *, operator: str) -> None:
         self._paused = False
-        self.events.append("bot.resumed", {"operator": operator}, run_id=self.run_id, time=self.clock.now())
+        self.events.append(EventType.BOT_RESUMED, {"operator": operator}, run_id=self.run_id, time=self.clock.now())
 
     def shutdown(self) -> BotSummary:
         if self._stream is not None:
@@ -308,7 +309,7 @@ class TradingBot:
         self.resources.loop_lag.unwatch()
         state = self.read_state()  # after the delivery's last attempts: its counts are final
         summary = state.summary()
-        self.events.append("bot.stopped", asdict(summary), run_id=self.run_id, time=state.at)
+        self.events.append(EventType.BOT_STOPPED, asdict(summary), run_id=self.run_id, time=state.at)
         write_metrics(self.metrics_path, state.metrics_payload())
         return summary
 
@@ -365,7 +366,9 @@ class TradingBot:
         execution = self.execution
         _, resynced = self.feed.take()  # every open order is read below; the feed only woke the loop for it
         if resynced:
-            self.events.append("feed.resync", {"message": "feed reconnected or missed messages: all re-read"}, time=now)
+            self.events.append(
+                EventType.FEED_RESYNC, {"message": "feed reconnected or missed messages: all re-read"}, time=now
+            )
             self._refresh_marks(now, force=True)
         execution.signal_at, self.feed.bar_closed_at = self.feed.bar_closed_at, None
         self.risk.reload_state()  # a halt recorded by another process (`gpttrader kill`) holds from this cycle
@@ -392,7 +395,7 @@ class TradingBot:
             self.guard_feed.cycle_done(now, ok=False)
             self.guard_feed.api_error(exc, now)
             log.warning("cycle at %s failed: %s", now.isoformat(), exc)
-            self.events.append("bot.cycle_error", {"error": type(exc).__name__, "message": str(exc)}, time=now)
+            self.events.append(EventType.BOT_CYCLE_ERROR, {"error": type(exc).__name__, "message": str(exc)}, time=now)
         except Exception as exc:
             # Not the exchange's: a strategy's bug, a store's failure. Recorded and counted like any error;
             # then the policy says whether the loop carries on or stops (and the session's kill switch
@@ -401,7 +404,7 @@ class TradingBot:
             self.guard_feed.cycle_done(now, ok=False)
             log.exception("cycle at %s failed", now.isoformat())
             self.events.append(
-                "bot.cycle_error",
+                EventType.BOT_CYCLE_ERROR,
                 {"error": type(exc).__name__, "message": str(exc), "policy": self.config.execution.on_cycle_error},
                 time=now,
             )
@@ -422,7 +425,7 @@ class TradingBot:
         self.alerts.evaluate(health, now)
         self.state = state = self._read_state(now, health)
         if state.counts.cycles % self.snapshot_every == 1:
-            self.events.append("account.snapshot", state.account_payload(), run_id=self.run_id, time=now)
+            self.events.append(EventType.ACCOUNT_SNAPSHOT, state.account_payload(), run_id=self.run_id, time=now)
         write_metrics(self.metrics_path, state.metrics_payload())
         if self.monitor is not None:
             self.monitor.update(state.snapshot())
@@ -539,7 +542,7 @@ class TradingBot:
         level = logging.CRITICAL if alert.severity == "critical" else logging.WARNING
         log.log(level, "alert %s: %s (%s)", alert.rule, alert.message, alert.hint)
         self.events.append(
-            "alert",
+            EventType.ALERT,
             {
                 "rule": alert.rule,
                 "category": alert.category,

@@ -29,6 +29,12 @@ def target_size(
     return size if target > 0 else -size
 
 
+def negligible(size: Decimal, product: Product) -> bool:
+    """A size no order could carry: under the product's increment or its minimum."""
+    left = quantize_size(abs(size), product)
+    return left == 0 or left < product.base_min_size
+
+
 def order_for_change(
     *,
     client_order_id: str,
@@ -45,34 +51,6 @@ def order_for_change(
         return None
     return OrderRequest(
         client_order_id, product.product_id, Side.BUY if change > 0 else Side.SELL, OrderType.MARKET, size
-    )
-
-
-def order_for_target(
-    *,
-    client_order_id: str,
-    product: Product,
-    target: float,
-    held: Decimal,
-    marks: Mapping[str, Decimal],
-    equity: Decimal,
-    sizer: PositionSizer,
-    fee_rate: Decimal,
-    spendable: Decimal,
-    strategy_name: str = "",
-) -> OrderRequest | None:
-    """The order from `held` to the target, at the mark (the backtest's market order at the next open)."""
-    price = marks[product.product_id]
-    wanted = target_size(
-        product=product, target=target, price=price, equity=equity, sizer=sizer, strategy_name=strategy_name
-    )
-    return order_for_change(
-        client_order_id=client_order_id,
-        product=product,
-        change=wanted - held,
-        spendable=spendable,
-        spend_price=price,
-        fee_rate=fee_rate,
     )
 
 

@@ -22,12 +22,12 @@ from gpttrader.brokers.errors import BrokerError
 from gpttrader.brokers.protocol import Broker
 from gpttrader.config.models import SizingConfig
 from gpttrader.domain import Candle, Product
+from gpttrader.domain.events import EventType
 from gpttrader.engine.history import closed_candles
 from gpttrader.engine.strategy_coordinator import StrategyCoordinator
 from gpttrader.risk import LiveRiskManager
 
 log = logging.getLogger(__name__)
-SEEDED = "risk.edge_seed"
 
 
 def seed_edges(
@@ -55,7 +55,9 @@ def seed_edges(
         history = {pid: closed_candles(broker, pid, coordinator.granularity, start, exchange_now) for pid in products}
     except BrokerError as exc:
         log.warning("the seed history could not be read: %s; sizing starts from an empty record", exc)
-        risk.journal.append(SEEDED, {"bars": 0, "trips": 0, "error": str(exc)}, run_id=run_id, time=now)
+        risk.journal.append(
+            EventType.RISK_EDGE_SEED, {"bars": 0, "trips": 0, "error": str(exc)}, run_id=run_id, time=now
+        )
         risk.announce_edges(now, source="record")
         return 0
     for pid, candles in history.items():
@@ -64,14 +66,19 @@ def seed_edges(
     frames = {
         pid: _frame(before)
         for pid, candles in history.items()
-        if (before := [c for c in candles if live_since is None or c.time + coordinator.bar <= live_since])
+        # The seed backtest runs on the last `edge_seed_bars` of them: the regimes read further back.
+        if (
+            before := [c for c in candles if live_since is None or c.time + coordinator.bar <= live_since][
+                -sizing.edge_seed_bars :
+            ]
+        )
     }
     if kelly and risk.edge_seed is not None and frames:
         trips = risk.edge_seed(coordinator.strategy, frames, products, fee_rate)
         for at, pid, fraction in trips:
             risk.record_trip(coordinator.strategy.name, pid, fraction, at)
     payload = {"bars": {pid: len(c) for pid, c in history.items()}, "trips": len(trips), "backtest": kelly}
-    risk.journal.append(SEEDED, payload, run_id=run_id, time=now)
+    risk.journal.append(EventType.RISK_EDGE_SEED, payload, run_id=run_id, time=now)
     risk.announce_edges(now, source="seed")
     return len(trips)
 

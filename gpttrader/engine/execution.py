@@ -24,11 +24,20 @@ from gpttrader.brokers.errors import (
 )
 from gpttrader.brokers.protocol import Broker
 from gpttrader.domain import Order, OrderBook, OrderRejected, OrderRequest, OrderStatus, Product, prepare_order
+from gpttrader.domain.events import EventType
 from gpttrader.store import EventStore, InvalidTransitionError, OrdersStore, StoreError
 
 log = logging.getLogger(__name__)
 # Failures that Coinbase answers before processing a request: the order was certainly not placed.
 NOT_PROCESSED = (RateLimitedError, AuthenticationError, PermissionDeniedError)
+# The event that records each final status the venue reports.
+_FINAL_EVENTS = {
+    OrderStatus.FILLED: EventType.ORDER_FILLED,
+    OrderStatus.CANCELLED: EventType.ORDER_CANCELLED,
+    OrderStatus.EXPIRED: EventType.ORDER_EXPIRED,
+    OrderStatus.REJECTED: EventType.ORDER_REJECTED,
+    OrderStatus.FAILED: EventType.ORDER_FAILED,
+}
 
 
 def _utc_now() -> datetime:
@@ -56,7 +65,7 @@ class OrderExecutor:
             prepared = prepare_order(request, self._broker.product(request.product_id))
         except OrderRejected as exc:
             self._events.append(
-                "order.rejected",
+                EventType.ORDER_REJECTED,
                 {
                     "client_order_id": request.client_order_id,
                     "reason": exc.reason,
@@ -67,13 +76,13 @@ class OrderExecutor:
             )
             raise
         self._orders.add(prepared, run_id=self._run_id, time=self._now())
-        self._events.append("order.intent", {"request": prepared}, run_id=self._run_id)
+        self._events.append(EventType.ORDER_INTENT, {"request": prepared}, run_id=self._run_id)
         try:
             venue_order = self._broker.place_order(prepared)
         except InvalidOrderError as exc:
             self._orders.transition(prepared.client_order_id, OrderStatus.REJECTED, reject_reason=exc.reason)
             self._events.append(
-                "order.rejected",
+                EventType.ORDER_REJECTED,
                 {
                     "client_order_id": prepared.client_order_id,
                     "reason": exc.reason,
@@ -88,7 +97,7 @@ class OrderExecutor:
                 prepared.client_order_id, OrderStatus.FAILED, reject_reason=exc.reason or "NOT_SENT"
             )
             self._events.append(
-                "order.send_failed",
+                EventType.ORDER_SEND_FAILED,
                 {"client_order_id": prepared.client_order_id, "error": type(exc).__name__, "message": str(exc)},
                 run_id=self._run_id,
             )
@@ -99,7 +108,7 @@ class OrderExecutor:
                 prepared.client_order_id, OrderStatus.UNKNOWN, time=self._now(), detail={"error": type(exc).__name__}
             )
             self._events.append(
-                "order.unknown",
+                EventType.ORDER_UNKNOWN,
                 {
                     "client_order_id": prepared.client_order_id,
                     "product_id": prepared.product_id,
@@ -117,7 +126,7 @@ class OrderExecutor:
         moved = self._move(order.client_order_id, OrderStatus.UNKNOWN, time=self._now())
         if moved:
             self._events.append(
-                "order.unknown",
+                EventType.ORDER_UNKNOWN,
                 {"client_order_id": order.client_order_id, "product_id": order.product_id, "message": why},
                 run_id=self._run_id,
             )
@@ -127,7 +136,7 @@ class OrderExecutor:
         """An order the venue has still not listed long after it was sent never reached it: FAILED."""
         if self._move(order.client_order_id, OrderStatus.FAILED, reject_reason="NOT_FOUND"):
             self._events.append(
-                "order.not_found",
+                EventType.ORDER_NOT_FOUND,
                 {
                     "client_order_id": order.client_order_id,
                     "message": f"not listed by the exchange {int(waited.total_seconds())} s after it was sent: "
@@ -142,7 +151,7 @@ class OrderExecutor:
         Coinbase answers a repeated id with the order it already has, so this either places it once or finds
         it. A refusal is final only once a second look shows the venue does not hold the order."""
         cid = order.client_order_id
-        self._events.append("order.resent", {"client_order_id": cid}, run_id=self._run_id)
+        self._events.append(EventType.ORDER_RESENT, {"client_order_id": cid}, run_id=self._run_id)
         try:
             venue_order = self._broker.place_order(order.request)
         except InvalidOrderError as exc:
@@ -151,7 +160,7 @@ class OrderExecutor:
                 return self.record(listed)
             self._move(cid, OrderStatus.REJECTED, reject_reason=exc.reason)
             self._events.append(
-                "order.rejected",
+                EventType.ORDER_REJECTED,
                 {"client_order_id": cid, "reason": exc.reason, "message": str(exc), "stage": "venue"},
                 run_id=self._run_id,
             )
@@ -183,7 +192,7 @@ class OrderExecutor:
     def cancel_at_venue(self, order: Order) -> None:
         """Cancel an order the venue shows open whatever the store holds (a kill leaves the venue clean)."""
         self._events.append(
-            "order.cancel_requested",
+            EventType.ORDER_CANCEL_REQUESTED,
             {"client_order_id": order.client_order_id, "order_id": order.order_id, "stray": True},
             run_id=self._run_id,
         )
@@ -195,7 +204,7 @@ class OrderExecutor:
         if found is None:
             return order
         self._events.append(
-            "order.resolved",
+            EventType.ORDER_RESOLVED,
             {"client_order_id": order.client_order_id, "order_id": found.order_id, "status": found.status},
             run_id=self._run_id,
         )
@@ -216,7 +225,7 @@ class OrderExecutor:
         if stored.order_id is None or stored.is_terminal:
             raise StoreError(f"order {client_order_id} is not open at the venue; it cannot be amended")
         self._events.append(
-            "order.amend_requested",
+            EventType.ORDER_AMEND_REQUESTED,
             {"client_order_id": client_order_id, "size": size, "limit_price": limit_price},
             run_id=self._run_id,
         )
@@ -224,7 +233,9 @@ class OrderExecutor:
             venue_order = self._broker.edit_order(stored.order_id, size=size, limit_price=limit_price)
         except InvalidOrderError as exc:
             self._events.append(
-                "order.amend_rejected", {"client_order_id": client_order_id, "reason": exc.reason}, run_id=self._run_id
+                EventType.ORDER_AMEND_REJECTED,
+                {"client_order_id": client_order_id, "reason": exc.reason},
+                run_id=self._run_id,
             )
             raise
         except BrokerError:
@@ -238,7 +249,7 @@ class OrderExecutor:
                 replace(stored.request, size=venue_order.request.size, limit_price=venue_order.request.limit_price),
             )
             self._events.append(
-                "order.amended",
+                EventType.ORDER_AMENDED,
                 {
                     "client_order_id": client_order_id,
                     "size": venue_order.request.size,
@@ -254,7 +265,7 @@ class OrderExecutor:
             return stored
         if stored.order_id is None:
             raise StoreError(f"order {client_order_id} has no exchange order id yet; reconcile it before cancelling")
-        self._events.append("order.cancel_requested", {"client_order_id": client_order_id}, run_id=self._run_id)
+        self._events.append(EventType.ORDER_CANCEL_REQUESTED, {"client_order_id": client_order_id}, run_id=self._run_id)
         self._broker.cancel_orders([stored.order_id])
         return self.refresh(client_order_id)
 
@@ -262,7 +273,7 @@ class OrderExecutor:
         """Take an order the exchange has and the store does not into the store, as the exchange has it."""
         self._orders.add(venue_order.request, run_id=self._run_id)
         self._events.append(
-            "order.adopted",
+            EventType.ORDER_ADOPTED,
             {"client_order_id": venue_order.client_order_id, "order_id": venue_order.order_id},
             run_id=self._run_id,
         )
@@ -274,12 +285,14 @@ class OrderExecutor:
         stored = self._require(cid)
         if stored.status.is_unresolved and self._move(cid, OrderStatus.OPEN, order_id=venue_order.order_id):
             self._events.append(
-                "order.acknowledged", {"client_order_id": cid, "order_id": venue_order.order_id}, run_id=self._run_id
+                EventType.ORDER_ACKNOWLEDGED,
+                {"client_order_id": cid, "order_id": venue_order.order_id},
+                run_id=self._run_id,
             )
         if venue_order.filled_size > stored.filled_size and venue_order.order_id is not None:
             for fill in self._broker.fills(order_id=venue_order.order_id):
                 if self._orders.add_fill(fill):
-                    self._events.append("order.fill", {"fill": fill}, run_id=self._run_id)
+                    self._events.append(EventType.ORDER_FILL, {"fill": fill}, run_id=self._run_id)
         current = self._require(cid)
         if venue_order.status.is_terminal and current.filled_size < venue_order.filled_size:
             # The status came before all its fills: final only once they are all read, or they would never be
@@ -297,9 +310,7 @@ class OrderExecutor:
             and current.status is not venue_order.status
             and self._move(cid, venue_order.status, reject_reason=venue_order.reject_reason)
         ):
-            self._events.append(
-                f"order.{venue_order.status.value.lower()}", {"client_order_id": cid}, run_id=self._run_id
-            )
+            self._events.append(_FINAL_EVENTS[venue_order.status], {"client_order_id": cid}, run_id=self._run_id)
         return self._require(cid)
 
     def _move(

@@ -47,26 +47,24 @@ from gpttrader.domain import (
     TimeInForce,
 )
 from gpttrader.domain.client_ids import ClientIds
-from gpttrader.domain.quantize import quantize_price, quantize_size
+from gpttrader.domain.events import EventType
+from gpttrader.domain.quantize import quantize_price
 from gpttrader.domain.round_trips import RoundTrips
-from gpttrader.engine.decisions import order_for_change, order_for_intent, target_size
+from gpttrader.engine.decisions import negligible, order_for_change, order_for_intent, target_size
 from gpttrader.engine.execution import OrderExecutor
 from gpttrader.engine.exits import ExitBook, is_exit, live_exits, working_on
 from gpttrader.engine.marks import MarkBook
 from gpttrader.engine.portfolio import Portfolio
-from gpttrader.engine.pursuit import Pursuit
+from gpttrader.engine.pursuit import Pursuit, held_by_state
 from gpttrader.engine.telemetry import CycleMetrics, ExecutionTelemetry
 from gpttrader.risk import LiveRiskManager, TradeContext, TradingState
 from gpttrader.risk.checks import is_reducing
 from gpttrader.store import EventStore, OrdersStore
-from gpttrader.strategy import Bar, OrderIntent, TargetPosition
+from gpttrader.strategy import Bar, Intent, OrderIntent, TargetPosition
+from gpttrader.strategy.timeframes import Decision
 
 log = logging.getLogger(__name__)
-UNRESOLVED = "order.unresolved"  # an order of unknown fate that could not be looked up within its time
-UNEXPLAINED_FILL = "books.unexplained_fill"
 LOOKUP_BACKOFF = (0, 1, 2, 5, 10, 30, 60)  # seconds between look-ups of an unresolved order, then every 60 s
-DECISION = "strategy.decision"  # what the strategy decided, before the risk manager: the parity stream
-EXPIRED = "order.expire_requested"  # a limit entry cancelled at the end of its expire_bars
 BPS = Decimal(10_000)
 BOOK_LEVELS = 50  # per side: the impact check's walk, and the depth guard's 50 bps band on a liquid pair
 
@@ -116,13 +114,13 @@ class ExecutionCoordinator:
         self.unexplained_fills = 0
         # Fills already reported as unexplained: a restart books them the same way without reporting them
         # (or halting) again, since an operator may have reviewed and resumed since.
-        self._unexplained = {e.payload["trade_id"] for e in events.read(types=[UNEXPLAINED_FILL])}
+        self._unexplained = {e.payload["trade_id"] for e in events.read(types=[EventType.BOOKS_UNEXPLAINED_FILL])}
         self._lookups: dict[str, tuple[int, datetime]] = {}  # unresolved order -> (look-ups made, next one)
-        self._overdue = {e.payload["client_order_id"] for e in events.read(types=[UNRESOLVED])}
+        self._overdue = {e.payload["client_order_id"] for e in events.read(types=[EventType.ORDER_UNRESOLVED])}
         # Limit entries that stop working at a time (their expire_bars), kept across a restart.
         self._expiries = {
             e.payload["client_order_id"]: datetime.fromisoformat(e.payload["expires_at"])
-            for e in events.read(types=[DECISION])
+            for e in events.read(types=[EventType.STRATEGY_DECISION])
             if e.payload.get("expires_at")
         }
 
@@ -168,7 +166,7 @@ class ExecutionCoordinator:
         log.error("%s; trading halted", message)
         self.unexplained_fills += 1
         self.events.append(
-            UNEXPLAINED_FILL,
+            EventType.BOOKS_UNEXPLAINED_FILL,
             {"trade_id": fill.trade_id, "client_order_id": fill.client_order_id, "excess": excess, "message": message},
             run_id=self.run_id,
         )
@@ -232,7 +230,7 @@ class ExecutionCoordinator:
         return self.portfolio.equity(held)
 
     # -- decisions ---------------------------------------------------------------------------------------
-    def act(self, bar: Bar, decision: TargetPosition | tuple[OrderIntent, ...], now: datetime) -> None:
+    def act(self, bar: Bar, decision: Decision, now: datetime) -> None:
         with self.lock:
             product = self.products[bar.product_id]
             mark = self.marks.price(bar.product_id)
@@ -269,11 +267,11 @@ class ExecutionCoordinator:
                 retry = False
             else:
                 retry = True
-            if pursuit.may_try(bar.time):
+            if pursuit.may_try(bar.time, self.risk.state.value):
                 self._close_gap(bar, pursuit, product, mark, held, now, retry=retry)
         position = self.portfolio.size(pid)
         goal = position if pursuit.goal is None else pursuit.goal
-        pursuit.observe(bar.time, met=self._negligible(goal - position, product))
+        pursuit.observe(bar.time, met=negligible(goal - position, product))
         self.unmet[pid] = pursuit.unmet_bars(bar.time, self.bar)
 
     def _close_gap(
@@ -281,7 +279,8 @@ class ExecutionCoordinator:
     ) -> None:
         assert pursuit.goal is not None
         gap = pursuit.goal - held
-        if self._negligible(gap, product):
+        if negligible(gap, product):
+            pursuit.settle()
             return
         request = order_for_change(
             client_order_id=self.ids.decision(product.product_id, bar.time, self.strategy_name, 0),
@@ -293,18 +292,21 @@ class ExecutionCoordinator:
         )
         if request is None:  # what is left cannot be paid for: the goal is what the bot has
             pursuit.goal = held
+            pursuit.settle()
             return
         signed = request.size if request.side is Side.BUY else -request.size
-        if abs(signed) < abs(gap) and not self._negligible(gap - signed, product):
+        if abs(signed) < abs(gap) and not negligible(gap - signed, product):
             pursuit.goal = held + signed  # cut to the cash there is: chasing the rest would trade crumbs
         placed = self._decide(bar, request, None, product, mark, now, retry=retry)
-        pursuit.tried(bar.time, placed, self.bar)
+        change = request.size if request.side is Side.BUY else -request.size
+        held_by = None if placed else held_by_state(self.risk.state, self.portfolio.size(product.product_id), change)
+        pursuit.tried(bar.time, placed, self.bar, held_by)
 
-    def _enter(
-        self, bar: Bar, intents: tuple[OrderIntent, ...], product: Product, mark: Decimal, now: datetime
-    ) -> None:
-        """New intents replace the product's entries still working (the exits of filled ones stay)."""
+    def _enter(self, bar: Bar, decided: tuple[Intent, ...], product: Product, mark: Decimal, now: datetime) -> None:
+        """New intents replace the product's entries still working, `CancelEntries` withdraws them (the exits
+        of filled ones stay either way)."""
         pid = product.product_id
+        intents = [i for i in decided if isinstance(i, OrderIntent)]
         this_bar = [self.ids.decision(pid, bar.time, self.strategy_name, i) for i in range(len(intents))]
         self._withdraw(pid, self.orders.open_orders(), this_bar)
         marks = {**self.marks.prices(), pid: mark}
@@ -342,7 +344,7 @@ class ExecutionCoordinator:
     ) -> bool:
         """Record a decided order (the parity stream; a pursuit's retry is marked) and send it."""
         self.events.append(
-            DECISION,
+            EventType.STRATEGY_DECISION,
             {
                 "bar_time": bar.time,
                 "product_id": request.product_id,
@@ -398,10 +400,6 @@ class ExecutionCoordinator:
         except BrokerError as exc:  # sized against the last read: a buy may be cut short, never too large
             self.send_errors.append(exc)
             log.warning("available balances not read after a cancel: %s", exc)
-
-    def _negligible(self, size: Decimal, product: Product) -> bool:
-        left = quantize_size(abs(size), product)
-        return left == 0 or left < product.base_min_size
 
     def _spendable(self, product: Product) -> Decimal:
         return self.available.get(product.quote_currency, Decimal(0))
@@ -581,7 +579,9 @@ class ExecutionCoordinator:
                         f"could not be looked up at the exchange within {self.settings.unresolved_order_seconds} s"
                     )
                     self.events.append(
-                        UNRESOLVED, {"client_order_id": order.client_order_id, "message": message}, run_id=self.run_id
+                        EventType.ORDER_UNRESOLVED,
+                        {"client_order_id": order.client_order_id, "message": message},
+                        run_id=self.run_id,
                     )
                     self.risk.escalate(TradingState.REDUCE_ONLY, f"unresolved order: {message}")
             self.absorb_fills()
@@ -639,7 +639,9 @@ class ExecutionCoordinator:
             if order is None or order.is_terminal:
                 del self._expiries[cid]
             elif now >= at and order.order_id is not None and not order.status.is_unresolved:
-                self.events.append(EXPIRED, {"client_order_id": cid, "expires_at": at}, run_id=self.run_id)
+                self.events.append(
+                    EventType.ORDER_EXPIRE_REQUESTED, {"client_order_id": cid, "expires_at": at}, run_id=self.run_id
+                )
                 try:
                     self.executor.cancel(cid)
                 except BrokerError as exc:

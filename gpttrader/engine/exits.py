@@ -17,13 +17,10 @@ from decimal import Decimal
 
 from gpttrader.domain import Order, OrderRequest, OrderType, Product, Side
 from gpttrader.domain.client_ids import ClientIds
+from gpttrader.domain.events import EventType
 from gpttrader.domain.quantize import quantize_price, quantize_size
 from gpttrader.engine.portfolio import Portfolio
 from gpttrader.store import EventStore, OrdersStore
-
-EXITS_PLANNED = "order.exits_planned"
-EXITS_DONE = "order.exits_done"
-EXIT_UNPLACED = "order.exit_unplaced"  # an entry whose exit could not be placed within its attempts
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +51,16 @@ def working_on(open_orders: list[Order], product_id: str, side: Side) -> Decimal
 class ExitBook:
     def __init__(self, orders: OrdersStore, events: EventStore, ids: ClientIds, *, run_id: str | None) -> None:
         self._orders, self._events, self._ids, self._run_id = orders, events, ids, run_id
-        done = {e.payload["client_order_id"] for e in events.read(types=[EXITS_DONE])}
+        done = {e.payload["client_order_id"] for e in events.read(types=[EventType.ORDER_EXITS_DONE])}
         self.plans: dict[str, ExitPlan] = {
             e.payload["client_order_id"]: ExitPlan(Decimal(e.payload["take_profit"]), Decimal(e.payload["stop_loss"]))
-            for e in events.read(types=[EXITS_PLANNED])
+            for e in events.read(types=[EventType.ORDER_EXITS_PLANNED])
             if e.payload["client_order_id"] not in done
         }
         self.failures: dict[str, int] = {}  # entry -> placements in a row that failed
         self.unprotected: dict[str, str] = {
             e.payload["client_order_id"]: e.payload["message"]
-            for e in events.read(types=[EXIT_UNPLACED])
+            for e in events.read(types=[EventType.ORDER_EXIT_UNPLACED])
             if e.payload["client_order_id"] in self.plans
         }
 
@@ -71,7 +68,7 @@ class ExitBook:
         """Recorded before the entry is sent: a restart still protects what it fills."""
         self.plans[entry_id] = ExitPlan(take_profit, stop_loss)
         self._events.append(
-            EXITS_PLANNED,
+            EventType.ORDER_EXITS_PLANNED,
             {"client_order_id": entry_id, "take_profit": take_profit, "stop_loss": stop_loss},
             run_id=self._run_id,
         )
@@ -116,7 +113,9 @@ class ExitBook:
             return None
         message = f"exit of {entry_id} not placed after {self.failures[entry_id]} attempts: {why}"
         self.unprotected[entry_id] = message
-        self._events.append(EXIT_UNPLACED, {"client_order_id": entry_id, "message": message}, run_id=self._run_id)
+        self._events.append(
+            EventType.ORDER_EXIT_UNPLACED, {"client_order_id": entry_id, "message": message}, run_id=self._run_id
+        )
         return message
 
     def _exit(self, entry: Order, plan: ExitPlan, product: Product, size: Decimal, n: int) -> OrderRequest:
@@ -136,4 +135,6 @@ class ExitBook:
         del self.plans[entry_id]
         self.failures.pop(entry_id, None)
         self.unprotected.pop(entry_id, None)
-        self._events.append(EXITS_DONE, {"client_order_id": entry_id, "message": why}, run_id=self._run_id)
+        self._events.append(
+            EventType.ORDER_EXITS_DONE, {"client_order_id": entry_id, "message": why}, run_id=self._run_id
+        )

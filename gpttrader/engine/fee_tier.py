@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from gpttrader.brokers.protocol import FeeRates
+from gpttrader.domain.events import EventType
 from gpttrader.store import EventStore
 
 FEE_TIER_EVERY = timedelta(hours=1)
 # Coinbase's entry tier, the most any account pays: what sizing budgets a taker fee at while the account's
 # own tier is unknown (its read failed), so that nothing is sized on a guess that flatters it.
 HIGHEST_TAKER = Decimal("0.012")
-FEE_TIER_EVENT = "account.fee_tier"
 
 
 class FeeTier:
@@ -45,7 +45,7 @@ class FeeTier:
             return None
         previous, self.rates = self.rates, rates
         self._events.append(
-            FEE_TIER_EVENT,
+            EventType.ACCOUNT_FEE_TIER,
             {**rates.as_dict(), "previous": None if previous is None else previous.as_dict()},
             run_id=self._run_id,
             time=now,

@@ -31,13 +31,12 @@ from decimal import Decimal
 from gpttrader.brokers.errors import BrokerError
 from gpttrader.domain import Order, OrderRejected, OrderRequest, OrderType, Product, Side, quantize_size
 from gpttrader.domain.client_ids import ClientIds
+from gpttrader.domain.events import EventType
 from gpttrader.engine.execution_coordinator import ExecutionCoordinator
 from gpttrader.risk import LiveRiskManager
 from gpttrader.store import EventStore, StoreError
 
 log = logging.getLogger(__name__)
-KILL_EVENT = "risk.kill_switch"
-DONE_EVENT = "kill_switch.done"
 BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
@@ -249,17 +248,17 @@ def kill_stamp(events: EventStore) -> str:
     A kill retried, or run twice at once, names its flatten orders the same (`ClientIds.kill`), so
     the store and Coinbase's de-duplication turn a second flatten of the same position into the first."""
     episode: int | None = None
-    for event in events.read(types=[KILL_EVENT, DONE_EVENT]):
-        if event.type == KILL_EVENT and episode is None:
+    for event in events.read(types=[EventType.RISK_KILL_SWITCH, EventType.KILL_SWITCH_DONE]):
+        if event.type is EventType.RISK_KILL_SWITCH and episode is None:
             episode = event.id
-        elif event.type == DONE_EVENT and event.payload.get("complete"):
+        elif event.type is EventType.KILL_SWITCH_DONE and event.payload.get("complete"):
             episode = None
     return f"kill{episode or 0}"
 
 
 def record(events: EventStore, report: KillReport, *, operator: str, reason: str) -> None:
     events.append(
-        DONE_EVENT,
+        EventType.KILL_SWITCH_DONE,
         {
             "operator": operator,
             "reason": reason,

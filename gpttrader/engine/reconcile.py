@@ -28,13 +28,11 @@ from decimal import Decimal
 from gpttrader.brokers.protocol import Broker
 from gpttrader.domain import Order, OrderStatus, Product
 from gpttrader.domain.client_ids import ClientIds
+from gpttrader.domain.events import EventType
 from gpttrader.engine.execution import OrderExecutor
 from gpttrader.engine.portfolio import Portfolio
 from gpttrader.risk import LiveRiskManager, TradingState
 from gpttrader.store import EventStore, OrdersStore
-
-FOREIGN_EVENT = "reconcile.foreign_order"
-BASELINE_EVENT = "reconcile.baseline"
 
 
 @dataclass
@@ -86,7 +84,7 @@ def reconcile(
             executor.refresh(order.client_order_id)
             report.refreshed.append(order.client_order_id)
     stored = {o.client_order_id for o in orders.all_orders()}
-    recorded = {e.payload["client_order_id"] for e in events.read(types=[FOREIGN_EVENT])}
+    recorded = {e.payload["client_order_id"] for e in events.read(types=[EventType.RECONCILE_FOREIGN_ORDER])}
     for cid, order in venue.items():
         if cid in stored or order.is_terminal or order.order_id is None:
             continue
@@ -96,7 +94,7 @@ def reconcile(
         report.foreign.append(cid)
         if cid not in recorded:  # once per order, not on every periodic reconcile while it works
             events.append(
-                FOREIGN_EVENT,
+                EventType.RECONCILE_FOREIGN_ORDER,
                 {"client_order_id": cid, "order_id": order.order_id, "product_id": order.product_id},
                 run_id=run_id,
             )
@@ -121,7 +119,7 @@ def _unknown_order(
         broker.cancel_orders([order.order_id])
         report.cancelled.append(order.client_order_id)
     events.append(
-        f"reconcile.unknown_{'adopted' if policy == 'adopt' else 'cancelled'}",
+        EventType.RECONCILE_UNKNOWN_ADOPTED if policy == "adopt" else EventType.RECONCILE_UNKNOWN_CANCELLED,
         {"client_order_id": order.client_order_id, "order_id": order.order_id},
         run_id=run_id,
     )
@@ -153,7 +151,7 @@ def check_positions(
     report.moved.extend(mismatches.moved)
     if mismatches.moved:
         _move_baseline(events, mismatches.outside, run_id)
-    events.append("reconcile.done", report.as_dict(), run_id=run_id)
+    events.append(EventType.RECONCILE_DONE, report.as_dict(), run_id=run_id)
     if report.mismatches:
         risk.escalate(
             TradingState.HALTED,
@@ -242,7 +240,7 @@ def _books(portfolio: Portfolio, product_ids: list[str]) -> Decimal:
 
 def baseline(events: EventStore) -> dict[str, Decimal]:
     """What the account holds outside the bot's books, per currency, as last recorded."""
-    recorded = events.latest(BASELINE_EVENT)
+    recorded = events.latest(EventType.RECONCILE_BASELINE)
     return {} if recorded is None else {c: Decimal(str(v)) for c, v in recorded["outside"].items()}
 
 
@@ -256,12 +254,16 @@ def _baseline(
     new = {c: max(held.get(c, Decimal(0)) - mine[c], Decimal(0)) for c in mine if c not in outside}
     if new:
         outside.update(new)
-        events.append(BASELINE_EVENT, {"outside": outside, "operator": None, "new": sorted(new)}, run_id=run_id)
+        events.append(
+            EventType.RECONCILE_BASELINE, {"outside": outside, "operator": None, "new": sorted(new)}, run_id=run_id
+        )
     return outside
 
 
 def _move_baseline(events: EventStore, outside: Mapping[str, Decimal], run_id: str | None) -> None:
-    events.append(BASELINE_EVENT, {"outside": dict(outside), "operator": None, "moved": True}, run_id=run_id)
+    events.append(
+        EventType.RECONCILE_BASELINE, {"outside": dict(outside), "operator": None, "moved": True}, run_id=run_id
+    )
 
 
 def accept_books(
@@ -282,5 +284,5 @@ def accept_books(
         has, mine = held.get(currency, Decimal(0)), _books(portfolio, pids)
         figures[currency] = (has, mine, has - mine)
     outside = {**baseline(events), **{c: f[2] for c, f in figures.items()}}
-    events.append(BASELINE_EVENT, {"outside": outside, "operator": operator, "reason": reason})
+    events.append(EventType.RECONCILE_BASELINE, {"outside": outside, "operator": operator, "reason": reason})
     return figures

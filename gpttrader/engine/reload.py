@@ -13,12 +13,10 @@ from typing import Any
 
 from gpttrader.config import BotConfig, ConfigError
 from gpttrader.config.changes import Changes, compare
+from gpttrader.domain.events import EventType
 from gpttrader.store import EventStore
 
 log = logging.getLogger(__name__)
-REQUESTED = "config.reload_requested"
-RELOADED = "config.reloaded"
-REFUSED = "config.reload_refused"
 
 
 @dataclass(frozen=True)
@@ -33,7 +31,7 @@ class Reloader:
         self._load, self._events, self._run_id = load, events, run_id
         self.version = 1  # of the configuration in force: the panel shows it, each reload counts one up
         # Requests made before this bot started were answered by the load it started with.
-        self._seen = max((e.id for e in events.tail(1, types=[REQUESTED])), default=0)
+        self._seen = max((e.id for e in events.tail(1, types=[EventType.CONFIG_RELOAD_REQUESTED])), default=0)
         self._signalled = False
 
     def signal(self) -> None:
@@ -45,9 +43,11 @@ class Reloader:
         to take when one of them changed it, else None."""
         if self._signalled:
             self._signalled = False
-            self._events.append(REQUESTED, {"operator": "SIGHUP", "reason": None}, run_id=self._run_id, time=now)
+            self._events.append(
+                EventType.CONFIG_RELOAD_REQUESTED, {"operator": "SIGHUP", "reason": None}, run_id=self._run_id, time=now
+            )
         taken = None
-        for request in list(self._events.read(after_id=self._seen, types=[REQUESTED])):
+        for request in list(self._events.read(after_id=self._seen, types=[EventType.CONFIG_RELOAD_REQUESTED])):
             self._seen = request.id
             outcome = self._answer(current, request.payload)
             payload: dict[str, Any] = {
@@ -61,7 +61,12 @@ class Reloader:
                 current = taken = outcome.config
             if outcome.applied:
                 payload["version"] = self.version
-            self._events.append(RELOADED if outcome.applied else REFUSED, payload, run_id=self._run_id, time=now)
+            self._events.append(
+                EventType.CONFIG_RELOADED if outcome.applied else EventType.CONFIG_RELOAD_REFUSED,
+                payload,
+                run_id=self._run_id,
+                time=now,
+            )
             (log.info if outcome.applied else log.warning)("configuration reload: %s", outcome.message)
         return taken
 

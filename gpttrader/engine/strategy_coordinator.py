@@ -26,6 +26,7 @@ import numpy as np
 
 from gpttrader.brokers.protocol import Broker
 from gpttrader.domain import Candle, Granularity
+from gpttrader.domain.events import EventType
 from gpttrader.engine.history import closed_candles
 from gpttrader.engine.skew import ClockSkew
 from gpttrader.risk.metrics import annualized_volatility
@@ -121,7 +122,7 @@ class StrategyCoordinator:
             return
         self._accepted[pid][candle.time] = candle
         payload = {"product_id": pid, "time": candle.time, "old": None if old is None else _values(old)}
-        self._events.append("bar.revised", {**payload, "new": _values(candle)}, run_id=self._run_id, time=now)
+        self._events.append(EventType.BAR_REVISED, {**payload, "new": _values(candle)}, run_id=self._run_id, time=now)
 
     def _decide(self, pid: str, candle: Candle) -> tuple[Bar, Decision]:
         bar = Bar(

@@ -3,8 +3,9 @@ the bot's own state (gpttrader.engine.state), which each cycle leaves frozen."""
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
-from gpttrader.risk.manager import STATE_CHANGED
+from gpttrader.domain.events import BotStoppedPayload, EventType
 from gpttrader.store import DATABASE_FILE, EventStore
 from gpttrader.store.integrity import known_stores, open_store
 from gpttrader.store.refusals import DamagedStoreError
@@ -18,7 +19,7 @@ class StoredView:
     state_dir: Path
     first_run: bool
     state: str | None = None
-    last_session: dict[str, object] | None = None
+    last_session: BotStoppedPayload | None = None
     refused: str | None = None  # the store is lost or damaged: why, and the fix
 
 
@@ -33,12 +34,13 @@ def read_stored(state_dir: Path) -> StoredView:
         return StoredView(state_dir, first_run=False, refused=str(exc))
     try:
         events = EventStore(database)
-        changed = events.latest(STATE_CHANGED)
+        changed = events.latest(EventType.RISK_STATE_CHANGED)
         return StoredView(
             state_dir,
             first_run=False,
             state=str(changed["to"]) if changed else "active",
-            last_session=events.latest("bot.stopped"),
+            # its values are text, numbers and a dict of text, which read back exactly as written
+            last_session=cast(BotStoppedPayload | None, events.latest(EventType.BOT_STOPPED)),
         )
     finally:
         database.close()

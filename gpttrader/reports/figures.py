@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from gpttrader.backtest import BacktestResult
+from gpttrader.domain.events import EventType
 
 MAX_CANDLES = 3000
 
@@ -50,9 +51,9 @@ def price_figure(candles: pd.DataFrame, result: BacktestResult, product_id: str)
 
 
 _GUARD_MARKERS = {
-    "risk.guard_warning": ("guard warning", "triangle-up", "orange"),
-    "risk.guard_breached": ("guard breached", "x", "red"),
-    "risk.state_changed": ("trading state", "diamond", "black"),
+    EventType.RISK_GUARD_WARNING: ("guard warning", "triangle-up", "orange"),
+    EventType.RISK_GUARD_BREACHED: ("guard breached", "x", "red"),
+    EventType.RISK_STATE_CHANGED: ("trading state", "diamond", "black"),
 }
 
 

@@ -12,18 +12,18 @@ from plotly.subplots import make_subplots
 
 from gpttrader.backtest.runner import default_product
 from gpttrader.domain import Side
+from gpttrader.domain.events import EventType
 from gpttrader.domain.round_trips import round_trips
 from gpttrader.store import DATABASE_FILE, EventStore, OrdersStore
 from gpttrader.store.integrity import known_stores, open_store
 
 RISK_EVENTS = (
-    "risk.guard_warning",
-    "risk.guard_breached",
-    "risk.state_changed",
-    "risk.order_rejected",
-    "risk.kill_switch",
+    EventType.RISK_GUARD_WARNING,
+    EventType.RISK_GUARD_BREACHED,
+    EventType.RISK_STATE_CHANGED,
+    EventType.RISK_ORDER_REJECTED,
+    EventType.RISK_KILL_SWITCH,
 )
-FEE_TIER_EVENT = "account.fee_tier"  # the bot's reading of the account's fee rates (engine.fee_tier)
 
 
 @dataclass
@@ -66,7 +66,7 @@ class SessionReport:
         drawdown = self.equity / self.equity.cummax() - 1
         figure.add_trace(go.Scatter(x=drawdown.index, y=drawdown, name="drawdown", fill="tozeroy"), row=2, col=1)
         breaches = (
-            self.risk_events[self.risk_events["type"] == "risk.guard_breached"]
+            self.risk_events[self.risk_events["type"] == EventType.RISK_GUARD_BREACHED]
             if not self.risk_events.empty
             else self.risk_events
         )
@@ -96,7 +96,7 @@ def session_report(state_dir: Path) -> SessionReport:
     database = open_store(state_dir, DATABASE_FILE)  # a lost or damaged store is refused, naming the fix
     try:
         events, orders = EventStore(database), OrdersStore(database)
-        snapshots = list(events.read(types=["account.snapshot"]))
+        snapshots = list(events.read(types=[EventType.ACCOUNT_SNAPSHOT]))
         equity = pd.Series(
             [float(e.payload["equity"]) for e in snapshots],
             index=pd.DatetimeIndex([e.time for e in snapshots]),
@@ -106,7 +106,8 @@ def session_report(state_dir: Path) -> SessionReport:
         # Sessions on a sandbox's virtual clock may overlap real ones in time: keep one value per instant.
         equity = equity[~equity.index.duplicated(keep="last")]
         marks = {
-            e.payload["client_order_id"]: Decimal(e.payload["mark"]) for e in events.read(types=["strategy.decision"])
+            e.payload["client_order_id"]: Decimal(e.payload["mark"])
+            for e in events.read(types=[EventType.STRATEGY_DECISION])
         }
         fills = orders.fills()
         rows = []
@@ -127,10 +128,10 @@ def session_report(state_dir: Path) -> SessionReport:
                 }
             )
         trades = round_trips(fills, {f.product_id: default_product(f.product_id) for f in fills})
-        risk = [{"time": e.time, "type": e.type, **e.payload} for e in events.read(types=list(RISK_EVENTS))]
+        risk = [{"time": e.time, "type": e.type, **e.payload} for e in events.read(types=RISK_EVENTS)]
         tiers = [
             {"time": e.time, **{k: e.payload[k] for k in ("tier", "maker", "taker")}}
-            for e in events.read(types=[FEE_TIER_EVENT])
+            for e in events.read(types=[EventType.ACCOUNT_FEE_TIER])
         ]
         return SessionReport(
             equity,

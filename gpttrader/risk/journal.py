@@ -4,28 +4,31 @@ The manager also reads its last trading state back from here at start, so a rest
 halted; that is why the journal, not a separate flag file, is the state's only home.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+from gpttrader.domain.events import EventType, check_payload
 
 
 class RiskJournal(Protocol):
     def append(
         self,
-        type: str,
-        payload: dict[str, Any] | None = None,
+        type: EventType,
+        payload: Mapping[str, Any],
         *,
         run_id: str | None = None,
         time: datetime | None = None,
     ) -> object: ...
 
-    def latest(self, type: str) -> dict[str, Any] | None: ...
+    def latest(self, type: EventType) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class RiskEvent:
     time: datetime | None
-    type: str
+    type: EventType
     payload: dict[str, Any]
 
 
@@ -35,15 +38,17 @@ class MemoryJournal:
 
     def append(
         self,
-        type: str,
-        payload: dict[str, Any] | None = None,
+        type: EventType,
+        payload: Mapping[str, Any],
         *,
         run_id: str | None = None,
         time: datetime | None = None,
     ) -> RiskEvent:
-        event = RiskEvent(time, type, dict(payload or {}))
+        """Held to the same payload shapes as the event store, so a backtest catches what live would refuse."""
+        check_payload(type, payload)
+        event = RiskEvent(time, type, dict(payload))
         self.events.append(event)
         return event
 
-    def latest(self, type: str) -> dict[str, Any] | None:
+    def latest(self, type: EventType) -> dict[str, Any] | None:
         return next((e.payload for e in reversed(self.events) if e.type == type), None)

@@ -8,6 +8,7 @@ convenience methods that do both (`validate`, `observe`), and the backtest, whic
 stretch of bars when a guard trips inside it, calls the two halves itself.
 """
 
+import copy
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -20,6 +21,7 @@ import numpy as np
 
 from gpttrader.config.models import BotConfig
 from gpttrader.domain import MarketRegime, OrderRequest
+from gpttrader.domain.events import EventType
 from gpttrader.risk.checks import CheckResult, PreTradeDecision, TradeContext, run_checks
 from gpttrader.risk.edge import EdgeEstimate, EdgeRecord, EdgeSeed
 from gpttrader.risk.errors import RiskGuardCriticalError, RiskGuardError
@@ -41,9 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gpttrader.risk")
 
-STATE_CHANGED = "risk.state_changed"
-EDGE_ESTIMATE = "risk.edge_estimate"  # a (strategy, product)'s edge estimate changed
-REGIME = "risk.regime"  # a product's market regime changed
 # Asks the venue what it thinks of an order (Coinbase's order preview): None when fine, else why not.
 OrderPreviewHook = Callable[[OrderRequest], str | None]
 
@@ -101,7 +100,7 @@ class LiveRiskManager:
         self._read_at: dict[tuple[str, str | None], datetime] = {}
         self._inactive: dict[str, str] = {}  # guards switched off for the run: nothing in this mode feeds them
         self._last_event: dict[tuple[str, str | None], datetime] = {}
-        saved = journal.latest(STATE_CHANGED)
+        saved = journal.latest(EventType.RISK_STATE_CHANGED)
         self._state = TradingState(saved["to"]) if saved else TradingState.ACTIVE
         # What sizing reads besides the request: the strategies' records and the products' regimes.
         self.edge = edge if edge is not None else EdgeRecord()
@@ -175,7 +174,7 @@ class LiveRiskManager:
         self._by_metric[guard.metric].remove(guard)
         if not self._by_metric[guard.metric]:
             del self._by_metric[guard.metric]
-        self._record("risk.guard_inactive", {"guard": name, "reason": reason}, None)
+        self._record(EventType.RISK_GUARD_INACTIVE, {"guard": name, "reason": reason}, None)
 
     # sizing
 
@@ -193,7 +192,7 @@ class LiveRiskManager:
         recommendation = self.sizer.calculate_position_size(request)
         if recommendation.reasons:
             self._record(
-                "risk.sizing_cut",
+                EventType.RISK_SIZING_CUT,
                 {
                     "symbol": request.symbol,
                     "strategy": request.strategy_name,
@@ -219,7 +218,7 @@ class LiveRiskManager:
         """Count a closed round trip (PnL after fees over its entry notional) in the strategy's record."""
         estimate = self.edge.record(strategy, product_id, fraction, at or self.clock())
         if self._announcing:
-            self._record(EDGE_ESTIMATE, {**estimate.payload(), "fraction": str(fraction)}, at)
+            self._record(EventType.RISK_EDGE_ESTIMATE, {**estimate.payload(), "fraction": str(fraction)}, at)
         return estimate
 
     def announce_edges(self, at: datetime | None = None, source: str = "record") -> None:
@@ -227,7 +226,7 @@ class LiveRiskManager:
         the fills a start books again, are announced here once, not one event each)."""
         self._announcing = True
         for estimate in self.edge.estimates(at or self.clock()):
-            self._record(EDGE_ESTIMATE, {**estimate.payload(), "source": source}, at)
+            self._record(EventType.RISK_EDGE_ESTIMATE, {**estimate.payload(), "source": source}, at)
 
     # market regimes
 
@@ -252,7 +251,9 @@ class LiveRiskManager:
             return
         self.regimes[product_id] = regime
         previous = None if before is None else before.value
-        self._record(REGIME, {"product_id": product_id, "regime": regime.value, "previous": previous}, at)
+        self._record(
+            EventType.RISK_REGIME, {"product_id": product_id, "regime": regime.value, "previous": previous}, at
+        )
 
     # pre-trade validation
 
@@ -272,7 +273,7 @@ class LiveRiskManager:
         self.counters[f"risk.checks.{rejection.check}.rejections"] += 1
         self.log.info("order %s rejected by %s: %s", ctx.order.client_order_id, rejection.check, rejection.message)
         self._record(
-            "risk.order_rejected",
+            EventType.RISK_ORDER_REJECTED,
             {
                 "client_order_id": ctx.order.client_order_id,
                 "product_id": ctx.order.product_id,
@@ -391,7 +392,7 @@ class LiveRiskManager:
                     guard.rule.limit,
                 )
                 self._record(
-                    "risk.guard_warning",
+                    EventType.RISK_GUARD_WARNING,
                     {
                         "guard": guard.name,
                         "metric": guard.metric,
@@ -408,7 +409,7 @@ class LiveRiskManager:
             kind = "critical" if isinstance(failure, RiskGuardCriticalError) else "recoverable"
             self.counters[f"risk.guards.{guard.name}.{kind}_failures"] += 1
             self.log.warning("%s", failure)
-            self._record("risk.guard_breached", {**failure.payload(), "severity": kind}, at)
+            self._record(EventType.RISK_GUARD_BREACHED, {**failure.payload(), "severity": kind}, at)
         if isinstance(failure, RiskGuardCriticalError):
             self.escalate(ACTION_STATES[failure.action], f"guard {guard.name}", at)
 
@@ -434,13 +435,13 @@ class LiveRiskManager:
 
     def engage_kill_switch(self, *, operator: str, reason: str, at: datetime | None = None) -> None:
         """Halt now. Cancelling open orders and flattening is the engine's half of the kill switch."""
-        self._record("risk.kill_switch", {"operator": operator, "reason": reason}, at)
+        self._record(EventType.RISK_KILL_SWITCH, {"operator": operator, "reason": reason}, at)
         self.set_state(TradingState.HALTED, operator=operator, reason=f"kill switch: {reason}", at=at)
 
     def reload_state(self) -> TradingState:
         """Adopt the state last recorded in the journal, which another process may have written (the kill
         switch from the command line while a bot runs, an operator's `risk set`)."""
-        saved = self.journal.latest(STATE_CHANGED)
+        saved = self.journal.latest(EventType.RISK_STATE_CHANGED)
         if saved is not None and saved["to"] != self._state:
             self.log.warning("trading state %s -> %s (recorded by another process)", self._state, saved["to"])
             self._state = TradingState(saved["to"])
@@ -449,7 +450,7 @@ class LiveRiskManager:
     def _change_state(self, state: TradingState, why: dict[str, str], at: datetime | None) -> None:
         before, self._state = self._state, state
         self.log.warning("trading state %s -> %s (%s)", before, state, why["reason"])
-        self._record(STATE_CHANGED, {"from": str(before), "to": str(state), **why}, at)
+        self._record(EventType.RISK_STATE_CHANGED, {"from": str(before), "to": str(state), **why}, at)
 
     def replica(
         self,
@@ -459,7 +460,9 @@ class LiveRiskManager:
         logger: logging.Logger = log,
     ) -> "LiveRiskManager":
         """The same rules with a fresh state, journal and clock (and optionally another sizer): what a backtest
-        runs, so that the manager a caller holds is never changed by a simulation and a sweep can reuse it."""
+        runs, so that the manager a caller holds is never changed by a simulation and a sweep can reuse it.
+        The edge record starts as a copy of the caller's: a run seeded as a bot seeds its own (the trips of
+        the history before it) sizes its first decisions as that bot would."""
         return LiveRiskManager(
             guards=self.guards,
             limits=self.limits,
@@ -469,9 +472,9 @@ class LiveRiskManager:
             clock=clock,
             windows=self.windows,
             logger=logger,
-            edge=EdgeRecord(self.edge.prior_trades, self.edge.window),
+            edge=copy.deepcopy(self.edge),
             regime_settings=self.regime_settings,
         )
 
-    def _record(self, type: str, payload: dict[str, object], at: datetime | None) -> None:
+    def _record(self, type: EventType, payload: dict[str, object], at: datetime | None) -> None:
         self.journal.append(type, payload, run_id=self.run_id, time=at or self.clock())

@@ -16,14 +16,15 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gpttrader.brokers.simulated import FeeSchedule, synthetic_book
 from gpttrader.domain import Liquidity, Product, ProductType, Side
+from gpttrader.domain.funding import FUNDING_RATE_PER_HOUR, funding_payment, funding_times
 from gpttrader.sandbox.catalog import Listing
-from gpttrader.sandbox.margin import FUNDING_RATE, MarginAccount
+from gpttrader.sandbox.margin import MarginAccount
 from gpttrader.sandbox.prices import MarketClock, PricePath
 
 # Coinbase's order_configuration keys the engine executes: (order type, time in force).
@@ -479,7 +480,7 @@ class Exchange:
         with self.lock:
             position = self.clock.position()
             now = self.clock.wall.utc()
-            self._accrue_funding(position)
+            self._accrue_funding()
             for order in list(self.orders.values()):
                 if order.status != "OPEN":
                     continue
@@ -529,20 +530,23 @@ class Exchange:
             self._execute(order, order.limit_price, size, Liquidity.MAKER, now)
             self._finish_if_filled(order)
 
-    def _accrue_funding(self, position: float) -> None:
-        hour = int(position // 60)
-        marks: dict[str, Decimal] | None = None
+    def _accrue_funding(self) -> None:
+        """Each perpetual position pays its funding for every hour it was held into (gpttrader.domain.funding:
+        the backtest's and the paper venue's rule), at the close of the hour's first minute once that minute
+        has closed. Positions change only at fills, and this runs before each: the contracts held now were
+        held since the last run."""
+        now = self.clock.wall.utc()
+        closed = now - timedelta(minutes=1)  # an hour's first minute has closed by then
         for held in self.intx.positions.values():
-            if held.funded_through_hour < 0:
-                held.funded_through_hour = hour
-            if not held.contracts or hour <= held.funded_through_hour:
+            if not held.contracts or held.funded_through is None:
+                held.funded_through = max(held.funded_through or closed, closed)
                 continue
-            marks = marks or self.marks()
-            payment = held.notional(marks[held.product.product_id]) * FUNDING_RATE * (hour - held.funded_through_hour)
-            signed = payment if held.contracts > 0 else -payment
-            held.funding += signed
-            self.intx.balance -= signed
-            held.funded_through_hour = hour
+            for hour in funding_times(held.funded_through, closed):
+                mark = self.mid(held.product.product_id, self.clock.position((hour + timedelta(minutes=1)).timestamp()))
+                payment = funding_payment(held.contracts, mark, held.multiplier, FUNDING_RATE_PER_HOUR)
+                held.funding += payment
+                self.intx.balance -= payment
+                held.funded_through = hour
 
     # -- internals ------------------------------------------------------------------------------------
     def _stop_reached(self, ticket: OrderTicket) -> bool:

@@ -3,7 +3,7 @@
 A position is a signed number of contracts with an average entry price. Reducing it realizes PnL into
 the margin account; fees come out of the same account. Initial margin is a fraction of the notional:
 the overnight rate, or the lower intraday rate when the account opted in to intraday margin. Perpetual
-positions pay (longs) or receive (shorts) funding every hour of the price path.
+positions pay (longs) or receive (shorts) funding every hour (gpttrader.domain.funding, every venue's rule).
 """
 
 from collections.abc import Callable
@@ -16,7 +16,6 @@ from gpttrader.domain import Product, ProductType, roll_position
 OVERNIGHT_MARGIN = Decimal("0.20")
 INTRADAY_MARGIN = Decimal("0.10")
 PERPETUAL_MARGIN = Decimal("0.05")
-FUNDING_RATE = Decimal("0.0001")  # per hour, of notional
 INTRADAY_SETTING = "INTRADAY_MARGIN_SETTING_INTRADAY"
 STANDARD_SETTING = "INTRADAY_MARGIN_SETTING_STANDARD"
 INTRADAY_HOURS_UTC = range(13, 21)  # 08:00-16:00 New York, when intraday margin rates apply
@@ -34,7 +33,7 @@ class DerivativePosition:
     realized_pnl: Decimal = Decimal(0)
     fees: Decimal = Decimal(0)
     funding: Decimal = Decimal(0)
-    funded_through_hour: int = -1
+    funded_through: datetime | None = None  # funding is charged for the hours after this
 
     @property
     def multiplier(self) -> Decimal:

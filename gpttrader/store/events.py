@@ -1,10 +1,11 @@
 """The append-only event store: every intent, decision, guard event and state change, in order."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gpttrader.domain.events import EventType, check_payload
 from gpttrader.store import codec
 from gpttrader.store.database import Database
 
@@ -13,7 +14,7 @@ from gpttrader.store.database import Database
 class Event:
     id: int
     time: datetime
-    type: str
+    type: EventType
     run_id: str | None
     payload: dict[str, Any]
 
@@ -24,17 +25,17 @@ class EventStore:
 
     def append(
         self,
-        type: str,
-        payload: dict[str, Any] | None = None,
+        type: EventType,
+        payload: Mapping[str, Any],
         *,
         run_id: str | None = None,
         time: datetime | None = None,
     ) -> Event:
-        """Write one event; it is committed when this returns, so the caller may act on it."""
-        if not type:
-            raise ValueError("an event needs a type")
+        """Write one event; it is committed when this returns, so the caller may act on it. A payload that is
+        not its type's shape (gpttrader.domain.events) is refused before anything is written."""
+        check_payload(type, payload)
         moment = time or codec.utc_now()
-        body = codec.dumps(payload or {})
+        body = codec.dumps(payload)
         with self._db.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO events (time, type, run_id, payload) VALUES (?, ?, ?, ?)",
@@ -44,7 +45,7 @@ class EventStore:
             int(cursor.lastrowid or 0), codec.parse_time(codec.format_time(moment)), type, run_id, codec.loads(body)
         )
 
-    def tail(self, limit: int = 20, *, types: Sequence[str] | None = None) -> list[Event]:
+    def tail(self, limit: int = 20, *, types: Sequence[EventType] | None = None) -> list[Event]:
         """The latest `limit` events, oldest first, so they read like a log."""
         where, params = _filters(types, None, 0)
         with self._db.reading() as conn:
@@ -54,7 +55,7 @@ class EventStore:
             ).fetchall()
         return [_event(row) for row in reversed(rows)]
 
-    def latest(self, type: str) -> dict[str, Any] | None:
+    def latest(self, type: EventType) -> dict[str, Any] | None:
         """The payload of the newest event of `type`, for state kept as events (the risk trading state)."""
         found = self.tail(1, types=[type])
         return found[0].payload if found else None
@@ -63,7 +64,7 @@ class EventStore:
         self,
         *,
         after_id: int = 0,
-        types: Sequence[str] | None = None,
+        types: Sequence[EventType] | None = None,
         run_id: str | None = None,
         batch: int = 1000,
     ) -> Iterator[Event]:
@@ -87,7 +88,7 @@ class EventStore:
             return int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
 
 
-def _filters(types: Sequence[str] | None, run_id: str | None, after_id: int) -> tuple[str, list[object]]:
+def _filters(types: Sequence[EventType] | None, run_id: str | None, after_id: int) -> tuple[str, list[object]]:
     clauses = ["id > ?"]
     params: list[object] = [after_id]
     if types:
@@ -100,4 +101,5 @@ def _filters(types: Sequence[str] | None, run_id: str | None, after_id: int) -> 
 
 
 def _event(row: tuple[Any, ...]) -> Event:
-    return Event(int(row[0]), codec.parse_time(row[1]), row[2], row[3], codec.loads(row[4]))
+    # Types are stored as their values: a row of any store reads back as its catalogue member.
+    return Event(int(row[0]), codec.parse_time(row[1]), EventType(row[2]), row[3], codec.loads(row[4]))

@@ -16,6 +16,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gpttrader.domain.events import EventType
 from gpttrader.store.backup import BACKUPS_DIR, newest_backup
 from gpttrader.store.database import DATABASE_FILE, Database, quick_check
 from gpttrader.store.events import EventStore
@@ -24,9 +25,6 @@ from gpttrader.store.venue import VENUE_FILE
 
 MARKER_FILE = "stores.json"
 STORE_FILES = (DATABASE_FILE, VENUE_FILE)
-# The event `gpttrader store adopt` writes: the account's state as the new store found it, taken on.
-STORE_ADOPTED = "store.adopted"
-_BOT_STARTED = "bot.started"  # written by TradingBot.bootstrap once the store has met the account
 
 
 def open_store(state_dir: Path, name: str) -> Database:
@@ -95,7 +93,7 @@ def set_aside(state_dir: Path, name: str) -> Path | None:
 
 def has_met_the_account(events: EventStore) -> bool:
     """Whether this store has known the exchange account: a bot started on it, or an operator adopted it."""
-    return events.latest(_BOT_STARTED) is not None or events.latest(STORE_ADOPTED) is not None
+    return events.latest(EventType.BOT_STARTED) is not None or events.latest(EventType.STORE_ADOPTED) is not None
 
 
 def refusal(state_dir: Path, name: str, problem: str) -> str:

@@ -1,6 +1,15 @@
 """Strategies and what they are built from: indicators, signals, the ensemble voter and filters."""
 
-from gpttrader.strategy.base import Bar, OrderIntent, OrderStrategy, Strategy, TargetPosition, bars
+from gpttrader.strategy.base import (
+    Bar,
+    CancelEntries,
+    Intent,
+    OrderIntent,
+    OrderStrategy,
+    Strategy,
+    TargetPosition,
+    bars,
+)
 from gpttrader.strategy.builtin import (
     Baseline,
     BreakoutBracket,
@@ -28,8 +37,10 @@ __all__ = [
     "Bollinger",
     "BollingerSignal",
     "BreakoutBracket",
+    "CancelEntries",
     "EnsembleStrategy",
     "HigherBars",
+    "Intent",
     "MACDSignal",
     "MACDTrend",
     "MomentumFilter",

@@ -11,9 +11,10 @@ at the same time.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
 Array = NDArray[np.float64]
 
 
-@dataclass(frozen=True, slots=True)
-class Bar:
+class Bar(NamedTuple):
+    """One closed bar. A named tuple rather than a dataclass: a backtest makes one per bar, millions of them,
+    and a tuple is made three times faster."""
+
     product_id: str
     time: datetime
     open: float
@@ -100,6 +103,19 @@ class OrderIntent:
         return None if self.take_profit is None or self.stop_loss is None else (self.take_profit, self.stop_loss)
 
 
+@dataclass(frozen=True, slots=True)
+class CancelEntries:
+    """Withdraw the product's entries still working (a limit the strategy no longer wants) and place nothing;
+    the exits protecting what already filled stay. An order strategy returns it among its intents. To amend
+    an entry, return the new one: new intents replace the product's working entries."""
+
+    product_id: str
+    reason: str = ""
+
+
+Intent = OrderIntent | CancelEntries
+
+
 @runtime_checkable
 class Strategy(Protocol):
     @property
@@ -132,17 +148,21 @@ class OrderStrategy(Protocol):
 
     def new_state(self) -> Any: ...
 
-    def on_bar(self, bar: Bar, state: Any) -> tuple[OrderIntent, ...]:
+    def on_bar(self, bar: Bar, state: Any) -> tuple[Intent, ...]:
         """The orders to place after `bar` closes (none: keep what is working). New orders replace the
-        product's entries still working; the exits attached to filled entries stay."""
+        product's entries still working, and `CancelEntries` withdraws them; the exits attached to filled
+        entries stay."""
         ...
 
 
-def bars(candles: pd.DataFrame, product_id: str) -> list[Bar]:
-    """The rows of a candles frame as Bars, for stepping a strategy through history."""
+def bars(candles: pd.DataFrame, product_id: str) -> Iterator[Bar]:
+    """The rows of a candles frame as Bars, one at a time, for stepping a strategy through history (a
+    million rows are not held as a million objects at once)."""
     import pandas as pd  # history is a backtest's; the live loop steps bars it builds itself
 
     times = pd.to_datetime(candles["time"], utc=True).dt.to_pydatetime()
     # tolist(): plain floats, not numpy scalars (whose repr is not a number, and a price goes to Decimal by repr)
     columns = [candles[c].to_numpy(dtype=float).tolist() for c in ("open", "high", "low", "close", "volume")]
-    return [Bar(product_id, t, *values) for t, *values in zip(times, *columns, strict=True)]
+    opens, highs, lows, closes, volumes = columns
+    for t, o, h, low, c, v in zip(times, opens, highs, lows, closes, volumes, strict=True):
+        yield Bar(product_id, t, o, h, low, c, v)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -63,7 +64,11 @@ class MovingAverageCross:
 
     def on_bar(self, bar: Bar, state: Stepper) -> TargetPosition:
         target = _direction(state.update(bar), self.allow_short)
-        return TargetPosition(bar.product_id, target, 1.0, f"sma{self.fast} vs sma{self.slow}")
+        return TargetPosition(bar.product_id, target, 1.0, self._reason)
+
+    @cached_property
+    def _reason(self) -> str:
+        return f"sma{self.fast} vs sma{self.slow}"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from gpttrader.strategy.base import Array, Bar
-from gpttrader.strategy.indicators import SMA, sign_of_difference, sma
+from gpttrader.strategy.indicators import SMA, sign_of, sign_of_difference, sma
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -105,7 +105,7 @@ class TrendFilter:
         class _Step:
             def update(self, bar: Bar) -> float | None:
                 value = average.update(bar.close)
-                return 0.0 if value is None else float(sign_of_difference(bar.close, value))
+                return 0.0 if value is None else sign_of(bar.close, value)
 
         return _Step()
 

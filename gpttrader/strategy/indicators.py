@@ -45,6 +45,17 @@ def sign_of_difference(a: ArrayLike, b: ArrayLike) -> Array:
     return np.asarray(np.where(tie, 0.0, np.sign(difference)), dtype=float)
 
 
+def sign_of(a: float, b: float) -> float:
+    """`sign_of_difference` for two numbers, as the incremental forms call it on every bar: the same rule, in
+    plain floats (the same IEEE arithmetic, so the same answer), without numpy's per-call cost."""
+    difference = a - b
+    if math.isnan(difference):
+        return math.nan
+    if abs(difference) <= TIE * max(abs(a), abs(b)):
+        return 0.0
+    return 1.0 if difference > 0 else -1.0
+
+
 def sma(values: ArrayLike, n: int) -> Array:
     _check_period(n)
     import pandas as pd  # the vectorized forms only: the incremental ones below run live without pandas
@@ -127,10 +138,11 @@ class SMA:
         self.value: float | None = None
 
     def update(self, x: float) -> float | None:
-        self._window.append(x)
-        if len(self._window) == self.n:
+        window = self._window
+        window.append(x)
+        if self.value is not None or len(window) == self.n:
             # An exact sum of the window, not a running total, which would drift over millions of bars.
-            self.value = math.fsum(self._window) / self.n
+            self.value = math.fsum(window) / self.n
         return self.value
 
 

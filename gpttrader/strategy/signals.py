@@ -20,6 +20,7 @@ from gpttrader.strategy.indicators import (
     bollinger,
     macd,
     rsi,
+    sign_of,
     sign_of_difference,
     sma,
 )
@@ -70,7 +71,7 @@ class MovingAverageCrossSignal:
         class _Step:
             def update(self, bar: Bar) -> float | None:
                 f, s = fast.update(bar.close), slow.update(bar.close)
-                return None if f is None or s is None else float(sign_of_difference(f, s))
+                return None if f is None or s is None else sign_of(f, s)
 
         return _Step()
 
@@ -133,7 +134,7 @@ class MACDSignal:
         class _Step:
             def update(self, bar: Bar) -> float | None:
                 value = indicator.update(bar.close)
-                return None if value is None or value[1] is None else float(sign_of_difference(value[0], value[1]))
+                return None if value is None or value[1] is None else sign_of(value[0], value[1])
 
         return _Step()
 

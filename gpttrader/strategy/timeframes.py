@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from gpttrader.domain import Granularity
-from gpttrader.strategy.base import Bar, OrderIntent, OrderStrategy, Strategy, TargetPosition
+from gpttrader.strategy.base import Bar, Intent, OrderStrategy, Strategy, TargetPosition
 
-Decision = TargetPosition | tuple[OrderIntent, ...]
+Decision = TargetPosition | tuple[Intent, ...]
 
 
 @runtime_checkable
@@ -74,7 +74,7 @@ class HigherBars:
             if forming is None:
                 partial = granularity not in self._started and bar.time != start
                 self._started.add(granularity)
-                forming = _Forming(start, replace(bar, time=start), partial)
+                forming = _Forming(start, bar._replace(time=start), partial)
             else:
                 forming = replace(forming, bar=_merge(forming.bar, bar))
             if bar.time + self.bar < start + granularity.width:
@@ -85,8 +85,7 @@ class HigherBars:
 
 
 def _merge(so_far: Bar, bar: Bar) -> Bar:
-    return replace(
-        so_far,
+    return so_far._replace(
         high=max(so_far.high, bar.high),
         low=min(so_far.low, bar.low),
         close=bar.close,

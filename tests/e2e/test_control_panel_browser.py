@@ -19,6 +19,7 @@ import requests
 
 from gpttrader.config import load_config
 from gpttrader.domain import Side
+from gpttrader.domain.events import EventType
 from gpttrader.store import Database, EventStore, OrdersStore
 from tests.waiting import wait_for
 
@@ -158,13 +159,13 @@ def test_the_panel_runs_a_paper_session_and_its_kill_switch_flattens(lab: tuple[
     database = Database.for_state_dir(load_config("paper", overrides={"data_dir": data}, env={}).state_dir)
     try:
         events = EventStore(database)
-        kill = events.latest("risk.kill_switch")
+        kill = events.latest(EventType.RISK_KILL_SWITCH)
         assert kill is not None
         assert kill["operator"] == getpass.getuser()
-        state = events.latest("risk.state_changed")
+        state = events.latest(EventType.RISK_STATE_CHANGED)
         assert state is not None
         assert state["to"] == "halted"
-        assert events.latest("bot.stopped") is not None
+        assert events.latest(EventType.BOT_STOPPED) is not None
         fills = OrdersStore(database).fills()
         assert {f.side for f in fills if f.product_id == held} == {Side.BUY, Side.SELL}  # bought, then flattened
         net: dict[str, Decimal] = {}

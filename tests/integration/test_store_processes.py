@@ -10,21 +10,28 @@ from pathlib import Path
 
 import pytest
 
-from gpttrader.store import Database, EventStore
+from gpttrader.domain.events import EventType
+from gpttrader.store import Database, Event, EventStore
 
 WRITER = """
 import sys
 from pathlib import Path
+from gpttrader.domain.events import EventType
 from gpttrader.store import Database, EventStore
 store = EventStore(Database(Path(sys.argv[1])))
 print("ready", flush=True)
 for i in range(int(sys.argv[2])):
-    store.append("tick", {"i": i, "pad": "x" * 200})
+    store.append(EventType.FEED_RESYNC, {"message": f"{i} {'x' * 200}"})
     if sys.argv[3] == "report":
         print(i, flush=True)
 """
 
 pytestmark = pytest.mark.slow
+
+
+def number(event: Event) -> int:
+    """Which of the writer's events this is."""
+    return int(event.payload["message"].split()[0])
 
 
 def start_writer(path: Path, count: int, report: bool) -> subprocess.Popen[str]:
@@ -47,11 +54,11 @@ def test_reader_sees_a_growing_consistent_prefix_while_another_process_writes(tm
     seen: list[int] = []
     deadline = time.monotonic() + 60
     while writer.poll() is None and time.monotonic() < deadline:
-        values = [e.payload["i"] for e in store.read()]
+        values = [number(e) for e in store.read()]
         assert values == list(range(len(values))), "a reader saw a gap or a reordering"
         seen.append(len(values))
     assert writer.wait(timeout=60) == 0
-    assert [e.payload["i"] for e in store.read()] == list(range(4000))
+    assert [number(e) for e in store.read()] == list(range(4000))
     assert len(set(seen)) > 1, "the reader never observed the writer's progress"
     reader_db.close()
 
@@ -71,10 +78,10 @@ def test_sigkill_mid_write_loses_at_most_the_uncommitted_event(tmp_path: Path, k
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
     db = Database(path)
-    values = [e.payload["i"] for e in EventStore(db).read()]
+    values = [number(e) for e in EventStore(db).read()]
     # Every event the writer reported as written survived, with no gap and nothing invented.
     assert values == list(range(len(values)))
     assert len(values) >= acknowledged + 1
-    EventStore(db).append("after-restart")
-    assert EventStore(db).tail(1)[0].type == "after-restart"
+    EventStore(db).append(EventType.FEED_RESYNC, {"message": "after-restart"})
+    assert EventStore(db).tail(1)[0].payload["message"] == "after-restart"
     db.close()

@@ -13,6 +13,7 @@ import pytest
 from gpttrader.app import ApplicationContainer
 from gpttrader.config import load_config
 from gpttrader.domain import OrderRequest, OrderType, Side
+from gpttrader.domain.events import EventType
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +71,7 @@ def test_a_store_garbled_in_the_middle_is_refused_by_run_events_tail_and_risk_sh
     store = ran / "gpttrader.sqlite"
     with ApplicationContainer(load_config("dev")) as container:  # history enough for a middle to garble
         for i in range(2000):
-            container.event_store.append("filler", {"i": i, "pad": "x" * 300})
+            container.event_store.append(EventType.FEED_RESYNC, {"message": f"{i} {'x' * 300}"})
     data = bytearray(store.read_bytes())
     middle = len(data) // 2 // 4096 * 4096
     data[middle : middle + 4 * 4096] = b"\xff" * (4 * 4096)

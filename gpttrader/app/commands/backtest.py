@@ -23,6 +23,7 @@ from gpttrader.brokers.simulated import FeeSchedule, FillModel
 from gpttrader.config import PROFILE_NAMES, load_config
 from gpttrader.config.redaction import configure_logging
 from gpttrader.domain import Granularity
+from gpttrader.domain.events import EventType
 from gpttrader.domain.symbols import SymbolError
 from gpttrader.domain.symbols import require_listed as require_symbols_listed
 from gpttrader.domain.values import MAX_FEE_RATE
@@ -133,8 +134,8 @@ def _backtest(args: argparse.Namespace) -> int:
         print(f"{name:<{width}}  {value:.6g}")
     if result.risk_state is not None:
         guards = result.guard_events()
-        breaches = guards[guards["type"] == "risk.guard_breached"] if not guards.empty else guards
-        rejected = result.risk_frame(("risk.order_rejected",))
+        breaches = guards[guards["type"] == EventType.RISK_GUARD_BREACHED] if not guards.empty else guards
+        rejected = result.risk_frame((EventType.RISK_ORDER_REJECTED,))
         print(
             f"risk ({args.risk}): final state {result.risk_state.value}, {len(breaches)} guard breaches, "
             f"{len(rejected)} orders rejected"

@@ -12,7 +12,7 @@ from gpttrader.app.arguments import profile_option
 from gpttrader.app.container import ApplicationContainer
 from gpttrader.config import ConfigError, load_config
 from gpttrader.config.redaction import configure_logging
-from gpttrader.engine.reload import REFUSED, RELOADED, REQUESTED
+from gpttrader.domain.events import EventType
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -55,13 +55,17 @@ def _config_reload(args: argparse.Namespace) -> int:
         raise ConfigError("--reason is blank: say why the change is made (it is recorded)")
     with ApplicationContainer(config) as container:
         events = container.event_store
-        request = events.append(REQUESTED, {"operator": args.operator, "reason": args.reason}).id
+        request = events.append(
+            EventType.CONFIG_RELOAD_REQUESTED, {"operator": args.operator, "reason": args.reason}
+        ).id
         deadline = time.monotonic() + args.wait
         while True:
             answer = next(
                 (
                     e
-                    for e in events.read(after_id=request, types=[RELOADED, REFUSED])
+                    for e in events.read(
+                        after_id=request, types=[EventType.CONFIG_RELOADED, EventType.CONFIG_RELOAD_REFUSED]
+                    )
                     if e.payload["request"] == request
                 ),
                 None,
@@ -72,7 +76,7 @@ def _config_reload(args: argparse.Namespace) -> int:
     if answer is None:
         print(f"profile {config.profile}: no running bot answered within {args.wait:g} s; the request is recorded")
         return 3
-    applied = answer.type == RELOADED
+    applied = answer.type is EventType.CONFIG_RELOADED
     version = f" (configuration version {answer.payload['version']})" if applied else ""
     print(f"profile {config.profile}: {'applied' if applied else 'refused'}{version}: {answer.payload['message']}")
     return 0 if applied else 2

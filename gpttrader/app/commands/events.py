@@ -8,6 +8,7 @@ from gpttrader.app.arguments import positive_int, profile_option
 from gpttrader.app.container import ApplicationContainer
 from gpttrader.config import load_config
 from gpttrader.config.redaction import configure_logging
+from gpttrader.domain.events import EventType
 from gpttrader.store import DATABASE_FILE, Event
 from gpttrader.store.integrity import known_stores
 
@@ -18,9 +19,21 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     tail = event_commands.add_parser("tail", help="print the latest events of a profile")
     profile_option(tail)
     tail.add_argument("-n", "--lines", type=positive_int, default=20, help="how many events (default 20)")
-    tail.add_argument("--type", action="append", dest="types", metavar="TYPE", help="only events of this type")
+    tail.add_argument(
+        "--type", action="append", dest="types", type=_event_type, metavar="TYPE", help="only events of this type"
+    )
     tail.add_argument("--json", action="store_true", help="one JSON object per line")
     tail.set_defaults(run=_events_tail)
+
+
+def _event_type(text: str) -> EventType:
+    """A type of the catalogue: a misspelt one is refused with the list, rather than matching nothing."""
+    try:
+        return EventType(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an event type; the types are {', '.join(sorted(EventType))}"
+        ) from None
 
 
 def _events_tail(args: argparse.Namespace) -> int:

@@ -17,9 +17,8 @@ from gpttrader.app.arguments import profile_option
 from gpttrader.app.container import ApplicationContainer
 from gpttrader.config import load_config
 from gpttrader.config.redaction import configure_logging
-from gpttrader.engine.fee_tier import FEE_TIER_EVENT
+from gpttrader.domain.events import EventType
 from gpttrader.risk import TradingState
-from gpttrader.risk.manager import EDGE_ESTIMATE, REGIME, STATE_CHANGED
 from gpttrader.store import Event, EventStore
 
 _STATES = [state.value for state in TradingState]
@@ -44,7 +43,7 @@ def _show(args: argparse.Namespace) -> int:
     configure_logging(config.log_level)
     with ApplicationContainer(config) as container:
         risk = container.risk_manager
-        last = container.event_store.latest(STATE_CHANGED)
+        last = container.event_store.latest(EventType.RISK_STATE_CHANGED)
         print(f"profile {config.profile}: {risk.state.value}")
         if last is not None:
             print(f"last change: {json.dumps(last, sort_keys=True)}")
@@ -83,12 +82,12 @@ def sizing_lines(events: EventStore, method: str) -> list[str]:
     product and each product's market regime, as the bot last recorded them."""
     edges: dict[tuple[str, str], Event] = {}
     regimes: dict[str, Event] = {}
-    for event in events.read(types=[EDGE_ESTIMATE, REGIME]):
-        if event.type == EDGE_ESTIMATE:
+    for event in events.read(types=[EventType.RISK_EDGE_ESTIMATE, EventType.RISK_REGIME]):
+        if event.type is EventType.RISK_EDGE_ESTIMATE:
             edges[(event.payload["strategy"], event.payload["product_id"])] = event
         else:
             regimes[event.payload["product_id"]] = event
-    tier = events.latest(FEE_TIER_EVENT)
+    tier = events.latest(EventType.ACCOUNT_FEE_TIER)
     lines = [
         f"sizing {method}: fee rates "
         + ("not read yet" if tier is None else f"{tier['tier']}: maker {tier['maker']}, taker {tier['taker']}"),

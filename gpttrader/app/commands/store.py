@@ -15,8 +15,9 @@ from gpttrader.app.container import ApplicationContainer
 from gpttrader.app.profile_lock import hold_profile
 from gpttrader.config import load_config
 from gpttrader.config.redaction import configure_logging
+from gpttrader.domain.events import EventType
 from gpttrader.store.backup import back_up
-from gpttrader.store.integrity import STORE_ADOPTED, diagnose, has_met_the_account, known_stores, refusal, set_aside
+from gpttrader.store.integrity import diagnose, has_met_the_account, known_stores, refusal, set_aside
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -93,7 +94,7 @@ def _adopt(args: argparse.Namespace) -> int:
             positions = {p.product_id: p.size for p in broker.positions() if p.size}
             balances = {b.currency: b.total for b in broker.balances() if b.total}
             events.append(
-                STORE_ADOPTED,
+                EventType.STORE_ADOPTED,
                 {
                     "operator": args.operator,
                     "reason": args.reason,

@@ -3,6 +3,6 @@ backtest, the paper broker and the sandbox."""
 
 from gpttrader.brokers.simulated.depth import synthetic_book
 from gpttrader.brokers.simulated.fees import FeeSchedule
-from gpttrader.brokers.simulated.fills import Execution, FillModel, FillOutcome, funding_payment
+from gpttrader.brokers.simulated.fills import Execution, FillModel, FillOutcome
 
-__all__ = ["Execution", "FeeSchedule", "FillModel", "FillOutcome", "funding_payment", "synthetic_book"]
+__all__ = ["Execution", "FeeSchedule", "FillModel", "FillOutcome", "synthetic_book"]

@@ -12,8 +12,7 @@ The engine hands each working order the bar after the one it was decided on. The
   the stop (or the open, past a gap) with slippage. A bar that reaches both is read pessimistically: the
   stop fills.
 - Size: all that remains, or at most `max_volume_share` of the bar's volume (partial fills).
-- Funding: a perpetual position held into a bar that opens an hour pays `funding_rate_per_hour` of its
-  notional at that bar's close (a long pays, a short receives).
+- Funding: `funding_rate_per_hour`, charged by gpttrader.domain.funding's rule (every venue's).
 Taker prices are moved by `slippage_bps` against the order and rounded to the tick on the worse side.
 """
 
@@ -23,6 +22,7 @@ from typing import Literal
 
 from gpttrader.brokers.simulated.fees import FeeSchedule
 from gpttrader.domain import Candle, Liquidity, OrderRequest, OrderType, Product, Side
+from gpttrader.domain.funding import FUNDING_RATE_PER_HOUR
 from gpttrader.domain.quantize import quantize_size, round_to_increment
 from gpttrader.domain.values import require_decimal
 
@@ -50,7 +50,7 @@ class FillModel:
     market_price: Literal["open", "close"] = "open"
     max_volume_share: Decimal | None = None
     # Perpetuals pay funding on the hour: longs pay this share of their notional (shorts receive it).
-    funding_rate_per_hour: Decimal = Decimal("0.0001")
+    funding_rate_per_hour: Decimal = FUNDING_RATE_PER_HOUR
 
     def __post_init__(self) -> None:
         require_decimal("slippage_bps", self.slippage_bps, non_negative=True)
@@ -155,9 +155,3 @@ def reducible(side: Side, position: Decimal) -> Decimal:
     """How much a reduce-only order on `side` may fill against a signed `position`: down to flat and no
     further, and nothing when it would add to the position."""
     return max(position if side is Side.SELL else -position, Decimal(0))
-
-
-def funding_payment(size: Decimal, mark: Decimal, multiplier: Decimal, rate: Decimal) -> Decimal:
-    """One funding interval's payment for a perpetual position: positive when the holder pays (a long
-    with a positive rate), negative when it receives."""
-    return size * mark * multiplier * rate

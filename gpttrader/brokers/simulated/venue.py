@@ -19,7 +19,7 @@ from typing import Any
 
 from gpttrader.brokers.errors import InsufficientFundsError, InvalidOrderError, NotFoundError
 from gpttrader.brokers.protocol import MarginSummary, OrderPreview
-from gpttrader.brokers.simulated.fills import Execution, FillModel, funding_payment, reducible
+from gpttrader.brokers.simulated.fills import Execution, FillModel, reducible
 from gpttrader.domain import (
     Balance,
     Candle,
@@ -39,6 +39,7 @@ from gpttrader.domain import (
     prepare_order,
     roll_position,
 )
+from gpttrader.domain.funding import funding_payment, opens_funding_interval
 
 
 @dataclass
@@ -304,15 +305,14 @@ class SimulatedVenue:
         return unrealized, used
 
     def _fund(self, candle: Candle) -> None:
-        """A perpetual position held into a bar that opens an hour pays (a long; a short receives) the model's
-        hourly funding rate on its notional at that bar's close, as in the backtest."""
+        """A perpetual position held into a bar that opens an hour pays its funding (gpttrader.domain.funding:
+        the rule every venue and the backtest charge)."""
         product = self.products.get(candle.product_id)
         held = self.state.positions.get(candle.product_id)
         if product is None or held is None or not held.size or product.product_type is not ProductType.PERPETUAL:
             return
-        if candle.time.minute or candle.time <= self.state.funded.get(
-            product.product_id, candle.time - timedelta(hours=1)
-        ):
+        funded = self.state.funded.get(product.product_id)
+        if not opens_funding_interval(candle.time) or (funded is not None and candle.time <= funded):
             return
         payment = funding_payment(held.size, candle.close, product.multiplier, self.model.funding_rate_per_hour)
         held.funding += payment

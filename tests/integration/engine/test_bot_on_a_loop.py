@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gpttrader.app import ApplicationContainer
 from gpttrader.config import load_config
+from gpttrader.domain.events import EventType
 from gpttrader.engine.clock import FastClock, PacedClock
 from tests.integration.engine.dev_sessions import START, container
 from tests.integration.engine.strategies import BuyBtcEveryBar
@@ -92,7 +93,10 @@ def test_a_paused_bot_watches_without_acting(tmp_path: Path) -> None:
         bot.resume(operator="ops")
         bot.run(max_cycles=8)
         assert bot.metrics.orders > 0
-        kinds = [(e.type, e.payload.get("operator")) for e in app.event_store.read(types=["bot.paused", "bot.resumed"])]
+        kinds = [
+            (e.type, e.payload.get("operator"))
+            for e in app.event_store.read(types=[EventType.BOT_PAUSED, EventType.BOT_RESUMED])
+        ]
         assert kinds == [("bot.paused", "ops"), ("bot.resumed", "ops")]
 
 

@@ -17,6 +17,7 @@ import pytest
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.domain import Candle, Granularity
+from gpttrader.domain.events import EventType
 from gpttrader.engine.bot import TradingBot
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, OrderIntent
@@ -135,7 +136,7 @@ def test_a_bar_the_exchange_revised_is_recorded_and_not_decided_twice(
         assert after.volume == before.volume + Decimal("0.5"), "the sandbox did not revise the bar"
         bot.run(max_cycles=5)  # the same minute read again, then the next one
         bot.shutdown()
-        revised = [e.payload for e in container.event_store.read(types=["bar.revised"])]
+        revised = [e.payload for e in container.event_store.read(types=[EventType.BAR_REVISED])]
     assert len(revised) == 1, revised
     assert revised[0]["product_id"] == PID
     assert datetime.fromisoformat(revised[0]["time"]) == START

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from gpttrader.domain import Fill, Liquidity, OrderRequest, OrderStatus, OrderType, Side
+from gpttrader.domain.events import EventType
 from gpttrader.risk import TradingState
 from gpttrader.store.integrity import set_aside
 from gpttrader.store.venue import VENUE_FILE
@@ -122,7 +123,7 @@ def test_the_kill_switch_cancels_flattens_and_halts(tmp_path: Path) -> None:
         bot.run(max_cycles=5)
         assert bot.execution.portfolio.size("BTC-USD") > 0
         report = bot.kill(operator="ops", reason="test")
-        kill_id = c.event_store.tail(1, types=["risk.kill_switch"])[0].id
+        kill_id = c.event_store.tail(1, types=[EventType.RISK_KILL_SWITCH])[0].id
         assert report.flattened == [f"dev-BTC-USD-kill{kill_id}-0"]  # named by the kill, so a retry reuses the name
         assert report.complete
         assert report.open_orders == []
@@ -138,7 +139,7 @@ def test_the_kill_switch_cancels_flattens_and_halts(tmp_path: Path) -> None:
         bot.bootstrap()
         bot.run(max_cycles=5)
         assert c.risk_manager.state is TradingState.HALTED
-        rejected = [e.payload["reason"] for e in c.event_store.read(types=["risk.order_rejected"])]
+        rejected = [e.payload["reason"] for e in c.event_store.read(types=[EventType.RISK_ORDER_REJECTED])]
         assert len(rejected) == 5
         assert set(rejected) == {"halted"}
         assert bot.metrics.orders == 0
@@ -202,7 +203,7 @@ def test_a_halted_bot_raises_its_alerts_to_the_event_store(tmp_path: Path) -> No
         assert [a.rule for a in bot.alerts.history] == []
         bot.kill(operator="ops", reason="drill")
         bot.run(max_cycles=6)
-        raised = [e.payload for e in c.event_store.read(types=["alert"])]
+        raised = [e.payload for e in c.event_store.read(types=[EventType.ALERT])]
         assert [a["rule"] for a in raised] == ["circuit_breaker_open"]  # once: the cooldown holds the repeats
         assert raised[0]["severity"] == "critical"
         assert "gpttrader risk set active" in raised[0]["hint"]
@@ -235,10 +236,10 @@ def test_a_fill_the_books_cannot_explain_halts_without_crashing(tmp_path: Path) 
         bot.run(max_cycles=7)  # never "a spot position cannot be short"
         assert c.risk_manager.state is TradingState.HALTED
         assert bot.execution.portfolio.size("BTC-USD") == 0
-        unexplained = [e.payload for e in c.event_store.read(types=["books.unexplained_fill"])]
+        unexplained = [e.payload for e in c.event_store.read(types=[EventType.BOOKS_UNEXPLAINED_FILL])]
         assert [u["trade_id"] for u in unexplained] == ["t-stray"]
         assert Decimal(unexplained[0]["excess"]) == held
-        assert "unexplained_fill" in {e.payload["rule"] for e in c.event_store.read(types=["alert"])}
+        assert "unexplained_fill" in {e.payload["rule"] for e in c.event_store.read(types=[EventType.ALERT])}
         bot.shutdown()
     with container(tmp_path, START + timedelta(minutes=10)) as c:  # a restart books the same without a crash
         bot = c.create_bot(BuyOnce())

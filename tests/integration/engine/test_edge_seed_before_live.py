@@ -13,6 +13,7 @@ from gpttrader.app import ApplicationContainer
 from gpttrader.backtest.seed import seed_trips
 from gpttrader.config import load_config
 from gpttrader.domain import Product
+from gpttrader.domain.events import EventType
 from gpttrader.engine.clock import FastClock
 from gpttrader.risk.edge import ClosedTrip
 
@@ -37,7 +38,7 @@ def test_a_restart_never_counts_the_same_market_twice_in_the_edge_record(tmp_pat
         bot.shutdown()
         live = [
             (e.time, e.payload["product_id"])
-            for e in container.event_store.read(types=["risk.edge_estimate"])
+            for e in container.event_store.read(types=[EventType.RISK_EDGE_ESTIMATE])
             if "fraction" in e.payload
         ]
         restart_at = bot.clock.now()

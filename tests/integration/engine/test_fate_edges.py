@@ -12,6 +12,7 @@ from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.brokers.errors import ExchangeUnavailableError, MalformedAnswerError
 from gpttrader.domain import Order, OrderRequest, OrderStatus, OrderType, Side
+from gpttrader.domain.events import EventType
 from gpttrader.engine.bot import TradingBot
 from gpttrader.engine.execution_coordinator import ExecutionCoordinator
 from gpttrader.engine.kill import engage_kill_switch
@@ -81,7 +82,7 @@ def unknown_buy(container: ApplicationContainer, sandbox: RunningSandbox) -> tup
     inject(sandbox, kind="http_error", status=503, count=1000, method="POST", path_prefix=f"{API}/orders")
     bot.run(max_cycles=1)
     admin_call(sandbox, "DELETE", "faults")
-    cid = next(e.payload["client_order_id"] for e in container.event_store.read(types=["order.unknown"]))
+    cid = next(e.payload["client_order_id"] for e in container.event_store.read(types=[EventType.ORDER_UNKNOWN]))
     order = container.orders_store.get(cid)
     assert order is not None
     assert order.status is OrderStatus.UNKNOWN
@@ -93,7 +94,7 @@ def test_the_kill_switch_never_sends_a_strategys_order_again(market: RunningSand
     with ApplicationContainer(config, clock=SandboxClock(market)) as container:
         bot, cid = unknown_buy(container, market)
         report = bot.kill(operator="ops", reason="stop everything", flatten=False)
-        resent = [e.payload["client_order_id"] for e in container.event_store.read(types=["order.resent"])]
+        resent = [e.payload["client_order_id"] for e in container.event_store.read(types=[EventType.ORDER_RESENT])]
         bot.shutdown()
     assert bought(market) == 0
     assert cid not in resent[1:]  # the bot's own resend in its cycle came before the kill; the kill sent none
@@ -104,10 +105,10 @@ def test_the_kill_switch_never_sends_a_strategys_order_again(market: RunningSand
 def test_a_halted_bot_never_sends_an_order_again(market: RunningSandbox, tmp_path: Path) -> None:
     with ApplicationContainer(canary(market, tmp_path), clock=SandboxClock(market)) as container:
         bot, _cid = unknown_buy(container, market)
-        resent_before = sum(1 for _ in container.event_store.read(types=["order.resent"]))
+        resent_before = sum(1 for _ in container.event_store.read(types=[EventType.ORDER_RESENT]))
         container.risk_manager.engage_kill_switch(operator="ops", reason="halt")  # as `gpttrader kill` records it
         bot.run(max_cycles=3)
-        resent_after = sum(1 for _ in container.event_store.read(types=["order.resent"]))
+        resent_after = sum(1 for _ in container.event_store.read(types=[EventType.ORDER_RESENT]))
         state = container.risk_manager.state
         bot.shutdown()
     assert resent_after == resent_before

@@ -13,6 +13,7 @@ from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.config.guards import Guards
 from gpttrader.domain import Side
+from gpttrader.domain.events import EventType
 from gpttrader.risk import TradingState
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, OrderIntent
@@ -68,7 +69,7 @@ def test_the_session_rides_out_faults_and_loses_nothing(market: RunningSandbox, 
         bought = sum((f.size if f.side is Side.BUY else -f.size for f in store.fills()), Decimal(0))
         assert bot.execution.portfolio.size("BTC-USD") == bought
         assert bot.telemetry.retries() >= 3
-        rules = {e.payload["rule"] for e in container.event_store.read(types=["alert"])}
+        rules = {e.payload["rule"] for e in container.event_store.read(types=[EventType.ALERT])}
         assert "rate_limit_high" in rules  # three 429s within the minute
 
 
@@ -81,7 +82,7 @@ def test_an_exchange_that_keeps_failing_trips_the_error_rate_guard(market: Runni
         inject(market, kind="http_error", status=503, count=1000, path_prefix=API)
         bot.run(max_cycles=8)
         assert bot.metrics.errors >= 4
-        breached = {e.payload["guard"] for e in container.event_store.read(types=["risk.guard_breached"])}
+        breached = {e.payload["guard"] for e in container.event_store.read(types=[EventType.RISK_GUARD_BREACHED])}
         assert "error_rate" in breached
         assert container.risk_manager.state is TradingState.HALTED
         assert bot.state is not None

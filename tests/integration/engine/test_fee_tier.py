@@ -17,8 +17,8 @@ from gpttrader.brokers.errors import ExchangeUnavailableError
 from gpttrader.brokers.simulated import FeeSchedule
 from gpttrader.config import BotConfig, load_config
 from gpttrader.config.guards import Guards
+from gpttrader.domain.events import EventType
 from gpttrader.engine.bot import TradingBot
-from gpttrader.engine.fee_tier import FEE_TIER_EVENT
 from gpttrader.engine.listing import UnlistedSymbolError
 from gpttrader.reports.session import session_report
 from gpttrader.sandbox import RunningSandbox
@@ -62,7 +62,7 @@ def test_the_canary_uses_the_accounts_fee_tier_and_reads_it_again_hourly(
         at(bot, first)
         assert bot.execution.fee_rate == Decimal("0.004")  # what sizing budgets a buy's fee at
         assert bot.fee_rate == Decimal("0.004")
-        recorded = [e.payload for e in container.event_store.read(types=[FEE_TIER_EVENT])]
+        recorded = [e.payload for e in container.event_store.read(types=[EventType.ACCOUNT_FEE_TIER])]
         assert recorded == [{"tier": "Advanced 3", "maker": "0.0025", "taker": "0.004", "previous": None}]
 
         with market.exchange.lock:  # the account's volume moved it up a tier
@@ -73,7 +73,7 @@ def test_the_canary_uses_the_accounts_fee_tier_and_reads_it_again_hourly(
         assert bot.execution.fee_rate == Decimal("0.004")
         at(bot, first + timedelta(hours=1))
         assert bot.execution.fee_rate == Decimal("0.0018")
-        recorded = [e.payload for e in container.event_store.read(types=[FEE_TIER_EVENT])]
+        recorded = [e.payload for e in container.event_store.read(types=[EventType.ACCOUNT_FEE_TIER])]
         assert len(recorded) == 2
         assert recorded[1] == {
             "tier": "Advanced 6",
@@ -82,7 +82,7 @@ def test_the_canary_uses_the_accounts_fee_tier_and_reads_it_again_hourly(
             "previous": {"tier": "Advanced 3", "maker": "0.0025", "taker": "0.004"},
         }
         at(bot, first + timedelta(hours=2))  # read again, unchanged: no new event
-        assert len(list(container.event_store.read(types=[FEE_TIER_EVENT]))) == 2
+        assert len(list(container.event_store.read(types=[EventType.ACCOUNT_FEE_TIER]))) == 2
         bot.shutdown()
         state_dir = container.config.state_dir
     shown = session_report(state_dir).summary()["value"]

@@ -13,6 +13,7 @@ from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.config import load_config
 from gpttrader.config.guards import Guards
 from gpttrader.domain import Side
+from gpttrader.domain.events import EventType
 from gpttrader.risk import TradingState
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, OrderIntent
@@ -69,7 +70,7 @@ def test_the_margin_check_reads_the_cfm_balance_summary(market: RunningSandbox, 
         bot = container.create_bot(BuyOnBars(on=(3,)))
         bot.bootstrap()
         bot.run(max_cycles=4)
-        rejected = [e.payload for e in container.event_store.read(types=["risk.order_rejected"])]
+        rejected = [e.payload for e in container.event_store.read(types=[EventType.RISK_ORDER_REJECTED])]
         assert [r["reason"] for r in rejected] == ["insufficient_margin"]
         assert container.broker.positions() == []
         bot.shutdown()
@@ -82,7 +83,7 @@ def test_the_liquidation_buffer_guard_reads_the_exchange(market: RunningSandbox,
         bot = container.create_bot(BuyOnBars(on=(3,)))
         bot.bootstrap()
         bot.run(max_cycles=4)
-        breached = [e.payload for e in container.event_store.read(types=["risk.guard_breached"])]
+        breached = [e.payload for e in container.event_store.read(types=[EventType.RISK_GUARD_BREACHED])]
         assert breached
         assert breached[0]["guard"] == "liquidation_buffer"
         assert Decimal(breached[0]["value"]) < Decimal("0.999")

@@ -12,6 +12,7 @@ from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.brokers.errors import MalformedAnswerError
 from gpttrader.domain import OrderRequest, OrderStatus, OrderType, Side
+from gpttrader.domain.events import EventType
 from gpttrader.risk import TradingState
 from gpttrader.sandbox import RunningSandbox
 from tests.integration.engine.sessions import guarded_canary
@@ -62,8 +63,8 @@ def test_an_empty_accounts_answer_is_no_account_at_start_or_mid_session(market: 
         bot.run(max_cycles=4)
         assert bot.state is not None
         health, banner = bot.state.health, bot.state.banner  # as the last cycle left them
-        breaches = [e.payload for e in container.event_store.read(types=["risk.guard_breached"])]
-        alerts = [e.payload["rule"] for e in container.event_store.read(types=["alert"])]
+        breaches = [e.payload for e in container.event_store.read(types=[EventType.RISK_GUARD_BREACHED])]
+        alerts = [e.payload["rule"] for e in container.event_store.read(types=[EventType.ALERT])]
         state = container.risk_manager.state
         bot.shutdown()
     assert not [b for b in breaches if b.get("metric") in ("daily_loss", "hourly_loss", "max_drawdown")], breaches

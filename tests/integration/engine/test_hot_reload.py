@@ -15,9 +15,9 @@ from gpttrader.app import ApplicationContainer
 from gpttrader.app.cli import main
 from gpttrader.config import load_config
 from gpttrader.config.loader import operator_file
+from gpttrader.domain.events import EventType
 from gpttrader.engine.bot import TradingBot
 from gpttrader.engine.clock import FastClock
-from gpttrader.engine.reload import REFUSED, RELOADED, REQUESTED
 from gpttrader.panel import render
 from tests.waiting import wait_for
 
@@ -50,7 +50,9 @@ def running(tmp_path: Path, clean_env: dict[str, str], monkeypatch: pytest.Monke
 
 
 def outcomes(bot: TradingBot) -> list[tuple[str, dict[str, object]]]:
-    return [(e.type, e.payload) for e in bot.events.read(types=[RELOADED, REFUSED])]
+    return [
+        (e.type, e.payload) for e in bot.events.read(types=[EventType.CONFIG_RELOADED, EventType.CONFIG_RELOAD_REFUSED])
+    ]
 
 
 def test_a_tighter_limit_applies_at_the_next_cycle(running: TradingBot, tmp_path: Path) -> None:
@@ -63,7 +65,7 @@ def test_a_tighter_limit_applies_at_the_next_cycle(running: TradingBot, tmp_path
     assert bot.risk.limits.order_rate.per_minute == 5
     assert bot.config.guards.daily_loss.limit == 100
     ((kind, payload),) = outcomes(bot)
-    assert kind == RELOADED
+    assert kind == EventType.CONFIG_RELOADED
     assert payload["version"] == 2
     assert "tightened: guards.daily_loss.limit: 200 -> 100" in str(payload["message"])
     assert 'class="gt-config-version">v2<' in render.summary_html(bot.read_state())
@@ -79,7 +81,7 @@ def test_a_looser_limit_needs_a_reason_which_is_recorded(running: TradingBot, tm
     bot.cycle()
     assert limit(bot, "daily_loss") == 400
     (refused, first), (applied, second) = outcomes(bot)
-    assert (refused, applied) == (REFUSED, RELOADED)
+    assert (refused, applied) == (EventType.CONFIG_RELOAD_REFUSED, EventType.CONFIG_RELOADED)
     assert "loosens protections and gives no reason" in str(first["message"])
     assert second["reason"] == "a wider daily budget for the event"
     assert second["operator"] == "ops"
@@ -95,7 +97,7 @@ def test_a_file_that_does_not_load_is_refused_and_the_running_configuration_kept
     bot.cycle()
     assert limit(bot, "daily_loss") == 200
     ((kind, payload),) = outcomes(bot)
-    assert kind == REFUSED
+    assert kind == EventType.CONFIG_RELOAD_REFUSED
     assert "guards.daily_loss.limit" in str(payload["message"])
     assert reload(tmp_path) == 2  # the command checks the file before it asks
     assert "guards.daily_loss.limit" in capsys.readouterr().err
@@ -109,7 +111,7 @@ def test_a_change_that_needs_a_restart_is_refused_whole(running: TradingBot, tmp
     bot.cycle()
     assert limit(bot, "daily_loss") == 200  # not even the tightening part
     ((kind, payload),) = outcomes(bot)
-    assert kind == REFUSED
+    assert kind == EventType.CONFIG_RELOAD_REFUSED
     assert "needs a restart" in str(payload["message"])
     assert "symbols" in str(payload["message"])
 
@@ -124,7 +126,7 @@ def test_sighup_reloads_and_a_loosening_without_a_reason_is_refused(running: Tra
     bot.request_reload()
     bot.cycle()
     assert limit(bot, "daily_loss") == 150
-    assert [kind for kind, _ in outcomes(bot)] == [RELOADED, REFUSED]
+    assert [kind for kind, _ in outcomes(bot)] == [EventType.CONFIG_RELOADED, EventType.CONFIG_RELOAD_REFUSED]
 
 
 def test_the_command_waits_for_the_running_bots_answer(
@@ -143,7 +145,9 @@ def test_the_command_waits_for_the_running_bots_answer(
 
 
 def wait_for_request_then_cycle(bot: TradingBot) -> None:
-    wait_for(lambda: any(True for _ in bot.events.read(types=[REQUESTED])), what="the reload request")
+    wait_for(
+        lambda: any(True for _ in bot.events.read(types=[EventType.CONFIG_RELOAD_REQUESTED])), what="the reload request"
+    )
     bot.cycle()
 
 
@@ -153,9 +157,9 @@ def test_requests_made_between_two_cycles_are_each_answered_in_order(running: Tr
     reload(tmp_path)  # no reason: refused
     reload(tmp_path, "--reason", "reviewed")
     bot.cycle()
-    assert [kind for kind, _ in outcomes(bot)] == [REFUSED, RELOADED]
+    assert [kind for kind, _ in outcomes(bot)] == [EventType.CONFIG_RELOAD_REFUSED, EventType.CONFIG_RELOADED]
     assert limit(bot, "daily_loss") == 400
     reload(tmp_path)  # the file as in force: nothing to change, nothing counted
     bot.cycle()
     kind, payload = outcomes(bot)[-1]
-    assert (kind, payload["message"], payload["version"]) == (RELOADED, "no change", 2)
+    assert (kind, payload["message"], payload["version"]) == (EventType.CONFIG_RELOADED, "no change", 2)

@@ -23,9 +23,9 @@ from gpttrader.app import ApplicationContainer
 from gpttrader.app.cli import main
 from gpttrader.config import load_config
 from gpttrader.config.loader import operator_file
+from gpttrader.domain.events import EventType
 from gpttrader.engine.bot import TradingBot
 from gpttrader.engine.clock import FastClock
-from gpttrader.engine.reload import REFUSED, RELOADED, REQUESTED
 from gpttrader.risk.state import TradingState
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -45,7 +45,9 @@ def reload(*args: str) -> int:
 
 
 def outcomes(bot: TradingBot) -> list[tuple[str, dict[str, object]]]:
-    return [(e.type, e.payload) for e in bot.events.read(types=[RELOADED, REFUSED])]
+    return [
+        (e.type, e.payload) for e in bot.events.read(types=[EventType.CONFIG_RELOADED, EventType.CONFIG_RELOAD_REFUSED])
+    ]
 
 
 def start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: dict[str, object]) -> TradingBot:
@@ -67,7 +69,7 @@ def test_a_non_utf8_operator_file_is_refused_and_the_bot_keeps_running(
     operator_file(tmp_path, "dev").write_bytes(LATIN1)
     bot.cycle()  # must not raise: with on_cycle_error halt, `gpttrader run` would kill-switch and flatten
     assert bot.config.guards.daily_loss.limit == 200
-    assert [kind for kind, _ in outcomes(bot)] == [REFUSED]
+    assert [kind for kind, _ in outcomes(bot)] == [EventType.CONFIG_RELOAD_REFUSED]
 
 
 def test_a_deeply_nested_operator_file_is_refused_and_the_bot_keeps_running(
@@ -79,7 +81,7 @@ def test_a_deeply_nested_operator_file_is_refused_and_the_bot_keeps_running(
     bot.request_reload()
     bot.cycle()
     assert bot.config.guards.daily_loss.limit == 200
-    assert [kind for kind, _ in outcomes(bot)] == [REFUSED]
+    assert [kind for kind, _ in outcomes(bot)] == [EventType.CONFIG_RELOAD_REFUSED]
 
 
 def test_the_reload_command_refuses_a_non_utf8_file_without_crashing(
@@ -101,10 +103,10 @@ def test_a_blank_reason_does_not_license_a_loosening(
     assert reload("--reason", "   ") == 2
     bot.cycle()
     assert outcomes(bot) == []
-    bot.events.append(REQUESTED, {"operator": "ops", "reason": "   "})
+    bot.events.append(EventType.CONFIG_RELOAD_REQUESTED, {"operator": "ops", "reason": "   "})
     bot.cycle()
     assert bot.config.guards.daily_loss.limit == 200
-    assert [kind for kind, _ in outcomes(bot)] == [REFUSED]
+    assert [kind for kind, _ in outcomes(bot)] == [EventType.CONFIG_RELOAD_REFUSED]
 
 
 def test_a_guard_made_more_severe_while_breached_acts_at_once(
@@ -113,14 +115,17 @@ def test_a_guard_made_more_severe_while_breached_acts_at_once(
     """A tightening (a breached guard's action warn -> halt) applies at once."""
     # consecutive_losses (0, read every cycle) >= 0: the guard is breached from the first cycle, action warn.
     bot = start(tmp_path, monkeypatch, {"guards": {"consecutive_losses": {"limit": 0, "action": "warn"}}})
-    breaches = [e.payload["guard"] for e in bot.events.read(types=["risk.guard_breached"])]
+    breaches = [e.payload["guard"] for e in bot.events.read(types=[EventType.RISK_GUARD_BREACHED])]
     assert breaches == ["consecutive_losses"]
     assert bot.risk.state is TradingState.ACTIVE
     write(tmp_path, {"guards": {"consecutive_losses": {"limit": 0, "action": "halt"}}})
     bot.request_reload()
     bot.cycle()
     ((kind, payload),) = outcomes(bot)
-    assert (kind, payload["message"]) == (RELOADED, "tightened: guards.consecutive_losses.action: warn -> halt")
+    assert (kind, payload["message"]) == (
+        EventType.CONFIG_RELOADED,
+        "tightened: guards.consecutive_losses.action: warn -> halt",
+    )
     bot.cycle()
     assert bot.risk.state is TradingState.HALTED  # a bot started with this file halts on its first cycle
 
@@ -156,7 +161,7 @@ def test_a_mixed_change_without_reason_is_refused_whole(
     bot.cycle()
     assert bot.config.guards.daily_loss.limit == 200
     assert bot.risk.limits.order_rate.per_minute == 10
-    assert [kind for kind, _ in outcomes(bot)] == [REFUSED]
+    assert [kind for kind, _ in outcomes(bot)] == [EventType.CONFIG_RELOAD_REFUSED]
 
 
 def test_a_looser_limits_file_needs_a_reason(
@@ -170,7 +175,7 @@ def test_a_looser_limits_file_needs_a_reason(
     bot.request_reload()
     bot.cycle()
     assert bot.risk.limits.max_notional["BTC-USD"] == 1000
-    assert [kind for kind, _ in outcomes(bot)] == [REFUSED]
+    assert [kind for kind, _ in outcomes(bot)] == [EventType.CONFIG_RELOAD_REFUSED]
 
 
 @pytest.mark.parametrize(
@@ -204,4 +209,4 @@ def test_a_loosening_without_reason_is_refused(
     bot.request_reload()
     bot.cycle()
     assert bot.config == before
-    assert [kind for kind, _ in outcomes(bot)] == [REFUSED]
+    assert [kind for kind, _ in outcomes(bot)] == [EventType.CONFIG_RELOAD_REFUSED]

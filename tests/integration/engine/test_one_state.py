@@ -11,6 +11,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from gpttrader.domain.events import EventType
 from gpttrader.engine.state import BotState
 from gpttrader.monitoring import BotMetrics
 from gpttrader.panel import render
@@ -36,7 +37,7 @@ def test_every_view_of_the_bot_reads_the_state_its_cycle_left(tmp_path: Path) ->
         state = bot.state
         assert isinstance(state, BotState)
         metrics = json.loads(bot.metrics_path.read_text())
-        snapshots = list(app.event_store.read(types=["account.snapshot"]))
+        snapshots = list(app.event_store.read(types=[EventType.ACCOUNT_SNAPSHOT]))
         scraped = samples(monitor)
         summary = bot.summary()
 

@@ -21,10 +21,11 @@ from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.config import BotConfig
 from gpttrader.domain import Order, OrderRequest, OrderStatus, OrderType, Side
+from gpttrader.domain.events import EventType
 from gpttrader.engine.bot import TradingBot
 from gpttrader.risk import TradeContext, TradingState
 from gpttrader.sandbox import RunningSandbox
-from gpttrader.strategy import Bar, OrderIntent, TargetPosition
+from gpttrader.strategy import Bar, CancelEntries, Intent, OrderIntent, TargetPosition
 from tests.integration.engine.sessions import API, FUTURE, PID, ROOMY_CAP, START, config, mid
 from tests.integration.engine.strategies import Quiet
 from tests.integration.sandbox.conftest import SandboxFactory, admin_call, inject, sdk_client
@@ -58,7 +59,7 @@ def bar_at(minute: int) -> Bar:
     return Bar(PID, START + timedelta(minutes=minute), 1.0, 1.0, 1.0, 1.0, 1.0)
 
 
-def decide(bot: TradingBot, minute: int, decision: TargetPosition | tuple[OrderIntent, ...], mark: Decimal) -> None:
+def decide(bot: TradingBot, minute: int, decision: TargetPosition | tuple[Intent, ...], mark: Decimal) -> None:
     """The bot acts on a decision about the bar of `minute`, at its close, with `mark` as its quote."""
     market_time = START + timedelta(minutes=minute + 1)
     bot.clock.sleep_until(market_time, threading.Event())
@@ -116,6 +117,22 @@ def test_a_limit_entry_expires_after_its_bars_live_as_in_the_backtest(
     decide(bot, 1, (), mid(market))  # it works on the two bars after the one it was decided on
     assert [o.order_id for o in open_at_exchange(market, "BUY")] == [resting.order_id]
     decide(bot, 2, (), mid(market))  # the second has closed: it is cancelled, as the backtest stops working it
+    assert open_at_exchange(market, "BUY") == []
+
+
+def test_a_strategy_cancels_its_working_entry_live_as_in_the_backtest(
+    market: RunningSandbox, gtc: tuple[TradingBot, ApplicationContainer]
+) -> None:
+    bot, _ = gtc
+    entry = OrderIntent(PID, Side.BUY, OrderType.LIMIT, 0.5, limit_price=float(mid(market) * Decimal("0.9")))
+    decide(bot, 0, (entry,), mid(market))
+    (resting,) = open_at_exchange(market, "BUY")
+    decide(bot, 1, (CancelEntries(PID, "no longer wanted"),), mid(market))
+    assert open_at_exchange(market, "BUY") == []
+    cancelled = bot.orders.get(resting.client_order_id)
+    assert cancelled is not None
+    assert cancelled.status is OrderStatus.CANCELLED
+    decide(bot, 2, (), mid(market))  # nothing decided: nothing placed again
     assert open_at_exchange(market, "BUY") == []
 
 
@@ -383,7 +400,7 @@ def test_an_error_that_is_not_the_exchanges_is_recorded_counted_and_handled_by_p
         else:
             bot.run(max_cycles=3)  # today: the first error ends the loop, whatever the profile says
         bot.shutdown()
-        errors = [e.payload for e in container.event_store.read(types=["bot.cycle_error"])]
+        errors = [e.payload for e in container.event_store.read(types=[EventType.BOT_CYCLE_ERROR])]
         assert {e["error"] for e in errors} == {"ZeroDivisionError"}
         # The first cycle decides on the last bar before START (no error), each later one raises.
         assert len(errors) == (1 if policy == "halt" else 2)
@@ -516,5 +533,5 @@ def test_the_impact_check_walks_the_exchanges_book_before_an_order_goes(market: 
     for bot, container in running(market, settings):
         decide(bot, 0, target(1.0), mid(market))
         assert container.orders_store.all_orders() == []
-        refused = [e.payload for e in container.event_store.read(types=["risk.order_rejected"])]
+        refused = [e.payload for e in container.event_store.read(types=[EventType.RISK_ORDER_REJECTED])]
         assert [r["check"] for r in refused] == ["impact_cost"]

@@ -17,6 +17,7 @@ from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.config import BotConfig, load_config
 from gpttrader.domain import OrderType, Side
+from gpttrader.domain.events import EventType
 from gpttrader.engine.bot import TradingBot
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, OrderIntent
@@ -42,7 +43,7 @@ def canary_settings(sandbox: RunningSandbox, data: Path) -> BotConfig:
 
 
 def rejections(container: ApplicationContainer) -> list[dict[str, Any]]:
-    return [e.payload for e in container.event_store.read(types=["risk.order_rejected"])]
+    return [e.payload for e in container.event_store.read(types=[EventType.RISK_ORDER_REJECTED])]
 
 
 def act(

@@ -9,6 +9,7 @@ import pytest
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.domain import OrderStatus
+from gpttrader.domain.events import EventType
 from gpttrader.sandbox import RunningSandbox
 from tests.integration.engine.sessions import paper_config
 from tests.integration.sandbox.conftest import SandboxFactory
@@ -64,7 +65,7 @@ def test_after_a_paper_session_every_enabled_guard_has_readings(market: RunningS
         assert silent == [], silent
         enabled = {name for name, guard in config.guards if guard.enabled}
         watched = {r.guard for r in readings}
-        inactive = [e.payload for e in container.event_store.read(types=["risk.guard_inactive"])]
+        inactive = [e.payload for e in container.event_store.read(types=[EventType.RISK_GUARD_INACTIVE])]
         assert enabled - watched == {"liquidation_buffer"}
         assert [i["guard"] for i in inactive] == ["liquidation_buffer"]
         spreads = {r.scope: r.value for r in readings if r.guard == "spread"}

@@ -22,7 +22,7 @@ from gpttrader.config import BotConfig, load_config
 from gpttrader.config.guards import Guards
 from gpttrader.domain import Granularity
 from gpttrader.domain.client_ids import ClientIds
-from gpttrader.engine.execution_coordinator import DECISION
+from gpttrader.domain.events import EventType
 from gpttrader.risk import LiveRiskManager, MemoryJournal
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, MovingAverageCross
@@ -79,7 +79,7 @@ def session(config: BotConfig, sandbox: RunningSandbox) -> tuple[list[Decision],
                 e.payload["side"],
                 Decimal(e.payload["size"]),
             )
-            for e in container.event_store.read(types=[DECISION])
+            for e in container.event_store.read(types=[EventType.STRATEGY_DECISION])
         ]
         fills = [
             {"time": f.time, "side": f.side.value, "price": f.price, "size": f.size, "fee": f.fee}

@@ -14,6 +14,7 @@ import pytest
 
 from gpttrader.app import ApplicationContainer
 from gpttrader.config import load_config
+from gpttrader.domain.events import EventType
 from gpttrader.engine.clock import FastClock, PacedClock
 from gpttrader.monitoring import BotMetrics
 from tests.integration.engine.dev_sessions import START
@@ -96,7 +97,7 @@ def test_a_webhook_that_is_down_is_logged_and_the_bot_goes_on(tmp_path: Path, ca
         assert bot.metrics.errors == 0
         summary = bot.shutdown()  # waits for the retries (a few seconds at most), then gives up
         events = stored_text(app)
-        raised = len(list(app.event_store.read(types=["alert"])))  # once per cooldown, on the simulated clock
+        raised = len(list(app.event_store.read(types=[EventType.ALERT])))  # once per cooldown, on the simulated clock
         metrics = bot.metrics_path.read_text()
     assert summary.cycles == 20
     assert ran < 5  # the retries ran on the delivery's thread, not in the cycles

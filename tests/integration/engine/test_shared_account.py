@@ -17,9 +17,8 @@ from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.config import BotConfig, load_config
 from gpttrader.config.guards import Guards
 from gpttrader.domain import OrderRequest, OrderType, Side
-from gpttrader.engine.reconcile import BASELINE_EVENT, FOREIGN_EVENT
+from gpttrader.domain.events import EventType
 from gpttrader.risk import TradingState
-from gpttrader.risk.manager import STATE_CHANGED
 from gpttrader.sandbox import RunningSandbox
 from tests.integration.engine.sessions import CAP, canary, cli, kill_env, sandbox_env
 from tests.integration.engine.strategies import BuyEveryBar, Quiet
@@ -93,9 +92,12 @@ def test_a_profile_leaves_another_profiles_orders_working(market: RunningSandbox
         again = bot.reconcile()
         assert sorted(again.foreign) == sorted(theirs)
         assert [
-            e.payload["client_order_id"] for e in container.event_store.read(types=["reconcile.unknown_cancelled"])
+            e.payload["client_order_id"]
+            for e in container.event_store.read(types=[EventType.RECONCILE_UNKNOWN_CANCELLED])
         ] == [lost]
-        recorded = [e.payload["client_order_id"] for e in container.event_store.read(types=[FOREIGN_EVENT])]
+        recorded = [
+            e.payload["client_order_id"] for e in container.event_store.read(types=[EventType.RECONCILE_FOREIGN_ORDER])
+        ]
         assert sorted(recorded) == sorted(theirs)  # once per order, not once per reconciliation
         assert container.risk_manager.state is TradingState.ACTIVE
         assert bot.kill(operator="ops", reason="drill", flatten=False).complete  # nothing of prod's is left
@@ -110,7 +112,7 @@ def accept(sandbox: RunningSandbox, data: Path) -> str:
 
 
 def halt_reason(container: ApplicationContainer) -> str:
-    changed = container.event_store.latest(STATE_CHANGED)
+    changed = container.event_store.latest(EventType.RISK_STATE_CHANGED)
     assert changed is not None
     return str(changed["reason"])
 
@@ -150,7 +152,7 @@ def test_a_spot_holding_the_books_cannot_explain_halts_either_way(market: Runnin
         assert bot.reconcile().ok  # its fills and the new baseline explain the account
         assert risk.reload_state() is TradingState.ACTIVE
         bot.shutdown()
-        baselines = [e.payload for e in container.event_store.read(types=[BASELINE_EVENT])]
+        baselines = [e.payload for e in container.event_store.read(types=[EventType.RECONCILE_BASELINE])]
     assert [b["operator"] for b in baselines] == [None, "ops", "ops"]
 
 

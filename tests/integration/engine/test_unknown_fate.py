@@ -17,6 +17,7 @@ from typing import Any
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.domain import OrderRequest, OrderStatus
+from gpttrader.domain.events import EventType
 from gpttrader.risk import TradingState
 from gpttrader.sandbox import RunningSandbox
 from tests.integration.engine.sessions import API, CAP, canary, cli, exchange_fills, holding, kill_env, peak_position
@@ -35,7 +36,7 @@ def test_lost_answers_never_double_an_order_or_break_the_cap(market: RunningSand
         admin_call(market, "DELETE", "faults")
         bot.shutdown()
         store = container.orders_store
-        unknown = [e.payload["client_order_id"] for e in container.event_store.read(types=["order.unknown"])]
+        unknown = [e.payload["client_order_id"] for e in container.event_store.read(types=[EventType.ORDER_UNKNOWN])]
         theirs = sdk_client(market).list_orders().orders
         peak, final = peak_position(market)
         assert peak <= CAP, f"the exchange held {peak} BTC against a cap of {CAP}"
@@ -100,7 +101,7 @@ def test_a_running_bot_obeys_a_kill_from_another_process(market: RunningSandbox,
         bot.run(max_cycles=5)  # three more cycles, each deciding to buy
         assert container.risk_manager.state is TradingState.HALTED
         assert bot.metrics.orders == sent
-        reasons = {e.payload["reason"] for e in container.event_store.read(types=["risk.order_rejected"])}
+        reasons = {e.payload["reason"] for e in container.event_store.read(types=[EventType.RISK_ORDER_REJECTED])}
         assert "halted" in reasons
         assert bot.execution.portfolio.size("BTC-USD") == 0  # the kill's flatten, read from the shared store
         bot.shutdown()
@@ -116,8 +117,8 @@ def test_an_order_that_never_reached_the_exchange_is_sent_again_under_its_own_id
         # Four 503s without the work: the adapter's retries are spent, and the exchange never saw the order.
         inject(market, kind="http_error", status=503, count=4, method="POST", path_prefix=f"{API}/orders")
         bot.run(max_cycles=1)
-        unknown = [e.payload["client_order_id"] for e in container.event_store.read(types=["order.unknown"])]
-        resent = [e.payload["client_order_id"] for e in container.event_store.read(types=["order.resent"])]
+        unknown = [e.payload["client_order_id"] for e in container.event_store.read(types=[EventType.ORDER_UNKNOWN])]
+        resent = [e.payload["client_order_id"] for e in container.event_store.read(types=[EventType.ORDER_RESENT])]
         assert unknown
         assert resent == unknown[:1]
         first = container.orders_store.get(unknown[0])
@@ -138,10 +139,10 @@ def test_an_order_the_exchange_never_lists_is_given_up_once_too_old_to_place(
         inject(market, kind="http_error", status=503, count=1000, method="POST", path_prefix=f"{API}/orders")
         bot.run(max_cycles=3)
         events = container.event_store
-        first = next(e.payload["client_order_id"] for e in events.read(types=["order.unknown"]))
-        blocked = [e.payload["reason"] for e in events.read(types=["risk.order_rejected"])]
+        first = next(e.payload["client_order_id"] for e in events.read(types=[EventType.ORDER_UNKNOWN]))
+        blocked = [e.payload["reason"] for e in events.read(types=[EventType.RISK_ORDER_REJECTED])]
         bot.run(max_cycles=5)
-        given_up = [e.payload["client_order_id"] for e in events.read(types=["order.not_found"])]
+        given_up = [e.payload["client_order_id"] for e in events.read(types=[EventType.ORDER_NOT_FOUND])]
         stored = container.orders_store.get(first)
         state = container.risk_manager.state
         bot.shutdown()
@@ -163,10 +164,10 @@ def test_an_order_that_cannot_be_looked_up_turns_the_bot_reduce_only(market: Run
         inject(market, kind="http_error", status=503, count=1000, path_prefix=f"{API}/orders")
         bot.run(max_cycles=5)
         events = container.event_store
-        unknown = [e.payload["client_order_id"] for e in events.read(types=["order.unknown"])]
-        overdue = [e.payload for e in events.read(types=["order.unresolved"])]
-        refused = [e.payload["reason"] for e in events.read(types=["risk.order_rejected"])]
-        alerts = [e.payload for e in events.read(types=["alert"]) if e.payload["rule"] == "order_fate_unknown"]
+        unknown = [e.payload["client_order_id"] for e in events.read(types=[EventType.ORDER_UNKNOWN])]
+        overdue = [e.payload for e in events.read(types=[EventType.ORDER_UNRESOLVED])]
+        refused = [e.payload["reason"] for e in events.read(types=[EventType.RISK_ORDER_REJECTED])]
+        alerts = [e.payload for e in events.read(types=[EventType.ALERT]) if e.payload["rule"] == "order_fate_unknown"]
         state = container.risk_manager.state
         admin_call(market, "DELETE", "faults")
         bot.run(max_cycles=8)  # the exchange answers again: the order is found (at its next look-up)

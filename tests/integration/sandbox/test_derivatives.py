@@ -1,13 +1,16 @@
 """CFM futures and INTX perpetuals through the official SDK: positions, margin, sweeps, portfolios."""
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import requests
 from coinbase.rest import RESTClient
 
+from gpttrader.domain.funding import FUNDING_RATE_PER_HOUR, funding_payment
 from gpttrader.sandbox import RunningSandbox
-from tests.integration.sandbox.conftest import SandboxFactory, admin, sdk_client
+from tests.integration.sandbox.conftest import SandboxFactory, sdk_client
 
 
 def a_future(client: RESTClient) -> str:
@@ -75,8 +78,18 @@ def test_intx_is_refused_without_derivatives(client: RESTClient) -> None:
     assert [p.type for p in client.get_portfolios().portfolios] == ["DEFAULT"]
 
 
+OPENED = datetime(2026, 11, 24, 12, 30, tzinfo=UTC)
+
+
+def public_candles(client: RESTClient, start: datetime, end: datetime) -> list[Any]:
+    candles = client.get_public_candles(
+        "BTC-PERP-INTX", start=str(int(start.timestamp())), end=str(int(end.timestamp())), granularity="ONE_MINUTE"
+    )
+    return [c.to_dict() if hasattr(c, "to_dict") else c for c in candles.candles]
+
+
 def test_intx_perpetuals_with_derivatives(start_sandbox: SandboxFactory) -> None:
-    sandbox = start_sandbox(derivatives_enabled=True)
+    sandbox = start_sandbox(derivatives_enabled=True, virtual_start=OPENED.timestamp(), speed=1.0)
     client = sdk_client(sandbox)
     portfolio = next(p.uuid for p in client.get_portfolios(portfolio_type="INTX").portfolios)
     placed = client.market_order_sell(client_order_id="x-2", product_id="BTC-PERP-INTX", base_size="0.05")
@@ -88,9 +101,18 @@ def test_intx_perpetuals_with_derivatives(start_sandbox: SandboxFactory) -> None
     position = client.get_perps_position(portfolio, "BTC-PERP-INTX").position
     assert position["mark_price"]["currency"] == "USDC"
     balance = Decimal(client.get_perps_portfolio_balances(portfolio).portfolio_balances[0]["balances"][0]["quantity"])
-    admin(sandbox, advance_minutes=180)  # three funding hours: a short receives funding
+    sandbox.advance_to(OPENED + timedelta(hours=3, minutes=2))  # held into 13:00, 14:00 and 15:00
     later = Decimal(client.get_perps_portfolio_balances(portfolio).portfolio_balances[0]["balances"][0]["quantity"])
-    assert later > balance
+    # A short receives, at each hour's first-minute close (the rule of gpttrader.domain.funding, every venue's)
+    closes = {c["start"]: Decimal(c["close"]) for c in public_candles(client, OPENED, OPENED + timedelta(hours=4))}
+    hours = [OPENED.replace(minute=0) + timedelta(hours=h) for h in (1, 2, 3)]
+    product = client.get_product("BTC-PERP-INTX")
+    multiplier = Decimal(product.future_product_details["contract_size"]) if product.future_product_details else 1
+    expected = sum(
+        funding_payment(Decimal("-0.05"), closes[str(int(h.timestamp()))], Decimal(multiplier), FUNDING_RATE_PER_HOUR)
+        for h in hours
+    )
+    assert later - balance == -expected > 0
     summary = client.get_perps_portfolio_summary(portfolio).summary
     assert summary["total_balance"]["currency"] == "USDC"
     breakdown = client.get_portfolio_breakdown(portfolio).breakdown

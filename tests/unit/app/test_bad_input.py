@@ -8,6 +8,7 @@ import pytest
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.cli import main
 from gpttrader.config import load_config
+from gpttrader.domain.events import EventType
 
 SAMPLES = Path(__file__).resolve().parents[3] / "data" / "sample"
 BACKTEST = ["backtest", "--strategy", "ma_cross", "--param", "fast=2", "--param", "slow=5", "--product", "BTC-USD"]
@@ -128,7 +129,7 @@ def test_events_tail_refuses_bad_counts(
     clean_env: dict[str, str], capsys: pytest.CaptureFixture[str], count: str, message: str
 ) -> None:
     with ApplicationContainer(load_config("dev")) as container:  # a store to read, so that -n reaches the query
-        container.event_store.append("cycle", {"i": 1})
+        container.event_store.append(EventType.BOT_PAUSED, {"operator": "ops"})
     status, err = outcome(["events", "tail", "--profile", "dev", "-n", count], capsys)
     assert status == 2
     assert err.startswith("gpttrader: error: ")

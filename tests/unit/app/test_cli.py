@@ -10,6 +10,7 @@ import yaml
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.cli import main
 from gpttrader.config import load_config
+from gpttrader.domain.events import EventType
 
 SECRET = (
     "-----BEGIN EC PRIVATE KEY-----\\n"
@@ -79,15 +80,23 @@ def test_events_tail(clean_env: dict[str, str], capsys: pytest.CaptureFixture[st
     assert "no events yet" in capsys.readouterr().err
     with ApplicationContainer(load_config("dev")) as container:
         for i in range(5):
-            container.event_store.append("order.intent" if i % 2 else "cycle", {"i": i}, run_id="run-1")
+            kind = EventType.BOT_RESUMED if i % 2 else EventType.BOT_PAUSED
+            container.event_store.append(kind, {"operator": f"op{i}"}, run_id="run-1")
     assert main(["events", "tail", "--profile", "dev", "-n", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3
-    assert "cycle run=run-1" in lines[0]
-    assert lines[-1].endswith('{"i": 4}')
-    assert main(["events", "tail", "--profile", "dev", "--type", "order.intent", "--json"]) == 0
+    assert "bot.paused run=run-1" in lines[0]
+    assert lines[-1].endswith('{"operator": "op4"}')
+    assert main(["events", "tail", "--profile", "dev", "--type", "bot.resumed", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [row["payload"]["i"] for row in rows] == [1, 3]
+    assert [(row["type"], row["payload"]["operator"]) for row in rows] == [
+        ("bot.resumed", "op1"),
+        ("bot.resumed", "op3"),
+    ]
+    with pytest.raises(SystemExit) as info:  # a misspelt type is refused, not read as no events
+        main(["events", "tail", "--profile", "dev", "--type", "bot.resume"])
+    assert info.value.code == 2
+    assert "'bot.resume' is not an event type; the types are" in capsys.readouterr().err
 
 
 def test_bad_arguments_exit_2(clean_env: dict[str, str]) -> None:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.cli import main
 from gpttrader.config import PROFILE_NAMES, load_config
+from gpttrader.domain.events import EventType
 from gpttrader.strategy import STRATEGIES
 
 SAMPLES = Path(__file__).resolve().parents[3] / "data" / "sample"
@@ -111,7 +112,7 @@ def sandboxed(clean_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("GPTTRADER_DATA_DIR", str(data))
     monkeypatch.chdir(tmp_path)
     with ApplicationContainer(load_config("dev")) as container:  # a store, so that `events tail` reads one
-        container.event_store.append("cycle", {"i": 1})
+        container.event_store.append(EventType.BOT_PAUSED, {"operator": "ops"})
 
 
 # Each command its own examples, so that every one gets its share (10 to 20 s in all, most of it in backtests that run).

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from gpttrader.app import ApplicationContainer
 from gpttrader.config import load_config
+from gpttrader.domain.events import EventType
 from gpttrader.store import DATABASE_FILE
 
 
@@ -20,6 +21,6 @@ def test_services_are_built_lazily_and_once(clean_env: dict[str, str], tmp_path:
 def test_reopening_after_close_sees_what_was_written(clean_env: dict[str, str]) -> None:
     config = load_config("paper")
     with ApplicationContainer(config) as container:
-        container.event_store.append("hello", {"n": 1})
+        container.event_store.append(EventType.BOT_PAUSED, {"operator": "ops"})
     with ApplicationContainer(config) as container:
-        assert [e.type for e in container.event_store.tail()] == ["hello"]
+        assert [e.type for e in container.event_store.tail()] == [EventType.BOT_PAUSED]

@@ -9,6 +9,7 @@ from decimal import Decimal
 from gpttrader.backtest import run_backtest
 from gpttrader.brokers.simulated import FeeSchedule, FillModel
 from gpttrader.config import load_config
+from gpttrader.domain.events import EventType
 from gpttrader.marketdata import load_candles
 from gpttrader.risk import LiveRiskManager, MemoryJournal
 from gpttrader.strategy import build_strategy
@@ -33,7 +34,7 @@ def test_a_strategy_kelly_stopped_trades_again_at_the_floor_once_its_trips_age_o
         fill_model=FillModel(fees=FeeSchedule(Decimal("0.004"), Decimal("0.006"))),
         risk=LiveRiskManager.from_config(prod, MemoryJournal()),
     )
-    cuts = result.risk_frame(("risk.sizing_cut",))
+    cuts = result.risk_frame((EventType.RISK_SIZING_CUT,))
     stopped = cuts[cuts["reasons"].map(lambda r: "negative_edge" in r)]
     assert not stopped.empty, "the sample year should stop the strategy at some point"
     window = timedelta(days=prod.sizing.kelly_window_days)

@@ -1,5 +1,6 @@
-"""Strategies that place orders: limit and stop-limit entries, expiry, brackets attached on fill, partial
-fills growing the bracket, replacement, and the risk checks on both legs, on candles built by hand."""
+"""Strategies that place orders: limit and stop-limit entries, expiry, brackets attached on fill (an exit for
+each part of an entry as it fills, as live places them), replacement, cancellation, and the risk checks on
+both legs, on candles built by hand."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from gpttrader.config.guards import Guards
 from gpttrader.domain import Liquidity, OrderType, Side
 from gpttrader.marketdata import load_candles
 from gpttrader.risk import LiveRiskManager, MemoryJournal
-from gpttrader.strategy import Bar, BreakoutBracket, OrderIntent
+from gpttrader.strategy import Bar, BreakoutBracket, CancelEntries, Intent, OrderIntent
 
 ROOT = Path(__file__).resolve().parents[3]
 FEES = FillModel(fees=FeeSchedule(maker=Decimal("0.001"), taker=Decimal("0.002")))
@@ -32,14 +33,14 @@ class _Count:
 class Scripted:
     """Places the orders of `plan` after the bar of that index, nothing otherwise."""
 
-    plan: dict[int, tuple[OrderIntent, ...]] = field(default_factory=dict)
+    plan: dict[int, tuple[Intent, ...]] = field(default_factory=dict)
     name: str = "scripted"
     warmup: int = 1
 
     def new_state(self) -> _Count:
         return _Count()
 
-    def on_bar(self, bar: Bar, state: _Count) -> tuple[OrderIntent, ...]:
+    def on_bar(self, bar: Bar, state: _Count) -> tuple[Intent, ...]:
         state.bars += 1
         return self.plan.get(state.bars - 1, ())
 
@@ -102,7 +103,7 @@ def test_a_stop_limit_entry_triggers_on_the_range_and_takes_at_the_trigger() -> 
     assert (fill.price, fill.liquidity, fill.time.minute) == (Decimal(101), Liquidity.TAKER, 3)
 
 
-def test_partial_fills_grow_the_attached_bracket() -> None:
+def test_each_part_of_an_entry_that_fills_gets_its_own_exit() -> None:
     capped = FillModel(fees=FEES.fees, max_volume_share=Decimal("0.5"))
     plan = {0: (buy(OrderType.MARKET, fraction=0.5, take_profit=110.0, stop_loss=90.0),)}
     bars = [FLAT] * 4 + [(100.0, 111.0, 99.0, 110.0)] * 3 + [FLAT]
@@ -111,8 +112,14 @@ def test_partial_fills_grow_the_attached_bracket() -> None:
     buys = [f for f in result.fills if f.side is Side.BUY]
     sells = [f for f in result.fills if f.side is Side.SELL]
     assert [f.size for f in buys][:2] == [Decimal(20), Decimal(20)]
-    assert sum(f.size for f in sells) == sum(f.size for f in buys)  # the bracket covered every part
+    assert sum(f.size for f in sells) == sum(f.size for f in buys)  # the exits covered every part
     assert all(f.price == Decimal(110) for f in sells)
+    exits = [o for o in result.orders if o.order_type is OrderType.BRACKET]
+    entry = result.orders[0].client_order_id
+    assert [(o.client_order_id, o.size) for o in exits] == [
+        (f"{entry}-x{n}", f.size) for n, f in enumerate(buys, start=1)
+    ]  # named and sized as live's (gpttrader.engine.exits)
+    assert all(o.reduce_only for o in exits)
 
 
 def test_new_intents_replace_working_entries_but_not_exits() -> None:
@@ -195,3 +202,21 @@ def test_in_reduce_only_entries_are_refused_and_the_bracket_still_exits(clean_en
     [rejected] = result.risk_frame(("risk.order_rejected",)).to_dict("records")
     assert (rejected["client_order_id"], rejected["reason"]) == ("bt-BTC-USD-20250501T000400-scripted-0", "reduce_only")
     assert [(f.side, f.price) for f in result.fills] == [(Side.BUY, Decimal(100)), (Side.SELL, Decimal(95))]
+
+
+def test_a_strategy_cancels_its_working_entry_and_nothing_of_it_fills() -> None:
+    """A resting limit withdrawn by `CancelEntries` stops working from the next bar, as live cancels it; the
+    same limit left working fills when the market comes down to it."""
+    entry = buy(limit_price=98.0)
+    dip = (99.0, 99.2, 97.5, 98.5)
+    bars = [FLAT, FLAT, FLAT, FLAT, dip, FLAT]
+    kept = run_backtest(Scripted({1: (entry,)}), candles(bars), fill_model=FEES, initial_cash=CASH)
+    assert [f.price for f in kept.fills] == [Decimal(98)]
+    cancelled = run_backtest(
+        Scripted({1: (entry,), 3: (CancelEntries("BTC-USD", "no longer wanted"),)}),
+        candles(bars),
+        fill_model=FEES,
+        initial_cash=CASH,
+    )
+    assert cancelled.fills == []
+    assert [o.order_type for o in cancelled.orders] == [OrderType.LIMIT]  # the cancel places nothing

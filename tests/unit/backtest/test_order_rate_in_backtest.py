@@ -18,6 +18,7 @@ from gpttrader.config import load_config
 from gpttrader.config.guards import Guards
 from gpttrader.domain import OrderType, Side
 from gpttrader.domain.client_ids import ClientIds
+from gpttrader.domain.events import EventType
 from gpttrader.risk import LiveRiskManager, MemoryJournal
 from gpttrader.strategy import Bar, OrderIntent
 
@@ -68,7 +69,7 @@ def canary_manager(clean_env: dict[str, str]) -> LiveRiskManager:
 
 def verdicts(result: BacktestResult, count: int) -> list[tuple[float, str]]:
     """(seconds after START, 'sent' or the reason code) of each decided order, in time order."""
-    rejected = result.risk_frame(("risk.order_rejected",))
+    rejected = result.risk_frame((EventType.RISK_ORDER_REJECTED,))
     reasons = dict(zip(rejected["client_order_id"], rejected["reason"], strict=True)) if len(rejected) else {}
     sent = {o.client_order_id for o in result.orders}
     seen = []
@@ -95,7 +96,7 @@ def test_the_canary_refuses_the_third_order_in_a_minute_and_one_within_30_s(clea
         (150, "rate_per_minute"),
         (165, "sent"),
     ]
-    rejected = result.risk_frame(("risk.order_rejected",))
+    rejected = result.risk_frame((EventType.RISK_ORDER_REJECTED,))
     assert set(rejected["check"]) == {"order_rate", "order_interval"}
     first = rejected[rejected["reason"] == "rate_per_minute"].iloc[0]
     assert first["time"] == START + timedelta(seconds=60)  # on the simulated clock
@@ -113,7 +114,7 @@ def test_no_more_than_twenty_orders_in_the_hour(clean_env: dict[str, str]) -> No
     result = run_backtest(EveryBar(), candles(bars), risk=canary_manager(clean_env), fill_model=FEES)
     entries = [o for o in result.orders if o.order_type is OrderType.MARKET]
     assert len(entries) == 20
-    reasons = set(result.risk_frame(("risk.order_rejected",))["reason"])
+    reasons = set(result.risk_frame((EventType.RISK_ORDER_REJECTED,))["reason"])
     assert reasons == {"min_interval", "rate_per_minute", "rate_per_hour"}
     decided = [ClientIds("bt").bar_time(o.client_order_id, "BTC-USD") for o in entries]
     times = sorted(at + STEP for at in decided if at is not None)  # sent when the bar after it opened

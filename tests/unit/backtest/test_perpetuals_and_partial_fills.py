@@ -128,3 +128,23 @@ def test_orders_replaced_while_filling_never_fill_twice_on_a_bar() -> None:
     assert fills == runs["step"].fills
     assert runs["fast"].final_cash >= 0  # two products filling in parts never spend cash they lack
     np.testing.assert_array_equal(runs["fast"].equity.to_numpy(), runs["step"].equity.to_numpy())
+
+
+def test_a_bar_wider_than_an_hour_pays_every_hour_it_spans() -> None:
+    """On daily bars a held perpetual pays 24 hourly payments a day, as the paper venue and the sandbox
+    charge it hour by hour, not one."""
+    model = FillModel(fees=FeeSchedule(maker=D(0), taker=D(0)), funding_rate_per_hour=D("0.0001"))
+    days = pd.date_range("2026-01-01", periods=4, freq="1D", tz="UTC")
+    frame = pd.DataFrame({"time": days, "open": 100.0, "high": 100.0, "low": 100.0, "close": 100.0, "volume": 1e6})
+    result = run_backtest(
+        Hold(1.0),
+        frame,
+        product_id=PERP.product_id,
+        products={PERP.product_id: PERP},
+        initial_cash=D(1000),
+        fill_model=model,
+    )
+    # In at the second day's open with 10 contracts, held through the second, third and fourth days' bars:
+    # 3 x 24 hourly payments of 10 x 100 x 0.0001.
+    assert [f.size for f in result.fills] == [D(10)]
+    assert result.final_cash == D(1000) - 3 * 24 * D("0.1")

@@ -16,6 +16,7 @@ from gpttrader.brokers.simulated import FeeSchedule, FillModel
 from gpttrader.config import load_config
 from gpttrader.config.guards import Guards
 from gpttrader.domain import Side
+from gpttrader.domain.events import EventType
 from gpttrader.marketdata import load_candles
 from gpttrader.reports import write_html
 from gpttrader.risk import LiveRiskManager, MemoryJournal, TradingState
@@ -64,7 +65,7 @@ def test_the_drawdown_guard_trips_and_only_reducing_orders_fill_after(
     result = run_backtest(MovingAverageCross(10, 30), candles, fill_model=FEES, risk=risk)
     assert risk.state is TradingState.ACTIVE  # the caller's manager is untouched: the backtest ran a replica
 
-    breaches = result.risk_frame(("risk.guard_breached",))
+    breaches = result.risk_frame((EventType.RISK_GUARD_BREACHED,))
     assert set(breaches["guard"]) == {"max_drawdown"}  # the only guard on (it may trip again after a recovery)
     tripped = breaches["time"].iloc[0]
     # Independently of the engine: the first bar whose close leaves equity 5% under its running peak.
@@ -72,12 +73,12 @@ def test_the_drawdown_guard_trips_and_only_reducing_orders_fill_after(
     drawdown = 1 - equity / np.maximum.accumulate(np.r_[float(result.initial_cash), equity.to_numpy()])[1:]
     assert tripped == equity.index[np.argmax(drawdown >= 0.05)]
     assert result.risk_state is TradingState.REDUCE_ONLY
-    [change] = result.risk_frame(("risk.state_changed",)).to_dict("records")
+    [change] = result.risk_frame((EventType.RISK_STATE_CHANGED,)).to_dict("records")
     assert (change["from"], change["to"], change["time"]) == ("active", "reduce_only", tripped)
 
     after = [(t, before, now) for t, before, now in positions_around(result) if t > tripped]
     assert all(abs(now) < abs(before) for _, before, now in after)
-    rejected = result.risk_frame(("risk.order_rejected",))
+    rejected = result.risk_frame((EventType.RISK_ORDER_REJECTED,))
     assert (rejected["reason"] == "reduce_only").any()  # the strategy kept trying; the checks said no
     assert (rejected["time"] > tripped).all()
 

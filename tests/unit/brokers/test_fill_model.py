@@ -5,8 +5,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from gpttrader.brokers.simulated import FeeSchedule, FillModel, funding_payment
+from gpttrader.brokers.simulated import FeeSchedule, FillModel
 from gpttrader.domain import Candle, DomainError, Liquidity, OrderRequest, OrderType, Product, Side, TimeInForce
+from gpttrader.domain.funding import funding_payment
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -9,6 +9,7 @@ import pytest
 
 from gpttrader.config import load_config
 from gpttrader.domain import OrderRequest, OrderType, Product, Side
+from gpttrader.domain.events import EventType
 from gpttrader.risk import GuardLevel, LiveRiskManager, MemoryJournal, TradeContext, TradingState
 from gpttrader.store import Database, EventStore
 
@@ -70,7 +71,7 @@ def test_a_restart_keeps_the_state_and_an_operator_moves_it_back(
 
     third, database = live_manager(path, clean_env, btc)
     assert third.state is TradingState.ACTIVE
-    changes = list(EventStore(database).read(types=["risk.state_changed"]))
+    changes = list(EventStore(database).read(types=[EventType.RISK_STATE_CHANGED]))
     assert [(e.payload["from"], e.payload["to"], e.payload["by"]) for e in changes] == [
         ("active", "reduce_only", "system"),
         ("reduce_only", "active", "operator"),
@@ -112,7 +113,7 @@ def test_validate_uses_the_managers_state_and_records_the_reject(
     risk.escalate(TradingState.REDUCE_ONLY, "test", NOW)
     # the context says ACTIVE, but the manager's own state decides
     assert not risk.validate(ctx(buy(), btc)).passed
-    rejected = list(EventStore(database).read(types=["risk.order_rejected"]))
+    rejected = list(EventStore(database).read(types=[EventType.RISK_ORDER_REJECTED]))
     assert [e.payload["reason"] for e in rejected] == ["outside_trading_window", "reduce_only"]
     assert rejected[1].payload["state"] == "reduce_only"
     assert risk.counters["risk.checks.reduce_only.rejections"] == 1

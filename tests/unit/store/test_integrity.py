@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gpttrader.domain.events import EventType
 from gpttrader.store import DATABASE_FILE, Database, EventStore
 from gpttrader.store.backup import back_up
 from gpttrader.store.integrity import MARKER_FILE, diagnose, known_stores, open_store, set_aside
@@ -23,7 +24,7 @@ def store_with_history(state_dir: Path, events: int = 10) -> Path:
     database = open_store(state_dir, DATABASE_FILE)
     store = EventStore(database)
     for i in range(events):
-        store.append("tick", {"i": i, "pad": "x" * 300})
+        store.append(EventType.FEED_RESYNC, {"message": f"{i} {'x' * 300}"})
     database.close()
     return state_dir / DATABASE_FILE
 
@@ -72,7 +73,7 @@ def test_a_store_garbled_in_the_middle_is_refused_though_its_newest_events_still
     path = store_with_history(state_dir, events=3000)
     garble_middle(path)
     database = Database(path)  # what reading the store without the check does: the tail still reads
-    assert EventStore(database).tail(1)[0].payload["i"] == 2999
+    assert EventStore(database).tail(1)[0].payload["message"].startswith("2999 ")
     database.close()
     with pytest.raises(
         DamagedStoreError,

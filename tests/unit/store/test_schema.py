@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from gpttrader.domain.events import EventType
 from gpttrader.store import SCHEMA_VERSION, Database, EventStore, OrdersStore, StoreError
 from gpttrader.store.schema import MIGRATIONS, migrate, schema_version
 
@@ -21,13 +22,13 @@ def test_migration_from_version_1_keeps_events(tmp_path: Path) -> None:
     assert migrate(conn, target=1) == 0
     conn.execute(
         "INSERT INTO events (time, type, run_id, payload) VALUES "
-        "('2026-01-01T00:00:00.000000+00:00', 'legacy', NULL, '{\"a\": 1}')"
+        "('2026-01-01T00:00:00.000000+00:00', 'bot.paused', NULL, '{\"operator\": \"ops\"}')"
     )
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'orders'").fetchone() is None
     conn.close()
 
     db = Database(path)
-    assert [e.type for e in EventStore(db).tail()] == ["legacy"]
+    assert [e.type for e in EventStore(db).tail()] == [EventType.BOT_PAUSED]
     assert OrdersStore(db).open_orders() == []
     db.close()
     assert schema_version(sqlite3.connect(path)) == SCHEMA_VERSION

@@ -1,5 +1,6 @@
 """Indicators: known values, and the vectorized and bar-by-bar forms agreeing on real-looking data."""
 
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from gpttrader.marketdata import SyntheticSpec, synthetic_candles
 from gpttrader.strategy import ATR, EMA, MACD, RSI, SMA, Bollinger, atr, bollinger, ema, macd, rsi, sma
+from gpttrader.strategy.indicators import sign_of, sign_of_difference
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +98,15 @@ def test_known_values() -> None:
 def test_bad_periods(make: Callable[[], object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make()
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [(1.0, 2.0), (2.0, 1.0), (100.0, 100.0 + 1e-8), (100.0, 100.1), (0.0, 0.0), (-3.0, -3.0), (math.nan, 1.0)],
+)
+def test_the_scalar_sign_is_the_vectorized_one(a: float, b: float) -> None:
+    """The incremental forms' `sign_of` and the vectorized `sign_of_difference` agree, ties and NaN included:
+    a crossing is the same bar in the backtest and live."""
+    expected = float(sign_of_difference(a, b))
+    got = sign_of(a, b)
+    assert (math.isnan(got) and math.isnan(expected)) or got == expected
