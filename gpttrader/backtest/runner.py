@@ -173,7 +173,7 @@ def run_backtest(
     result = BacktestResult(
         equity=equity,
         exposure=exposure,
-        trades=round_trips(engine.fills, catalog),
+        trades=round_trips(engine.fills, {pid: product.multiplier for pid, product in catalog.items()}),
         trip_returns=engine.trip_returns,
         orders=engine.orders,
         fills=engine.fills,
@@ -730,7 +730,7 @@ class _Engine:
         self.fills.append(fill)
         at = int(self.position[pid][row])
         holding = self.portfolio.holding(product)
-        trip = self.trips.apply(fill, product)  # the round trip it closed, as live books it
+        trip = self.trips.apply(fill, product.multiplier)  # the round trip it closed, as live books it
         if trip is not None:
             self.trade_closes.append((at, float(trip.pnl)))
             if trip.fraction is not None:

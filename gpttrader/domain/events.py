@@ -98,6 +98,9 @@ class BotStartedPayload(TypedDict):
     equity: Decimal
     warmup_bars: int
     reconcile: dict[str, list[str]]  # the start's RECONCILE_DONE report
+    # Each product's contract size in units of its base (1 for spot): what a session report needs to turn
+    # the fills into round trips. Left out by the bots before it.
+    multipliers: NotRequired[dict[str, Decimal]]
 
 
 class BotPausedPayload(TypedDict):

@@ -32,7 +32,6 @@ from decimal import Decimal
 from gpttrader.domain.account import roll_position
 from gpttrader.domain.enums import Side
 from gpttrader.domain.orders import Fill
-from gpttrader.domain.products import Product
 
 LONG, SHORT = "LONG", "SHORT"
 
@@ -114,9 +113,10 @@ class RoundTrips:
 
     _open: dict[str, _Open] = field(default_factory=dict, init=False, repr=False)
 
-    def apply(self, fill: Fill, product: Product) -> RoundTrip | None:
-        """Book one fill; returns the trip it closed, if it closed one (a flip also opens the next)."""
-        pid, multiplier = fill.product_id, product.multiplier
+    def apply(self, fill: Fill, multiplier: Decimal) -> RoundTrip | None:
+        """Book one fill of a product whose contracts are `multiplier` units of its base (1 for spot); returns
+        the trip it closed, if it closed one (a flip also opens the next)."""
+        pid = fill.product_id
         buying = fill.side is Side.BUY
         rest, rest_fee, closed = fill.size, fill.fee, None
         current = self._open.get(pid)
@@ -140,9 +140,10 @@ class RoundTrips:
         return [current.trip(pid, None) for pid, current in self._open.items()]
 
 
-def round_trips(fills: list[Fill], products: Mapping[str, Product]) -> list[RoundTrip]:
-    """The round trips of a whole fill list (a backtest's): the closed ones in the order they closed, then
-    those still open."""
+def round_trips(fills: list[Fill], multipliers: Mapping[str, Decimal]) -> list[RoundTrip]:
+    """The round trips of a whole fill list (a backtest's, a session's), each product's contracts
+    `multipliers[product]` units of its base: the closed ones in the order they closed, then those still
+    open."""
     trips = RoundTrips()
-    closed = [trip for fill in fills if (trip := trips.apply(fill, products[fill.product_id])) is not None]
+    closed = [trip for fill in fills if (trip := trips.apply(fill, multipliers[fill.product_id])) is not None]
     return closed + trips.still_open()

@@ -203,6 +203,7 @@ class TradingBot:
                 "state": str(self.risk.state),
                 "equity": equity,
                 "warmup_bars": warmed,
+                "multipliers": {pid: product.multiplier for pid, product in self.products.items()},
                 "reconcile": report.as_dict(),
             },
             run_id=self.run_id,

@@ -139,7 +139,7 @@ class ExecutionCoordinator:
                     continue
                 product = self._product(fill.product_id)
                 self.portfolio.apply(explained, product)
-                trip = self.trips.apply(explained, product)  # the round trip it closed, as the backtest books it
+                trip = self.trips.apply(explained, product.multiplier)  # as the backtest books it
                 if trip is not None:
                     closed.append(trip.pnl)
                     if trip.fraction is not None:  # the strategy's edge record (Kelly sizing)

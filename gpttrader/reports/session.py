@@ -10,7 +10,6 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from gpttrader.backtest.runner import default_product
 from gpttrader.domain import Side
 from gpttrader.domain.events import EventType
 from gpttrader.domain.round_trips import round_trips
@@ -127,7 +126,12 @@ def session_report(state_dir: Path) -> SessionReport:
                     "order": f.client_order_id,
                 }
             )
-        trades = round_trips(fills, {f.product_id: default_product(f.product_id) for f in fills})
+        # Each product as the bots that traded it described it at their start; one a store never described
+        # (a session of a bot before they did) is read as spot.
+        multipliers: dict[str, Decimal] = {}
+        for started in events.read(types=[EventType.BOT_STARTED]):
+            multipliers.update({pid: Decimal(m) for pid, m in started.payload.get("multipliers", {}).items()})
+        trades = round_trips(fills, {f.product_id: multipliers.get(f.product_id, Decimal(1)) for f in fills})
         risk = [{"time": e.time, "type": e.type, **e.payload} for e in events.read(types=RISK_EVENTS)]
         tiers = [
             {"time": e.time, **{k: e.payload[k] for k in ("tier", "maker", "taker")}}

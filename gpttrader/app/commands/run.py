@@ -16,7 +16,7 @@ import sys
 
 from gpttrader.app.arguments import granularity, non_negative_float, port, positive_int, profile_option
 from gpttrader.app.container import ApplicationContainer
-from gpttrader.app.launch import MODES, check_choice, launch
+from gpttrader.app.launch import MODES, SIMULATED, check_choice, launch
 from gpttrader.app.preflight import live_gate
 from gpttrader.brokers.errors import BrokerError
 from gpttrader.config import ConfigError, load_config
@@ -77,6 +77,8 @@ def _run(args: argparse.Namespace) -> int:
         check_choice(config.profile, mode)
     except ValueError as exc:
         raise ConfigError(f"--mode: {exc}") from None
+    if args.pace is not None and (config.profile, mode) not in SIMULATED:
+        raise ConfigError(f"--pace: {config.profile} {mode} runs on the wall clock; only a simulated clock is paced")
     pace = 0.0 if args.dev_fast else args.pace
     cycles = args.cycles or (DEV_FAST_CYCLES if args.dev_fast else None)
     with launch(config.profile, mode, pace_seconds=pace, overrides=overrides) as session:

@@ -14,6 +14,7 @@ from gpttrader.config import load_config
 from gpttrader.config.guards import Guards
 from gpttrader.domain import Side
 from gpttrader.domain.events import EventType
+from gpttrader.reports.session import session_report
 from gpttrader.risk import TradingState
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, OrderIntent
@@ -124,3 +125,40 @@ def test_a_live_perpetual_counts_its_collateral_where_funding_is_paid(
         assert bot.execution.portfolio.cash == after  # the bot's cash is where the funding went
         assert bot.reconcile().ok
         bot.shutdown()
+
+
+@dataclass(frozen=True)
+class InAndOut:
+    """Buys the future on the session's second bar and sells it on its fifth."""
+
+    name: str = "in_and_out"
+    warmup: int = 1
+
+    def new_state(self) -> _Count:
+        return _Count()
+
+    def on_bar(self, bar: Bar, state: _Count) -> tuple[OrderIntent, ...]:
+        if bar.time < START - timedelta(minutes=1):
+            return ()
+        state.bars += 1
+        side = {2: Side.BUY, 5: Side.SELL}.get(state.bars)
+        return () if side is None else (OrderIntent(bar.product_id, side),)
+
+
+def test_the_session_report_values_a_futures_round_trip_in_contracts(market: RunningSandbox, tmp_path: Path) -> None:
+    """The report's round trip of a future is its price move times the contracts times the contract size,
+    less both fees, as the bot booked it (not a spot product's PnL, a contract being a fraction of a coin)."""
+    with ApplicationContainer(futures_config(market, tmp_path, "2"), clock=SandboxClock(market)) as container:
+        bot = container.create_bot(InAndOut())
+        assert bot.bootstrap().ok
+        bot.run(max_cycles=6)
+        bot.shutdown()
+        product = container.broker.product(FUTURE)
+        fills = container.orders_store.fills()
+        state_dir = container.config.state_dir
+    buy, sell = fills
+    assert product.multiplier != 1
+    assert buy.price != sell.price  # a move: what a wrong contract size would misvalue
+    trade = session_report(state_dir).trades.iloc[0]
+    expected = (sell.price - buy.price) * buy.size * product.multiplier - buy.fee - sell.fee
+    assert Decimal(str(trade["pnl"])) == expected

@@ -106,6 +106,27 @@ def test_bad_arguments_exit_2(clean_env: dict[str, str]) -> None:
     assert main([]) == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mode", "live"], "--mode: mode for profile paper must be one of sandbox, coinbase, got 'live'"),
+        (["--mode", "coinbase", "--pace", "0"], "--pace: paper coinbase runs on the wall clock"),
+        (["--granularity", "ONE_WEEK"], "granularity 'ONE_WEEK' is not one of ONE_MINUTE (60s)"),
+        (["--pace", "-1"], "-1 is negative"),
+    ],
+)
+def test_run_refuses_a_mode_a_pace_or_a_bar_size_it_cannot_run_naming_it(
+    clean_env: dict[str, str], capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    """Nothing is started: no exchange, no store."""
+    try:
+        code = main(["run", "--profile", "paper", *args])
+    except SystemExit as exit_:  # argparse refuses a bad argument type itself
+        code = int(exit_.code or 0)
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
 def test_help_lists_only_working_commands(clean_env: dict[str, str]) -> None:
     result = run_cli("--help", env=dict(os.environ))
     commands = result.stdout.split("commands:")[1]

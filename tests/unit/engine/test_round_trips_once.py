@@ -45,12 +45,12 @@ def live(stream: list[Fill], product: Product) -> list[RoundTrip]:
     """As the live and paper coordinator books its fills (and the backtest's engine, fill by fill): one
     `RoundTrips`, fed each fill as it is booked."""
     trips = RoundTrips()
-    return [trip for fill in stream if (trip := trips.apply(fill, product)) is not None]
+    return [trip for fill in stream if (trip := trips.apply(fill, product.multiplier)) is not None]
 
 
 def backtest(stream: list[Fill], product: Product) -> list[RoundTrip]:
     """As the backtest's trades frame and the session report book them: from the whole fill list."""
-    return [t for t in round_trips(stream, {product.product_id: product}) if t.exit_time is not None]
+    return [t for t in round_trips(stream, {product.product_id: product.multiplier}) if t.exit_time is not None]
 
 
 def test_live_and_backtest_book_the_same_trips(btc_future: Product) -> None:
@@ -60,7 +60,7 @@ def test_live_and_backtest_book_the_same_trips(btc_future: Product) -> None:
 
 def test_the_fee_rule_by_hand(btc_future: Product) -> None:
     stream = fills(btc_future)
-    long, short, still = round_trips(stream, {btc_future.product_id: btc_future})
+    long, short, still = round_trips(stream, {btc_future.product_id: btc_future.multiplier})
     m = D("0.01")  # the future's contract size
     # The long: its entries' fees, its partial exit's, and 2/5 of the flip's (the 2 it closed).
     assert long.fees == D("0.2") + D("0.106") + D("0.11") + D("0.54") * 2 / 5
@@ -88,7 +88,7 @@ def test_the_fraction_is_the_edge_records(btc_future: Product) -> None:
     trips, peak = RoundTrips(), D(0)
     for fill in stream:
         portfolio.apply(fill, btc_future)
-        trip = trips.apply(fill, btc_future)
+        trip = trips.apply(fill, btc_future.multiplier)
         held = portfolio.holding(btc_future)
         cost = abs(held.size * held.entry_price * btc_future.multiplier)
         if trip is not None:

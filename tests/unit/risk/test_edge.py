@@ -69,7 +69,7 @@ def test_a_trip_closed_in_several_fills_is_measured_against_its_peak_notional() 
 
     def fill(side: Side, size: str, price: int) -> D | None:
         done = Fill("t", "c", "BTC-USD", side, D(price), D(size), D(0), Liquidity.TAKER, AT)
-        trip = trips.apply(done, product)
+        trip = trips.apply(done, product.multiplier)
         return None if trip is None else trip.fraction
 
     assert fill(Side.BUY, "1", 100) is None
