@@ -6,7 +6,7 @@ the sessions saw, a paper session and a canary session through the Coinbase adap
 A helper module, not a test module: import from it freely.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -103,11 +103,10 @@ def session(config: BotConfig, sandbox: RunningSandbox, strategy: Strategy | Ord
 
 
 @dataclass(frozen=True)
-class Recorded:
-    """The strategy as it is, noting the time of each bar it is given (warm-up included)."""
+class Wrapped:
+    """A strategy seen through another: everything it has (its name, warm-up, wider bars) is its own."""
 
     inner: Any
-    seen: list[datetime]
 
     @property
     def name(self) -> str:
@@ -117,13 +116,20 @@ class Recorded:
     def warmup(self) -> int:
         return int(self.inner.warmup)
 
-    def __getattr__(self, attribute: str) -> Any:  # higher_timeframes, on_higher_bar, targets
+    def __getattr__(self, attribute: str) -> Any:  # higher_timeframes, on_higher_bar
         if attribute.startswith("__") or attribute == "inner":
             raise AttributeError(attribute)
         return getattr(self.inner, attribute)
 
     def new_state(self) -> Any:
         return self.inner.new_state()
+
+
+@dataclass(frozen=True)
+class Recorded(Wrapped):
+    """The strategy as it is, noting the time of each bar it is given (warm-up included)."""
+
+    seen: list[datetime] = field(default_factory=list)
 
     def on_bar(self, bar: Bar, state: Any) -> Any:
         self.seen.append(bar.time)
@@ -158,6 +164,7 @@ def backtest(
     strategy: Strategy | OrderStrategy,
     first: datetime,
     fee: Decimal,
+    mode: str = "step",
 ) -> tuple[list[Decision], BacktestResult]:
     """The strategy over `frame`, through a replica of the session's risk manager, flat before `first` (as a
     bot that starts then is); its decided orders (exits aside) as the sessions record theirs."""
@@ -177,7 +184,7 @@ def backtest(
         products={product.product_id: product},
         initial_cash=Decimal(100_000),
         risk=risk,
-        mode="step",
+        mode=mode,  # type: ignore[arg-type]
     )
     ids = ClientIds("bt")
     # What was decided, as live records it before the risk manager: the orders sent (exits aside: they are
@@ -194,27 +201,10 @@ def backtest(
 
 
 @dataclass(frozen=True)
-class FlatBefore:
+class FlatBefore(Wrapped):
     """A strategy that decides nothing on bars before `first` (its state still sees them)."""
 
-    inner: Any
-    first: datetime
-
-    @property
-    def name(self) -> str:
-        return str(self.inner.name)
-
-    @property
-    def warmup(self) -> int:
-        return int(self.inner.warmup)
-
-    def __getattr__(self, attribute: str) -> Any:  # higher_timeframes, on_higher_bar
-        if attribute.startswith("__") or attribute == "inner":
-            raise AttributeError(attribute)
-        return getattr(self.inner, attribute)
-
-    def new_state(self) -> Any:
-        return self.inner.new_state()
+    first: datetime = START
 
     def on_bar(self, bar: Bar, state: Any) -> Any:
         decided = self.inner.on_bar(bar, state)
@@ -225,10 +215,12 @@ class FlatBefore:
 
 @dataclass(frozen=True)
 class FlatBeforeTargets(FlatBefore):
-    """A target strategy's: it has a vectorized form (never used here: the backtest steps it, as live does)."""
+    """A target strategy's, with its vectorized form (the fast path) flat before `first` too."""
 
     def targets(self, candles: pd.DataFrame) -> np.ndarray:
-        raise AssertionError("stepped: as live steps it")
+        targets = np.array(self.inner.targets(candles), dtype=float)
+        targets[pd.to_datetime(candles["time"], utc=True) < pd.Timestamp(self.first)] = 0.0
+        return targets
 
 
 def bar_width(config: BotConfig) -> timedelta:

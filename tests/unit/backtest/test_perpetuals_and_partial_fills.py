@@ -10,21 +10,8 @@ import pytest
 
 from gpttrader.backtest import run_backtest
 from gpttrader.brokers.simulated import FeeSchedule, FillModel
-from gpttrader.domain import Product, ProductType
 from gpttrader.strategy import Bar, TargetPosition
-
-PERP = Product(
-    "BTC-PERP-INTX",
-    "BTC",
-    "USDC",
-    D("0.0001"),
-    D("0.1"),
-    D("0.0001"),
-    D(1000),
-    D(10),
-    ProductType.PERPETUAL,
-    contract_size=D(1),
-)
+from tests.unit.products import PERP
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ import pandas as pd
 
 from gpttrader.backtest import run_backtest
 from gpttrader.brokers.simulated import FeeSchedule, FillModel
-from gpttrader.domain import Fill, Liquidity, Product, ProductType, Side
+from gpttrader.domain import Fill, Liquidity, Product, Side
 from gpttrader.domain.round_trips import RoundTrip, RoundTrips, round_trips
 from gpttrader.engine.portfolio import Portfolio
 from gpttrader.strategy import Bar, TargetPosition
+from tests.unit.products import PERP
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -104,20 +105,6 @@ def test_a_closed_trip_nets_what_the_portfolio_made(btc_future: Product) -> None
     for fill in stream:
         portfolio.apply(fill, btc_future)
     assert sum(t.pnl for t in live(stream, btc_future)) == portfolio.cash
-
-
-PERP = Product(
-    "BTC-PERP-INTX",
-    "BTC",
-    "USDC",
-    D("0.0001"),
-    D("0.1"),
-    D("0.0001"),
-    D(1000),
-    D(10),
-    ProductType.PERPETUAL,
-    contract_size=D(1),
-)
 
 
 @dataclass(frozen=True)
