@@ -68,6 +68,9 @@ def decision_latency(folder: Path, granularity: Granularity) -> dict[str, float]
                 "guards": {name: {"enabled": False} for name in Guards.model_fields},
                 "coinbase": {"private_requests_per_second": 1000, "public_requests_per_second": 1000},
                 "strategy": {"granularity": granularity.value},
+                # Forty hours of bars: the canary's one-hour window and its daily order count would stop them.
+                "trading_window": None,
+                "order_limits": {"per_minute": 100, "per_hour": 1000, "per_day": 1000, "min_interval_seconds": 0},
             },
             env={
                 "COINBASE_SANDBOX_URL": f"https://{sandbox.base_url}",
