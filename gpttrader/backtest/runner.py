@@ -47,7 +47,7 @@ from gpttrader.domain.events import EventType
 from gpttrader.domain.funding import FUNDING_INTERVAL, funding_payment
 from gpttrader.domain.quantize import quantize_price, quantize_size
 from gpttrader.domain.round_trips import RoundTrips, round_trips
-from gpttrader.engine.decisions import negligible, order_for_change, order_for_intent, target_size
+from gpttrader.engine.decisions import market_order, negligible, order_for_intent, orderable_change, target_size
 from gpttrader.engine.execution_coordinator import BOOK_LEVELS
 from gpttrader.engine.portfolio import Portfolio
 from gpttrader.engine.pursuit import Pursuit, held_by_state
@@ -639,19 +639,18 @@ class _Engine:
         if negligible(pursuit.goal - held, product):
             pursuit.settle()
             return None
-        request = order_for_change(
-            client_order_id=self.ids.decision(pid, decided_on, self.strategy_name, 0),
+        signed = orderable_change(
             product=product,
             change=pursuit.goal - held,
             spendable=self.portfolio.cash,
             spend_price=marks[pid],
             fee_rate=fee_rate,
         )
-        if request is None:  # what is left cannot be paid for: the goal is what the portfolio holds
+        if not signed:  # what is left cannot be paid for: the goal is what the portfolio holds
             pursuit.goal = held
             pursuit.settle()
             return None
-        signed = request.size if request.side is Side.BUY else -request.size
+        request = market_order(self.ids.decision(pid, decided_on, self.strategy_name, 0), product, signed)
         if abs(signed) < abs(pursuit.goal - held) and not negligible(pursuit.goal - held - signed, product):
             pursuit.goal = held + signed  # cut to the cash there is: chasing the rest would trade crumbs
         placed = request if self._allowed(request, product, marks, equity) else None

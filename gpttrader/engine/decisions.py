@@ -35,23 +35,22 @@ def negligible(size: Decimal, product: Product) -> bool:
     return left == 0 or left < product.base_min_size
 
 
-def order_for_change(
-    *,
-    client_order_id: str,
-    product: Product,
-    change: Decimal,
-    spendable: Decimal,
-    spend_price: Decimal,
-    fee_rate: Decimal,
-) -> OrderRequest | None:
-    """The market order that moves a position by `change` (a buy cut to what can be paid for)."""
+def orderable_change(
+    *, product: Product, change: Decimal, spendable: Decimal, spend_price: Decimal, fee_rate: Decimal
+) -> Decimal:
+    """The signed size a market order can move a position by toward `change`: a buy cut to what can be paid
+    for, on the product's grid; 0 when that is under its minimum (no order)."""
     change = _affordable(change, product, spendable, spend_price, fee_rate)
     size = quantize_size(abs(change), product)
     if size == 0 or size < product.base_min_size:
-        return None
-    return OrderRequest(
-        client_order_id, product.product_id, Side.BUY if change > 0 else Side.SELL, OrderType.MARKET, size
-    )
+        return Decimal(0)
+    return size if change > 0 else -size
+
+
+def market_order(client_order_id: str, product: Product, change: Decimal) -> OrderRequest:
+    """The market order for a signed `change` (from `orderable_change`)."""
+    side = Side.BUY if change > 0 else Side.SELL
+    return OrderRequest(client_order_id, product.product_id, side, OrderType.MARKET, abs(change))
 
 
 def order_for_intent(

@@ -50,7 +50,7 @@ from gpttrader.domain.client_ids import ClientIds
 from gpttrader.domain.events import EventType
 from gpttrader.domain.quantize import quantize_price
 from gpttrader.domain.round_trips import RoundTrips
-from gpttrader.engine.decisions import negligible, order_for_change, order_for_intent, target_size
+from gpttrader.engine.decisions import market_order, negligible, order_for_intent, orderable_change, target_size
 from gpttrader.engine.execution import OrderExecutor
 from gpttrader.engine.exits import ExitBook, is_exit, live_exits, working_on
 from gpttrader.engine.marks import MarkBook
@@ -282,24 +282,24 @@ class ExecutionCoordinator:
         if negligible(gap, product):
             pursuit.settle()
             return
-        request = order_for_change(
-            client_order_id=self.ids.decision(product.product_id, bar.time, self.strategy_name, 0),
+        signed = orderable_change(
             product=product,
             change=gap,
             spendable=self._spendable(product),
             spend_price=self._bound(mark, product, Side.BUY),
             fee_rate=self.fee_rate,
         )
-        if request is None:  # what is left cannot be paid for: the goal is what the bot has
+        if not signed:  # what is left cannot be paid for: the goal is what the bot has
             pursuit.goal = held
             pursuit.settle()
             return
-        signed = request.size if request.side is Side.BUY else -request.size
         if abs(signed) < abs(gap) and not negligible(gap - signed, product):
             pursuit.goal = held + signed  # cut to the cash there is: chasing the rest would trade crumbs
-        placed = self._decide(bar, request, None, product, mark, now, retry=retry)
-        change = request.size if request.side is Side.BUY else -request.size
-        held_by = None if placed else held_by_state(self.risk.state, self.portfolio.size(product.product_id), change)
+        client_order_id = self.ids.decision(product.product_id, bar.time, self.strategy_name, 0)
+        placed = self._decide(
+            bar, market_order(client_order_id, product, signed), None, product, mark, now, retry=retry
+        )
+        held_by = None if placed else held_by_state(self.risk.state, self.portfolio.size(product.product_id), signed)
         pursuit.tried(bar.time, placed, self.bar, held_by)
 
     def _enter(self, bar: Bar, decided: tuple[Intent, ...], product: Product, mark: Decimal, now: datetime) -> None:

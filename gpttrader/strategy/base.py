@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 Array = NDArray[np.float64]
+BARS_PER_CHUNK = 1 << 16
 
 
 class Bar(NamedTuple):
@@ -156,13 +157,16 @@ class OrderStrategy(Protocol):
 
 
 def bars(candles: pd.DataFrame, product_id: str) -> Iterator[Bar]:
-    """The rows of a candles frame as Bars, one at a time, for stepping a strategy through history (a
-    million rows are not held as a million objects at once)."""
+    """The rows of a candles frame as Bars, one at a time, for stepping a strategy through history: made a
+    chunk of rows at a time, so that a million rows are never held as millions of Python objects at once."""
     import pandas as pd  # history is a backtest's; the live loop steps bars it builds itself
 
-    times = pd.to_datetime(candles["time"], utc=True).dt.to_pydatetime()
-    # tolist(): plain floats, not numpy scalars (whose repr is not a number, and a price goes to Decimal by repr)
-    columns = [candles[c].to_numpy(dtype=float).tolist() for c in ("open", "high", "low", "close", "volume")]
-    opens, highs, lows, closes, volumes = columns
-    for t, o, h, low, c, v in zip(times, opens, highs, lows, closes, volumes, strict=True):
-        yield Bar(product_id, t, o, h, low, c, v)
+    stamps = pd.DatetimeIndex(pd.to_datetime(candles["time"], utc=True))
+    arrays = [candles[c].to_numpy(dtype=float) for c in ("open", "high", "low", "close", "volume")]
+    for start in range(0, len(stamps), BARS_PER_CHUNK):
+        stop = start + BARS_PER_CHUNK
+        times = stamps[start:stop].to_pydatetime()
+        # tolist(): plain floats, not numpy scalars (whose repr is not a number; a price goes to Decimal by repr)
+        opens, highs, lows, closes, volumes = (a[start:stop].tolist() for a in arrays)
+        for t, o, h, low, c, v in zip(times, opens, highs, lows, closes, volumes, strict=True):
+            yield Bar(product_id, t, o, h, low, c, v)
