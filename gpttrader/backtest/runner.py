@@ -3,7 +3,8 @@ simulated clock over history.
 
 Two ways through the same rules, with the same results:
 - fast (default): the strategy's vectorized targets give the bars where a decision changes; only there
-  (and while an order is still filling) does Python do per-bar work. The equity curve between trades is
+  (and on the bars a refused target is tried again, as live pursues it, and while an order is still
+  filling) does Python do per-bar work. The equity curve between trades is
   computed vectorized, as cash plus positions times closes.
 - step: the decisions come from `on_bar`, bar by bar with the state the live loop keeps for a strategy,
   instead of from the vectorized targets; execution is the same. Tests hold the two to identical orders,
