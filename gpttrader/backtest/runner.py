@@ -82,6 +82,7 @@ RISK_LOG.addHandler(logging.NullHandler())
 RISK_LOG.propagate = False
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ZERO = Decimal(0)
 
 # At one time: a state change first, then decisions (a new one replaces working entries), then work.
 STATE, DECIDE, WORK = -1, 0, 1
@@ -633,12 +634,8 @@ class _Engine:
                 sizer=self.sizer,
                 strategy_name=self.strategy_name,
             )
-            pursuit.goal = max(wanted, Decimal(0)) if product.product_type is ProductType.SPOT else wanted
-        decided_on = self._bar_time(pid, row - 1)
-        if pursuit.waiting and not pursuit.may_try(decided_on, self.state.value):
-            return None
-        if negligible(pursuit.goal - held, product):
-            pursuit.settle()
+            pursuit.goal = max(wanted, ZERO) if product.product_type is ProductType.SPOT else wanted
+        if pursuit.waiting and not pursuit.may_try(self._bar_time(pid, row - 1), self.state.value):
             return None
         signed = orderable_change(
             product=product,
@@ -647,10 +644,11 @@ class _Engine:
             spend_price=marks[pid],
             fee_rate=fee_rate,
         )
-        if not signed:  # what is left cannot be paid for: the goal is what the portfolio holds
+        if not signed:  # nothing left to order, or nothing it can pay for: the goal is what the portfolio holds
             pursuit.goal = held
             pursuit.settle()
             return None
+        decided_on = self._bar_time(pid, row - 1)
         request = market_order(self.ids.decision(pid, decided_on, self.strategy_name, 0), product, signed)
         if abs(signed) < abs(pursuit.goal - held) and not negligible(pursuit.goal - held - signed, product):
             pursuit.goal = held + signed  # cut to the cash there is: chasing the rest would trade crumbs
