@@ -100,14 +100,14 @@ def history_read_at_start(config: BotConfig, strategy: "Strategy | OrderStrategy
     """How far back a bot of `config` reads bars at start: its strategy's warm-up with the volatility window,
     or its sizing seed (the regimes' history; Kelly's backtest), whichever is longer, in bars of its
     granularity."""
+    from gpttrader.engine.history import seed_bars, warm_up_bars
     from gpttrader.risk.regime import RegimeSettings
     from gpttrader.strategy import build_strategy
 
     chosen = strategy or build_strategy(config.strategy.name, config.strategy.params)
     sizing = config.sizing
-    seed = sizing.edge_seed_bars if sizing.method == "kelly" else 0
-    lookback = RegimeSettings(sizing.regime_trend_bars, sizing.regime_volatility_bars).lookback
-    bars = max(chosen.warmup + config.risk.volatility_window + 2, lookback, seed)
+    seed = seed_bars(sizing, RegimeSettings.of(sizing).lookback, kelly=sizing.method == "kelly")
+    bars = max(warm_up_bars(chosen.warmup, config.risk.volatility_window), seed)
     return config.strategy.granularity.width * bars
 
 

@@ -156,8 +156,9 @@ def run_backtest(
     stamps = {
         pid: pd.DatetimeIndex(pd.to_datetime(f["time"], utc=True)).as_unit("ns").asi8 for pid, f in frames.items()
     }
-    targets, intents = _decisions(strategy, frames, mode)
-    engine = _Engine(Portfolio(cash=initial_cash), catalog, model, frames, stamps, strategy.name)
+    widths = {pid: _bar_width(s) for pid, s in stamps.items()}
+    targets, intents = _decisions(strategy, frames, widths, mode)
+    engine = _Engine(Portfolio(cash=initial_cash), catalog, model, frames, stamps, widths, strategy.name)
     if risk is None:
         engine.sizer = sizer or FixedFractionSizer(Decimal(1) / len(frames))
     else:
@@ -218,14 +219,19 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _bar_width(frame: pd.DataFrame) -> timedelta:
-    """The frame's bar width: the shortest step between its rows (a longer one is a stretch with no trades)."""
-    steps = pd.Series(pd.to_datetime(frame["time"], utc=True)).diff().dropna()
-    return Granularity.ONE_MINUTE.width if steps.empty else pd.Timedelta(steps.min()).to_pytimedelta()
+def _bar_width(stamps: np.ndarray) -> timedelta:
+    """The bar width of a product's bar times (int64 ns): the shortest step between them (a longer one is a
+    stretch with no trades)."""
+    if len(stamps) < 2:
+        return Granularity.ONE_MINUTE.width
+    return timedelta(microseconds=int(np.diff(stamps).min()) // 1000)
 
 
 def _decisions(
-    strategy: Strategy | OrderStrategy, frames: Mapping[str, pd.DataFrame], mode: str
+    strategy: Strategy | OrderStrategy,
+    frames: Mapping[str, pd.DataFrame],
+    widths: Mapping[str, timedelta],
+    mode: str,
 ) -> tuple[dict[str, np.ndarray], Intents]:
     """Per product, the target after each bar (a target strategy), or the orders placed after each bar
     that places some (an order strategy). Which one a strategy is shows in what `on_bar` returns, as live
@@ -239,7 +245,7 @@ def _decisions(
     targets: dict[str, np.ndarray] = {}
     intents: Intents = {}
     for pid, frame in frames.items():
-        stepper = Stepper(strategy, _bar_width(frame))
+        stepper = Stepper(strategy, widths[pid])
         wanted = np.zeros(len(frame))  # a target strategy's target after each bar
         placed: dict[int, tuple[Intent, ...]] = {}  # an order strategy's intents, by bar
         kinds: set[type] = set()
@@ -274,6 +280,7 @@ class _Engine:
         model: FillModel,
         frames: Mapping[str, pd.DataFrame],
         stamps: Mapping[str, np.ndarray],
+        bars: Mapping[str, timedelta],
         strategy_name: str = "",
     ):
         self.portfolio, self.catalog, self.model = portfolio, catalog, model
@@ -319,7 +326,7 @@ class _Engine:
         self.exits_placed: dict[str, int] = {}  # entry id -> exits attached to its parts so far
         self.uncovered: dict[str, Decimal] = {}  # entry id -> what of it filled and no exit covers yet
         self.decided: dict[str, int] = {}  # product -> the last row decided on
-        self.bars = {pid: _bar_width(frame) for pid, frame in frames.items()}
+        self.bars = dict(bars)  # each product's bar width
         interval = int(FUNDING_INTERVAL / timedelta(microseconds=1)) * 1000  # ns: the bars opening one (domain.funding)
         self.funding_rows = {
             pid: np.flatnonzero(stamps[pid] % interval == 0)

@@ -12,7 +12,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, replace
@@ -23,7 +23,7 @@ from pathlib import Path
 from gpttrader.brokers.errors import BrokerError
 from gpttrader.brokers.protocol import Broker, EventSink, Stream
 from gpttrader.config import BotConfig
-from gpttrader.domain import OrderStatus, Product
+from gpttrader.domain import Order, OrderStatus, Position, Product
 from gpttrader.domain.events import EventType
 from gpttrader.engine.account_check import require_known_account
 from gpttrader.engine.clock import Clock
@@ -111,9 +111,9 @@ class TradingBot:
         self.resources = ResourceMonitor(config.state_dir)  # CPU, memory, files, threads, loop lag, store size
         self.guard_feed = GuardFeed(config, risk, broker, self.marks)
         self._moved: list[str] = []  # spot holdings the last reconciliation found moved outside the books
-        # The account's rates, read at start and each hour (the broker's method looked up at each read).
         # Re-reads the profile when asked (engine.reload); without a loader, a reload finds nothing changed.
         self.reloader = Reloader(reload_config or (lambda: config), events, run_id=run_id)
+        # The account's rates, read at start and each hour (the broker's method looked up at each read).
         self.fee_tier = FeeTier(lambda: self.broker.fee_rates(), events, run_id=run_id)
         self._execution: ExecutionCoordinator | None = None
         self._strategy: StrategyCoordinator | None = None
@@ -131,7 +131,7 @@ class TradingBot:
         (the kill switch), without reconciling or warming the strategy up."""
         now = self.clock.now()
         self.products = listed_products(self.broker, self.config.symbols)  # an unlisted one: the nearest named
-        self.guard_feed.deactivate_unfed(self.products)
+        self.guard_feed.deactivate_unfed(derivatives=self._derivatives)
         self._execution = ExecutionCoordinator(
             executor=self.executor,
             orders=self.orders,
@@ -258,8 +258,7 @@ class TradingBot:
     def read_state(self) -> BotState:
         """The bot as it stands now, kept as `state`: after an operator's action between two cycles (the
         panel shows a reduce-only switch or a kill at once, not at the next cycle)."""
-        now = self.clock.now()
-        self.state = self._read_state(now, None if self._execution is None else self.health(now))
+        self.state = self._read_state(self.clock.now(), judge=False)
         return self.state
 
     async def cycles(self, worker: Executor, *, max_cycles: int | None = None) -> AsyncIterator[int]:
@@ -422,9 +421,7 @@ class TradingBot:
     def _publish(self, now: datetime) -> None:
         """The cycle's one state (engine.state), built after the alert rules judged its health, and every
         view of the bot written from it."""
-        health = self.health(now)
-        self.alerts.evaluate(health, now)
-        self.state = state = self._read_state(now, health)
+        self.state = state = self._read_state(now, judge=True)
         if state.counts.cycles % self.snapshot_every == 1:
             self.events.append(EventType.ACCOUNT_SNAPSHOT, state.account_payload(), run_id=self.run_id, time=now)
         write_metrics(self.metrics_path, state.metrics_payload())
@@ -435,11 +432,19 @@ class TradingBot:
     def _derivatives(self) -> bool:
         return any(p.is_derivative for p in self.products.values())
 
-    def _read_state(self, now: datetime, health: Health | None = None) -> BotState:
-        """The bot as it stands (engine.state). `health`: as the alert rules judged it this cycle (None for a
-        bot never prepared, which has no books to judge)."""
+    def _read_state(self, now: datetime, *, judge: bool) -> BotState:
+        """The bot as it stands (engine.state), its books read once for the state and its health; with
+        `judge` (a cycle's end), the alert rules judge that health before the state takes their alerts. A
+        bot never prepared has no books to judge."""
         execution = self._execution
+        open_orders = self.orders.open_orders()
         positions = {} if execution is None else execution.positions()
+        equity = None if execution is None else execution.equity()
+        health = None
+        if execution is not None and equity is not None:
+            health = self._health(now, execution, open_orders, positions, equity)
+            if judge:
+                self.alerts.evaluate(health, now)
         holdings = () if execution is None else tuple(execution.portfolio.holdings.values())
         sizing = self.config.sizing
         return BotState(
@@ -449,7 +454,7 @@ class TradingBot:
             trading_state=str(self.risk.state),
             paused=self._paused,
             config_version=self.reloader.version,
-            equity=None if execution is None else execution.equity(),
+            equity=equity,
             cash=Decimal(0) if execution is None else execution.portfolio.cash,
             realized=sum((h.realized_pnl for h in holdings), Decimal(0)),
             unrealized=sum((p.unrealized_pnl for p in positions.values()), Decimal(0)),
@@ -470,7 +475,7 @@ class TradingBot:
                     o.status.value,
                     (now - o.created_at).total_seconds(),
                 )
-                for o in self.orders.open_orders()
+                for o in open_orders
             ),
             marks=self.marks.prices(),
             mark_ages={pid: self.marks.age(pid, now) for pid in self.config.symbols},
@@ -496,8 +501,17 @@ class TradingBot:
     def health(self, now: datetime) -> Health:
         """What the alert rules look at, from the bot's own state and stores."""
         execution = self.execution
+        return self._health(now, execution, self.orders.open_orders(), execution.positions(), execution.equity())
+
+    def _health(
+        self,
+        now: datetime,
+        execution: ExecutionCoordinator,
+        open_orders: Sequence[Order],
+        positions: Mapping[str, Position],
+        equity: Decimal,
+    ) -> Health:
         stream_health = getattr(self._stream, "health", None)
-        open_orders = self.orders.open_orders()
         hour_ago = now - timedelta(hours=1)
         recent = [o for o in self.orders.all_orders() if o.updated_at >= hour_ago]
         guard = self.config.guards.daily_loss
@@ -509,10 +523,10 @@ class TradingBot:
             latency_p95_ms=0.0 if math.isnan(p95 := self.telemetry.percentile(95)) else p95,
             retries_per_order=self.telemetry.retries() / max(self.metrics.orders, 1),
             rate_limited=self._rate_limited(),
-            equity=float(execution.equity()),
+            equity=float(equity),
             daily_loss=self.guard_feed.daily_loss,
             daily_loss_limit=float(guard.limit) if guard.enabled else 0.0,
-            unrealized_pnl={pid: float(p.unrealized_pnl) for pid, p in execution.positions().items()},
+            unrealized_pnl={pid: float(p.unrealized_pnl) for pid, p in positions.items()},
             open_order_ages={o.client_order_id: (now - o.created_at).total_seconds() for o in open_orders},
             bar_seconds=float(self.config.strategy.granularity.seconds),
             failed_orders=sum(o.status in (OrderStatus.FAILED, OrderStatus.REJECTED) for o in recent),
@@ -569,7 +583,7 @@ class TradingBot:
         collateral included (where their realized PnL and funding settle), for its equity; and what each
         currency has available (total less the exchange's holds), which is what a buy may spend."""
         quote_currencies = {p.quote_currency for p in self.products.values()}
-        pools = self.broker.cash(derivatives=any(p.is_derivative for p in self.products.values()))
+        pools = self.broker.cash(derivatives=self._derivatives)
         self.execution.portfolio.cash = sum((pools.get(c, Decimal(0)) for c in quote_currencies), Decimal(0))
         self.execution.available = self.executor.venue_available()
 

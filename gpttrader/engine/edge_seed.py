@@ -23,7 +23,7 @@ from gpttrader.brokers.protocol import Broker
 from gpttrader.config.models import SizingConfig
 from gpttrader.domain import Candle, Product
 from gpttrader.domain.events import EventType
-from gpttrader.engine.history import closed_candles
+from gpttrader.engine.history import closed_candles, seed_bars
 from gpttrader.engine.strategy_coordinator import StrategyCoordinator
 from gpttrader.risk import LiveRiskManager
 
@@ -48,7 +48,7 @@ def seed_edges(
     simulating the same bars again would count the same market twice."""
     coordinator.on_close = risk.observe_bar
     kelly = sizing.method == "kelly" and sizing.edge_seed_bars > 0 and risk.edge_seed is not None
-    bars = max(risk.regime_settings.lookback, sizing.edge_seed_bars if kelly else 0)
+    bars = seed_bars(sizing, risk.regime_settings.lookback, kelly=kelly)
     exchange_now = coordinator.skew.exchange_time(now)
     start = coordinator.granularity.bucket(exchange_now) - coordinator.bar * bars
     try:

@@ -9,7 +9,6 @@ watching (a liquidation buffer with no derivatives traded).
 
 import logging
 import math
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -18,7 +17,6 @@ import numpy as np
 from gpttrader.brokers.errors import BrokerError, MalformedAnswerError
 from gpttrader.brokers.protocol import Broker
 from gpttrader.config import BotConfig
-from gpttrader.domain import Product
 from gpttrader.engine.correlation import MarkReturns
 from gpttrader.engine.execution_coordinator import BOOK_LEVELS, ExecutionCoordinator
 from gpttrader.engine.marks import MarkBook
@@ -49,9 +47,9 @@ class GuardFeed:
         self._returns = MarkReturns(list(config.symbols), config.risk.correlation_window)
         self._equity: EquityTracker | None = None
 
-    def deactivate_unfed(self, products: Mapping[str, Product]) -> None:
+    def deactivate_unfed(self, *, derivatives: bool) -> None:
         """Every enabled guard is fed each cycle (`observe`) but one that cannot apply to what the bot trades."""
-        if not any(p.is_derivative for p in products.values()):
+        if not derivatives:
             self.risk.deactivate("liquidation_buffer", "no derivatives traded: there is no margin to watch")
 
     def start(self, equity: Decimal) -> None:

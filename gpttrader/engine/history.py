@@ -5,9 +5,21 @@ exchange's time, since the exchange serves the bucket still forming as its last 
 from datetime import datetime
 
 from gpttrader.brokers.protocol import Broker
+from gpttrader.config.models import SizingConfig
 from gpttrader.domain import Candle, Granularity
 
 PAGE_BARS = 300  # candles per request, under Coinbase's 350
+
+
+def warm_up_bars(warmup: int, volatility_window: int) -> int:
+    """The bars a strategy is warmed up on at start: its own warm-up and the volatility window's, and two to
+    spare (the last closed one is decided on, not fed)."""
+    return warmup + volatility_window + 2
+
+
+def seed_bars(sizing: SizingConfig, regime_lookback: int, *, kelly: bool) -> int:
+    """The bars the sizing seed reads at start: the regimes' history, or Kelly's seed backtest if longer."""
+    return max(regime_lookback, sizing.edge_seed_bars if kelly else 0)
 
 
 def closed_candles(

@@ -27,7 +27,7 @@ import numpy as np
 from gpttrader.brokers.protocol import Broker
 from gpttrader.domain import Candle, Granularity
 from gpttrader.domain.events import EventType
-from gpttrader.engine.history import closed_candles
+from gpttrader.engine.history import closed_candles, warm_up_bars
 from gpttrader.engine.skew import ClockSkew
 from gpttrader.risk.metrics import annualized_volatility
 from gpttrader.store import EventStore
@@ -72,7 +72,7 @@ class StrategyCoordinator:
         A warm-up of any length is read in pages."""
         fed = 0
         exchange_now = self.skew.exchange_time(now)
-        start = self.granularity.bucket(exchange_now) - self.bar * (self.strategy.warmup + self._window + 2)
+        start = self.granularity.bucket(exchange_now) - self.bar * warm_up_bars(self.strategy.warmup, self._window)
         for pid in self._symbols:
             history = closed_candles(self._broker, pid, self.granularity, start, exchange_now)
             for candle in history[:-1]:

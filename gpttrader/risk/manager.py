@@ -136,7 +136,7 @@ class LiveRiskManager:
                 config.risk.api_error_window_seconds,
             ),
             edge=EdgeRecord(config.sizing.kelly_prior_trades, timedelta(days=config.sizing.kelly_window_days)),
-            regime_settings=RegimeSettings(config.sizing.regime_trend_bars, config.sizing.regime_volatility_bars),
+            regime_settings=RegimeSettings.of(config.sizing),
         )
 
     @property

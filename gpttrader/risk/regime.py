@@ -22,6 +22,7 @@ from datetime import datetime
 
 import numpy as np
 
+from gpttrader.config.models import SizingConfig
 from gpttrader.domain import MarketRegime
 
 # Code c = 2 x trend (0 bull, 1 sideways, 2 bear) + volatile; -1 while the history is too short.
@@ -46,6 +47,10 @@ class RegimeSettings:
     def __post_init__(self) -> None:
         if self.trend_bars < 2 or self.volatility_bars < 2:
             raise ValueError(f"regime windows need at least 2 bars, got {self.trend_bars}, {self.volatility_bars}")
+
+    @classmethod
+    def of(cls, sizing: SizingConfig) -> "RegimeSettings":
+        return cls(sizing.regime_trend_bars, sizing.regime_volatility_bars)
 
     @property
     def lookback(self) -> int:

@@ -1,4 +1,4 @@
-"""Products the backtest and engine unit tests share. A helper module, not a test module: import from it."""
+"""Products the unit tests share (brokers, backtest, engine). A helper module, not a test module: import it."""
 
 from decimal import Decimal as D
 

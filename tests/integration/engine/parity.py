@@ -25,6 +25,7 @@ from gpttrader.domain import Granularity, OrderType, Product
 from gpttrader.domain.client_ids import ClientIds
 from gpttrader.domain.events import EventType
 from gpttrader.engine.history import closed_candles
+from gpttrader.marketdata.frames import to_frame
 from gpttrader.risk import LiveRiskManager, MemoryJournal
 from gpttrader.sandbox import RunningSandbox
 from gpttrader.strategy import Bar, OrderStrategy, Strategy
@@ -145,16 +146,7 @@ def history(
     with ApplicationContainer(config, clock=SandboxClock(sandbox)) as container:
         candles = closed_candles(container.broker, pid, config.strategy.granularity, start, end)
         product, fee = container.broker.product(pid), container.broker.fee_rates().taker
-    return (
-        product,
-        fee,
-        pd.DataFrame(
-            {
-                "time": pd.to_datetime([c.time for c in candles], utc=True),
-                **{k: [float(getattr(c, k)) for c in candles] for k in ("open", "high", "low", "close", "volume")},
-            }
-        ),
-    )
+    return product, fee, to_frame(candles)
 
 
 def backtest(

@@ -6,14 +6,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pandas as pd
-
 from gpttrader.app import ApplicationContainer
 from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.backtest import run_backtest
 from gpttrader.config import load_config
-from gpttrader.domain import Candle, Granularity
+from gpttrader.domain import Granularity
 from gpttrader.engine.history import closed_candles
+from gpttrader.marketdata.frames import to_frame
 from gpttrader.strategy import Bar, OrderIntent
 from tests.integration.engine.conftest import sandbox_env
 from tests.integration.sandbox.conftest import SandboxFactory
@@ -51,15 +50,6 @@ class Watcher:
         return ()
 
 
-def frame(candles: list[Candle]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "time": pd.to_datetime([c.time for c in candles], utc=True),
-            **{k: [float(getattr(c, k)) for c in candles] for k in ("open", "high", "low", "close", "volume")},
-        }
-    )
-
-
 def test_wider_bars_are_seen_once_closed_identically_live_and_in_the_backtest(
     start_sandbox: SandboxFactory, tmp_path: Path
 ) -> None:
@@ -84,7 +74,7 @@ def test_wider_bars_are_seen_once_closed_identically_live_and_in_the_backtest(
             container.broker, PID, Granularity.ONE_MINUTE, START - timedelta(hours=5), last + MINUTE
         )
     backtest = Watcher()
-    run_backtest(backtest, frame(history), product_id=PID, mode="step")
+    run_backtest(backtest, to_frame(history), product_id=PID, mode="step")
 
     first = live.decided[0]  # the live warm-up began here, inside a quarter and an hour
     assert first.minute % 15 != 0

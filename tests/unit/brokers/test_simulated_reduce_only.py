@@ -10,7 +10,7 @@ from gpttrader.brokers.simulated import FeeSchedule, FillModel
 from gpttrader.brokers.simulated.fills import reducible
 from gpttrader.brokers.simulated.venue import SimulatedVenue, VenueState
 from gpttrader.domain import Candle, OrderRequest, OrderStatus, OrderType, Quote, Side
-from tests.unit.brokers.products import PERP
+from tests.unit.products import PERP
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

@@ -28,7 +28,7 @@ from gpttrader.domain import (
 )
 from gpttrader.store import Database
 from gpttrader.store.venue import VenueStore
-from tests.unit.brokers.products import PERP
+from tests.unit.products import PERP
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 MODEL = FillModel(fees=FeeSchedule(maker=D("0.004"), taker=D("0.006")))
