@@ -3,9 +3,11 @@
 1. Decision latency: the canary bot on the sandbox's feed, its WebSocket ticker telling it a bar closed,
    a strategy that trades on every bar; from that tick to the order handed to the Coinbase broker (the
    HTTP request leaving the process). Reported whole, and for the part after the closed bar is in hand
-   (the strategy, sizing, the risk checks and the intent written to SQLite), since the whole includes a
-   REST read of the closed candle. The sandbox runs on a virtual clock that a driver moves one bar at a
-   time, so forty bars take seconds: for a one-minute strategy and for a one-hour one.
+   (the strategy, sizing, the risk checks and the decision written to SQLite), since the whole includes a
+   REST read of the closed candle; the in-process part also leaves out the exchange's answers it waits for
+   (the order book the impact check walks: a round trip to the sandbox, which here shares the process).
+   The sandbox runs on a virtual clock that a driver moves one bar at a time, so forty bars take seconds:
+   for a one-minute strategy and for a one-hour one.
 2. Peak RSS of a headless `gpttrader run --profile paper` process on the sandbox's market data.
 
 Aims: p99 under 5 ms inside the process, RSS under 100 MB.
@@ -146,7 +148,8 @@ def main() -> None:
             print(f"  whole:      p50 {whole[0]:.2f} ms, p99 {whole[1]:.2f} ms")
             print(
                 f"  in process: p50 {figures['decision_in_process_ms_p50']:.2f} ms, "
-                f"p99 {figures['decision_in_process_ms_p99']:.2f} ms (after the closed candle was read)"
+                f"p99 {figures['decision_in_process_ms_p99']:.2f} ms "
+                "(after the closed candle was read, book reads aside)"
             )
             round_trip = figures["latency_ms_p50"], figures["latency_ms_p99"]
             print(f"  order round trip: p50 {round_trip[0]:.2f} ms, p99 {round_trip[1]:.2f} ms")

@@ -57,7 +57,10 @@ class _Parser(argparse.ArgumentParser):
     Subcommand parsers are made of the same class (argparse makes them of its parent's type)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"gpttrader: error: {message} (see {self.prog} --help)\n")
+        # An argument the terminal could not decode arrives as a lone surrogate, which stderr cannot print:
+        # echoed escaped, so the usage error is still the answer (and not an encoding crash).
+        shown = message.encode("utf-8", "backslashreplace").decode("utf-8")
+        self.exit(2, f"gpttrader: error: {shown} (see {self.prog} --help)\n")
 
 
 def _parser(only: str | None) -> argparse.ArgumentParser:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from gpttrader.engine import OrderExecutor
     from gpttrader.engine.bot import TradingBot
     from gpttrader.engine.clock import Clock
+    from gpttrader.marketdata.cache import CandleCache
     from gpttrader.monitoring import BotMetrics
     from gpttrader.risk import LiveRiskManager
     from gpttrader.strategy import OrderStrategy, Strategy
@@ -89,7 +90,10 @@ class ApplicationContainer:
             model=FillModel(fees=self.fee_schedule),
             state=None if saved is None else VenueState.restore(saved),
             on_change=books.save,
-            stream=lambda on_event: create_stream(self.config, on_event=on_event),  # its market's ticker
+            # Its market's ticker, when the WebSocket is on (its own orders' events stream either way).
+            stream=(lambda on_event: create_stream(self.config, on_event=on_event))
+            if self.config.coinbase.websocket
+            else None,
         )
 
     def create_bot(
@@ -117,16 +121,24 @@ class ApplicationContainer:
             retries=(lambda: retry.retries) if retry is not None else (lambda: 0),
             rate_limited=retry.rate_limited if retry is not None else (lambda: 0),
             run_id=run_id,
-            stream=self.broker.stream
-            if self.config.market_data == "coinbase" and self.config.coinbase.websocket
-            else None,
-            channels=("ticker", "user") if self.config.broker == "coinbase" else ("ticker",),
+            # A simulated venue streams its orders' events itself; Coinbase's only come by its WebSocket.
+            stream=self.broker.stream if self.config.broker != "coinbase" or self.config.coinbase.websocket else None,
+            channels=("ticker", "user"),
             monitor=monitor,
             kill_lock=self.kill_lock,
             send_gate=SendGate(self.config.state_dir),
             # The profile as it would load now, in this data directory: what a reload compares and takes.
             reload_config=lambda: load_config(self.config.profile, overrides={"data_dir": self.config.data_dir}),
+            candle_cache=self.candle_cache,
         )
+
+    @cached_property
+    def candle_cache(self) -> "CandleCache":
+        """The parquet cache of the candles of the venue this profile's bot trades on (Coinbase's, a
+        sandbox's or the dev market's), which its start reads through."""
+        from gpttrader.marketdata.cache import CandleCache, venue
+
+        return CandleCache.of(self.config.data_dir, venue(self.config))
 
     @cached_property
     def fee_schedule(self) -> "FeeSchedule":

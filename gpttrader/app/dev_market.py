@@ -39,8 +39,9 @@ def deterministic_broker(config: BotConfig, clock: Callable[[], datetime], books
         candles[pid] = [Candle(pid, t.to_pydatetime(), *(Decimal(repr(v)) for v in values)) for t, *values in rows]
     products = {pid: listings[pid].product for pid in config.symbols}
     saved = books.load()
+    market = PricePathMarket(products, candles, clock)
     return PaperBroker(
-        PricePathMarket(products, candles, clock),
+        market,
         products,
         clock,
         balances={"USD": config.paper.starting_cash},
@@ -50,4 +51,5 @@ def deterministic_broker(config: BotConfig, clock: Callable[[], datetime], books
         state=None if saved is None else VenueState.restore(saved),
         on_change=books.save,
         name="dev",
+        stream=market.feed,
     )

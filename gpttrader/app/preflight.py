@@ -1,9 +1,10 @@
 """Preflight: what must hold before a live profile may trade, each check with what to do when it fails.
 
-Credentials valid and allowed to view and trade; the local clock close to the exchange's (Coinbase
-rejects JWTs more than two minutes off, and skew makes every timestamp lie); the exchange reachable; every
-configured product tradable; the risk limits sane for the account's size (the bot must be able to place
-at least a minimum order, and the daily loss limit must be smaller than the account); market data fresh.
+INTX perpetuals only where INTX order entry still is (see intx_cutover); credentials valid and allowed to
+view and trade; the local clock close to the exchange's (Coinbase rejects JWTs more than two minutes off,
+and skew makes every timestamp lie); the exchange reachable; every configured product tradable; the risk
+limits sane for the account's size (the bot must be able to place at least a minimum order, and the daily
+loss limit must be smaller than the account); market data fresh.
 """
 
 import os
@@ -13,9 +14,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from gpttrader.app.container import ApplicationContainer
+from gpttrader.app.intx_cutover import moved_perpetuals, today
 from gpttrader.brokers.coinbase import CoinbaseBroker
 from gpttrader.brokers.errors import AuthenticationError, BrokerError
-from gpttrader.config import ConfigError
+from gpttrader.config import BotConfig, ConfigError
+from gpttrader.domain.symbols import is_perpetual_id
 from gpttrader.risk import TradeLimits
 
 MAX_SKEW = timedelta(seconds=5)
@@ -67,16 +70,18 @@ def run_preflight(container: ApplicationContainer) -> list[PreflightResult]:
     config = container.config
     if config.broker != "coinbase":
         raise ConfigError(f"preflight checks profiles that trade on Coinbase; {config.profile} uses {config.broker}")
+    results = _intx(config)  # first and offline: no key or network fixes a market that moved
     if config.credentials is None:
         return [
+            *results,
             PreflightResult(
                 "credentials",
                 False,
                 "no API key in the environment",
                 "set COINBASE_API_KEY and COINBASE_API_SECRET, or COINBASE_KEY_FILE (a CDP key file, chmod 600)",
-            )
+            ),
         ]
-    results = [PreflightResult("credentials", True, f"key {config.credentials.describe()['api_key']}")]
+    results.append(PreflightResult("credentials", True, f"key {config.credentials.describe()['api_key']}"))
     broker = container.coinbase_broker
     try:
         results.append(_clock(broker))
@@ -91,6 +96,21 @@ def run_preflight(container: ApplicationContainer) -> list[PreflightResult]:
         url = config.coinbase.sandbox_url or "api.coinbase.com"
         results.append(PreflightResult("connectivity", False, f"{url}: {exc}", "check the network and the URL"))
     return results
+
+
+def _intx(config: BotConfig) -> list[PreflightResult]:
+    perpetuals = [s for s in config.symbols if is_perpetual_id(s)]
+    if not perpetuals:
+        return []
+    moved = moved_perpetuals(config, today())
+    if moved is not None:
+        return [PreflightResult("INTX order entry", False, moved.detail, moved.fix)]
+    names = ", ".join(perpetuals)
+    if config.coinbase.sandbox_url is not None:
+        detail = f"{names} through the sandbox at {config.coinbase.sandbox_url}, not Coinbase"
+    else:
+        detail = f"{names} on Advanced Trade until {config.coinbase.intx_cutover} (coinbase.intx_cutover)"
+    return [PreflightResult("INTX order entry", True, detail)]
 
 
 def _clock(broker: CoinbaseBroker) -> PreflightResult:

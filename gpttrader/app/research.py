@@ -17,6 +17,7 @@ from gpttrader.config import load_config
 from gpttrader.domain import Granularity
 from gpttrader.domain.symbols import normalize_symbols
 from gpttrader.marketdata import CandleCache, fetch_candles, load_candles
+from gpttrader.marketdata.cache import market_venue
 from gpttrader.reports.figures import (
     equity_figure,
     metrics_table,
@@ -32,19 +33,23 @@ def load(
     products: Sequence[str], granularity: str, start: str, end: str, source: str = "sample"
 ) -> dict[str, pd.DataFrame]:
     """Candles per product between two dates (YYYY-MM-DD, UTC). `source` "coinbase" fetches what the cache
-    lacks through the profile's market data (the sandbox's when COINBASE_SANDBOX_URL is set)."""
+    lacks through the profile's market data (the sandbox's when COINBASE_SANDBOX_URL is set, into the
+    sandbox's cache); "cache" reads that same market data's cache."""
     first, last = (datetime.fromisoformat(day).replace(tzinfo=UTC) for day in (start, end))
     products = normalize_symbols(products)  # btc-usd, BTC/USD, BTCUSD: BTC-USD
     config = load_config(None)
+    venue = market_venue(config)  # the cache read and filled is the market data's own
     if source != "coinbase":
         return {
-            pid: load_candles(pid, granularity, source=source, start=first, end=last, data_dir=config.data_dir)
+            pid: load_candles(
+                pid, granularity, source=source, start=first, end=last, data_dir=config.data_dir, venue=venue
+            )
             for pid in products
         }
     from gpttrader.brokers.coinbase import create_market_data
 
     market = create_market_data(config)
-    cache = CandleCache(config.data_dir / "cache" / "candles")
+    cache = CandleCache.of(config.data_dir, venue)
     grain = Granularity.parse(granularity)
     return {pid: fetch_candles(market, pid, grain, first, last, cache=cache).candles for pid in products}
 

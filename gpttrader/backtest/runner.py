@@ -42,16 +42,15 @@ import pandas as pd
 from gpttrader.backtest.metrics import compute_metrics
 from gpttrader.backtest.result import BacktestResult
 from gpttrader.brokers.simulated import FillModel, synthetic_book
-from gpttrader.domain import Candle, Fill, Granularity, OrderBook, OrderRequest, OrderType, Product, ProductType, Side
+from gpttrader.domain import Candle, Fill, Granularity, OrderBook, OrderRequest, Product, Side
 from gpttrader.domain.client_ids import ClientIds
 from gpttrader.domain.events import EventType
-from gpttrader.domain.funding import FUNDING_INTERVAL, funding_payment
-from gpttrader.domain.quantize import quantize_price, quantize_size
+from gpttrader.domain.funding import FUNDING_INTERVAL, accrue_funding, funding_payment, pays_funding
 from gpttrader.domain.round_trips import RoundTrips, round_trips
-from gpttrader.engine.decisions import market_order, negligible, order_for_intent, orderable_change, target_size
+from gpttrader.engine.decisions import market_order, order_for_intent, target_size
 from gpttrader.engine.execution_coordinator import BOOK_LEVELS
+from gpttrader.engine.order_manager import ExitPlan, Pursuit, entry_expiry, exit_size, stopped_by
 from gpttrader.engine.portfolio import Portfolio
-from gpttrader.engine.pursuit import Pursuit, held_by_state
 from gpttrader.risk import (
     FixedFractionSizer,
     GuardTransition,
@@ -62,7 +61,6 @@ from gpttrader.risk import (
     TradingState,
     classify_regimes,
 )
-from gpttrader.risk.checks import is_reducing
 from gpttrader.risk.edge import ClosedTrip
 from gpttrader.risk.metrics import (
     DEPTH_BAND_BPS,
@@ -123,7 +121,7 @@ class _Working:
     resting: bool = False
     triggered: bool = False
     last_row: int | None = None
-    exits: tuple[float, float] | None = None
+    exits: ExitPlan | None = None
     filled: Decimal = Decimal(0)
     is_exit: bool = False
 
@@ -301,6 +299,7 @@ class _Engine:
         self.position = {pid: np.searchsorted(union, s) for pid, s in stamps.items()}
         self.now_ns = int(union[0])
         self._clock_cache: tuple[int, datetime] = (-1, datetime.min)
+        self._valuation: tuple[tuple[str, int, int], dict[str, Decimal], Decimal] = (("", -1, -1), {}, ZERO)
         # Each product's close on the union of all bar times, carried forward over its own gaps.
         self.closes: dict[str, np.ndarray] = {}
         for pid in frames:
@@ -329,11 +328,11 @@ class _Engine:
         self.bars = dict(bars)  # each product's bar width
         interval = int(FUNDING_INTERVAL / timedelta(microseconds=1)) * 1000  # ns: the bars opening one (domain.funding)
         self.funding_rows = {
-            pid: np.flatnonzero(stamps[pid] % interval == 0)
-            for pid, p in catalog.items()
-            if p.product_type is ProductType.PERPETUAL
+            pid: np.flatnonzero(stamps[pid] % interval == 0) for pid, p in catalog.items() if pays_funding(p)
         }
         self.funded = dict.fromkeys(self.funding_rows, 0)  # how many funding rows are already paid
+        # What a perpetual-style future accrued and has not settled yet (it settles twice a day).
+        self.accrued = dict.fromkeys(self.funding_rows, Decimal(0))
 
     def clock(self) -> datetime:
         """The simulated clock: the time of the bar being processed."""
@@ -402,9 +401,31 @@ class _Engine:
             del self.working[cid]
         if filled and order.exits is not None and row + 1 < len(self.stamps[pid]):
             self._attach_exit(queue, order, row, filled)
-        if filled and self.portfolio.size(pid) == 0:  # closed: the exits attached to it have nothing to exit
-            for other in [c for c, w in self.working.items() if w.pid == pid and w.is_exit]:
-                del self.working[other]
+        if filled:
+            self._fit_exits(pid)
+            self._stop_working(pid)
+
+    def _fit_exits(self, pid: str) -> None:
+        """After a fill, the product's exits shrink (newest first) until they and the other orders working on
+        their side take out no more than the position holds, as live cancels them and places them again at
+        what is left (gpttrader.engine.exits); closed, they have nothing left to exit."""
+        exits = [(cid, w) for cid, w in self.working.items() if w.pid == pid and w.is_exit]
+        if not exits:
+            return
+        side = exits[0][1].request.side
+        on_side = sum((w.remaining for w in self.working.values() if w.pid == pid and w.request.side is side), ZERO)
+        held = self.portfolio.size(pid) if side is Side.SELL else -self.portfolio.size(pid)
+        excess = on_side - max(held, ZERO)
+        product = self.catalog[pid]
+        for cid, exit_order in reversed(exits):
+            if excess <= 0:
+                break
+            left = exit_size(exit_order.remaining - min(excess, exit_order.remaining), held, product)
+            excess -= exit_order.remaining - left
+            if left:
+                self.working[cid] = replace(exit_order, remaining=left)
+            else:
+                del self.working[cid]
 
     def _attach_exit(
         self, queue: list[tuple[int, int, str, int, str]], entry: _Working, row: int, filled: Decimal
@@ -414,23 +435,20 @@ class _Engine:
         holds beyond the exits already working on it, and only once that reaches the product's minimum."""
         assert entry.exits is not None
         product = self.catalog[entry.pid]
-        side = Side.SELL if entry.request.side is Side.BUY else Side.BUY
+        side = entry.request.side.opposite
         entry_id = entry.request.client_order_id
         uncovered = self.uncovered.get(entry_id, Decimal(0)) + filled
         working = sum(
             (w.remaining for w in self.working.values() if w.pid == entry.pid and w.request.side is side),
             Decimal(0),
         )
-        room = abs(self.portfolio.size(entry.pid)) - working
-        size = quantize_size(min(uncovered, room), product)
-        if size <= 0 or size < product.base_min_size:
-            self.uncovered[entry_id] = uncovered
-            return
+        size = exit_size(uncovered, abs(self.portfolio.size(entry.pid)) - working, product)
         self.uncovered[entry_id] = uncovered - size
-        take, stop = (quantize_price(Decimal(repr(p)), product, side) for p in entry.exits)
+        if not size:
+            return
         self.exits_placed[entry_id] = n = self.exits_placed.get(entry_id, 0) + 1
-        cid = self.ids.exit(entry_id, n)
-        request = OrderRequest(cid, entry.pid, side, OrderType.BRACKET, size, take, stop, reduce_only=True)
+        request = entry.exits.order(self.ids.exit(entry_id, n), product, entry.request.side, size)
+        cid = request.client_order_id
         self.orders.append(request)
         self.working[cid] = _Working(entry.pid, request, size, is_exit=True)
         heapq.heappush(queue, (int(self.position[entry.pid][row + 1]), WORK, entry.pid, row + 1, cid))
@@ -472,6 +490,7 @@ class _Engine:
             "queue": list(queue),
             "state": self.state,
             "funded": dict(self.funded),
+            "accrued": dict(self.accrued),
             "trips": copy.deepcopy(self.trips),
             "sizing": copy.deepcopy((self.risk.edge, self.risk.regimes)) if self.risk else None,
             "pursuits": copy.deepcopy(self.pursuits),
@@ -493,10 +512,12 @@ class _Engine:
 
     def _restore(self, saved: dict[str, Any], queue: list[tuple[int, int, str, int, str]]) -> None:
         self.portfolio = copy.deepcopy(saved["portfolio"])
+        self._valuation = (("", -1, -1), {}, ZERO)  # of a history being replayed differently
         self.working = dict(saved["working"])
         queue[:] = saved["queue"]
         self.state = saved["state"]
         self.funded = dict(saved["funded"])
+        self.accrued = dict(saved["accrued"])
         self.trips = copy.deepcopy(saved["trips"])
         self.pursuits = copy.deepcopy(saved["pursuits"])
         self.exits_placed = dict(saved["exits_placed"])
@@ -517,14 +538,30 @@ class _Engine:
     def _enter(self, state: TradingState) -> None:
         """The trading state moved: working orders that would not shrink a position stop working."""
         self.state = state
-        for cid, order in list(self.working.items()):
-            request, remaining = order.request, order.remaining
-            change = remaining if request.side is Side.BUY else -remaining
-            if state is TradingState.HALTED or not is_reducing(self.portfolio.size(order.pid), change):
+        for pid in {w.pid for w in self.working.values()}:
+            self._stop_working(pid)
+
+    def _stop_working(self, pid: str) -> None:
+        """Under reduce-only or halted, the product's working entries that would not shrink its position,
+        judged together after its exits (which never stop), stop working (gpttrader.engine.order_manager.
+        stopped_by, live's rule; live judges them each cycle, the backtest at each change of state or
+        position)."""
+        if self.state is TradingState.ACTIVE:
+            return
+        position = self.portfolio.size(pid)
+        closing = Side.SELL if position > 0 else Side.BUY
+        kept = sum(
+            (w.remaining for w in self.working.values() if w.pid == pid and w.is_exit and w.request.side is closing),
+            ZERO,
+        )
+        entries = [(cid, w) for cid, w in self.working.items() if w.pid == pid and not w.is_exit]
+        working = [(w.request.side, w.remaining) for _, w in entries]
+        for (cid, order), stop in zip(entries, stopped_by(self.state, position, working, kept=kept), strict=True):
+            if stop:
                 del self.working[cid]
                 self.journal.append(
                     EventType.RISK_ORDER_CANCELLED,
-                    {"client_order_id": cid, "remaining": str(remaining), "state": str(state)},
+                    {"client_order_id": cid, "remaining": str(order.remaining), "state": str(self.state)},
                     time=self.clock(),
                 )
 
@@ -547,30 +584,33 @@ class _Engine:
         return marks
 
     def _accrue_funding(self, now: int) -> None:
-        """Charge every perpetual the funding due at bars up to the time `now` (ns), with the position it
-        held going into each (gpttrader.domain.funding's rule, every venue's); positions only change at fills,
-        and this runs before every one. A bar wider than the funding interval pays every interval it spans,
-        at its close: a backtest sees no price inside a bar."""
+        """Charge every product that pays funding what is due at bars up to the time `now` (ns), with the
+        position it held going into each, and settle it into cash when the product settles
+        (gpttrader.domain.funding's rule, every venue's: a perpetual each hour, a perpetual-style future
+        twice a day); positions only change at fills, and this runs before every one. A bar wider than the
+        funding interval pays every interval it spans, at its close: a backtest sees no price inside a bar."""
         for pid, rows in self.funding_rows.items():
             due = int(np.searchsorted(self.stamps[pid][rows], now, side="right"))
-            product = self.catalog[pid]
             size = self.portfolio.size(pid)
-            if due > self.funded[pid] and size:
-                closes = self.columns[pid]["close"][rows[self.funded[pid] : due]]
+            if due > self.funded[pid] and (size or self.accrued[pid]):
+                product = self.catalog[pid]
                 rate = self.model.funding_rate_per_hour
-                for at, close in zip(rows[self.funded[pid] : due], closes, strict=True):
-                    payment = funding_payment(size, Decimal(repr(float(close))), product.multiplier, rate)
-                    payment *= max(self.bars[pid] // FUNDING_INTERVAL, 1)
-                    self.portfolio.pay_funding(product, payment)
-                    self.cash_after.append((int(self.position[pid][at]), self.portfolio.cash))
+                intervals = max(self.bars[pid] // FUNDING_INTERVAL, 1)
+                for at in rows[self.funded[pid] : due].tolist():
+                    close = Decimal(repr(float(self.columns[pid]["close"][at])))
+                    payment = funding_payment(size, close, product.multiplier, rate) * intervals
+                    self.accrued[pid], settled = accrue_funding(
+                        self.accrued[pid], payment, product, self._bar_time(pid, at)
+                    )
+                    if settled:
+                        self.portfolio.pay_funding(product, settled)
+                        self.cash_after.append((int(self.position[pid][at]), self.portfolio.cash))
             self.funded[pid] = max(self.funded[pid], due)
 
     def _decide(self, pid: str, row: int) -> list[_Working]:
         """The orders decided after bar `row - 1`, to work from bar `row`. A new target replaces every order
         of the product still working; new intents replace its entries (attached exits stay)."""
         self._accrue_funding(int(self.stamps[pid][row]) - 1)
-        marks = self._marks(pid, row)
-        equity = self.portfolio.equity(marks)
         product = self.catalog[pid]
         fee_rate = self.model.fees.taker
         if self.risk is not None:  # the regime after the bar the decision was made on
@@ -581,12 +621,14 @@ class _Engine:
         if pid not in self.intents:
             for cid in [cid for cid, w in self.working.items() if w.pid == pid]:
                 del self.working[cid]
-            request = self._pursue(pid, row, product, marks, equity, fee_rate)
+            request = self._pursue(pid, row, product, fee_rate)
             if request is not None:
                 placed.append(_Working(pid, request, request.size))
         else:
             for cid in [cid for cid, w in self.working.items() if w.pid == pid and not w.is_exit]:
                 del self.working[cid]
+            marks = self._marks(pid, row)
+            equity = self.portfolio.equity(marks)
             decided_on = self._bar_time(pid, row - 1)
             entries = [i for i in self.intents[pid][row - 1] if isinstance(i, OrderIntent)]  # CancelEntries: none
             for i, intent in enumerate(entries):
@@ -603,8 +645,8 @@ class _Engine:
                     strategy_name=self.strategy_name,
                 )
                 if request is not None and self._allowed(request, product, marks, equity):
-                    expiry = None if intent.expire_bars is None else row + intent.expire_bars - 1
-                    placed.append(_Working(pid, request, request.size, last_row=expiry, exits=intent.exits))
+                    last = self._last_row(pid, entry_expiry(decided_on, self.bars[pid], intent.expire_bars))
+                    placed.append(_Working(pid, request, request.size, last_row=last, exits=ExitPlan.of(intent)))
         for order in placed:
             self.orders.append(order.request)
             self.sent.append(self.clock())
@@ -616,53 +658,59 @@ class _Engine:
         pid: str,
         row: int,
         product: Product,
-        marks: dict[str, Decimal],
-        equity: Decimal,
         fee_rate: Decimal,
     ) -> OrderRequest | None:
         """The target decided after bar `row - 1`, pursued as live pursues it (gpttrader.engine.pursuit): its
         goal fixed when it changes, the gap to the position ordered, and an attempt that placed nothing (the
         risk manager refused it) tried again after 1, 2, 4, 8 and then every 16 bars while the target holds.
-        Returns the order placed, if any."""
+        Returns the order placed, if any. The portfolio is valued only when an order is sized or checked: most
+        of a fast path's decisions (a short signal on spot while flat) need neither."""
         target = float(self.targets[pid][row - 1])
         pursuit = self.pursuits.get(pid)
         if pursuit is None or pursuit.target != target:
             pursuit = self.pursuits[pid] = Pursuit(target, None)
+        decided_on = self._bar_time(pid, row - 1)
         held = self.portfolio.size(pid)
-        if pursuit.goal == held:  # held already (flat and wanting flat, most often): nothing to pursue
-            pursuit.settle()
-            return None
-        if pursuit.goal is None:
-            wanted = target_size(
+        price = Decimal(repr(float(self.columns[pid]["open"][row])))  # the mark: this bar's open
+        signed = pursuit.next_change(
+            held=held,  # the product's working orders were withdrawn: nothing else works toward the goal
+            product=product,
+            goal_of=lambda: target_size(
                 product=product,
                 target=target,
-                price=marks[pid],
-                equity=equity,
+                price=price,
+                equity=self._valued(pid, row)[1],
                 sizer=self.sizer,
                 strategy_name=self.strategy_name,
-            )
-            pursuit.goal = max(wanted, ZERO) if product.product_type is ProductType.SPOT else wanted
-        if pursuit.waiting and not pursuit.may_try(self._bar_time(pid, row - 1), self.state.value):
-            return None
-        signed = orderable_change(
-            product=product,
-            change=pursuit.goal - held,
+            ),
+            bar_time=decided_on,
+            state=self.state,
             spendable=self.portfolio.cash,
-            spend_price=marks[pid],
+            spend_price=price,
             fee_rate=fee_rate,
         )
-        if not signed:  # nothing left to order, or nothing it can pay for: the goal is what the portfolio holds
-            pursuit.goal = held
-            pursuit.settle()
+        if signed is None:
             return None
-        decided_on = self._bar_time(pid, row - 1)
         request = market_order(self.ids.decision(pid, decided_on, self.strategy_name, 0), product, signed)
-        if abs(signed) < abs(pursuit.goal - held) and not negligible(pursuit.goal - held - signed, product):
-            pursuit.goal = held + signed  # cut to the cash there is: chasing the rest would trade crumbs
-        placed = request if self._allowed(request, product, marks, equity) else None
-        held_by = None if placed else held_by_state(self.state, held, signed)
-        pursuit.tried(decided_on, placed is not None, self.bars[pid], held_by)
-        return placed
+        placed = self._allowed(request, product, *self._valued(pid, row))
+        pursuit.after(decided_on, self.bars[pid], placed=placed, state=self.state, position=held, change=signed)
+        return request if placed else None
+
+    def _valued(self, pid: str, row: int) -> tuple[dict[str, Decimal], Decimal]:
+        """The marks of a decision on `pid`'s bar `row` and the portfolio's equity at them, worked out once
+        per decision (the cash changes only at fills and funding, each of which adds to `cash_after`)."""
+        key = (pid, row, len(self.cash_after))
+        if self._valuation[0] != key:
+            marks = self._marks(pid, row)
+            self._valuation = (key, marks, self.portfolio.equity(marks))
+        return self._valuation[1], self._valuation[2]
+
+    def _last_row(self, pid: str, expiry: datetime | None) -> int | None:
+        """The last row an entry expiring at `expiry` works on: the last bar that closes by then."""
+        if expiry is None:
+            return None
+        last_open = int(((expiry - self.bars[pid]) - EPOCH) / timedelta(microseconds=1)) * 1000
+        return int(np.searchsorted(self.stamps[pid], last_open, side="right")) - 1
 
     def _bar_time(self, pid: str, row: int) -> datetime:
         return EPOCH + timedelta(microseconds=int(self.stamps[pid][row]) // 1000)
@@ -782,8 +830,7 @@ class _GuardInputs:
         windows = risk.windows
         if "volatility" in self.watched:
             for pid, rows in engine.position.items():
-                stamps = engine.stamps[pid]
-                bar_seconds = float(np.median(np.diff(stamps))) / 1e9 if len(stamps) > 1 else 60.0
+                bar_seconds = engine.bars[pid].total_seconds()
                 own = annualized_volatility(engine.columns[pid]["close"], windows.volatility, bar_seconds)
                 spread = np.full(len(engine.times), np.nan)
                 spread[rows] = own

@@ -136,7 +136,7 @@ class Broker(Protocol):
 
     def stream(self, on_event: EventSink) -> Stream | None:
         """The venue's push feed of typed events for `on_event`, not yet started; None where the broker has
-        none (the dev broker's price path): the engine then reads everything by REST each cycle. The Coinbase
-        broker streams its WebSocket feed; the paper broker its market's (quotes), its simulated fills being
-        read by REST as they happen inside the engine's own calls."""
+        none (a Coinbase broker built without a feed): the engine then reads everything by REST each cycle. The
+        Coinbase broker streams its WebSocket feed; the simulated brokers (paper, dev) their venue's order
+        updates, fills and trades as they happen inside the engine's own calls, and their market's quotes."""
         ...

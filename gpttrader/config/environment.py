@@ -58,7 +58,7 @@ def environment_overrides(profile: ProfileName, env: Mapping[str, str]) -> dict[
     if env_flag(env, "SPOT_FORCE_LIVE"):
         if profile != "dev":
             raise ConfigError(f"SPOT_FORCE_LIVE=1 applies to the dev profile only, not {profile!r}")
-        overrides.update(broker="coinbase", market_data="coinbase")
+        overrides.update(broker="coinbase")
     if "COINBASE_ENABLE_DERIVATIVES" in env:
         overrides["derivatives_enabled"] = env_flag(env, "COINBASE_ENABLE_DERIVATIVES")
     coinbase = {

@@ -4,7 +4,7 @@ Every model forbids unknown keys: a misspelt limit that is silently ignored is a
 """
 
 import re
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,7 +25,6 @@ ProfileName = Literal["dev", "paper", "canary", "prod"]
 PROFILE_NAMES: tuple[ProfileName, ...] = ("dev", "paper", "canary", "prod")
 LIVE_PROFILES: frozenset[str] = frozenset({"canary", "prod"})
 BrokerKind = Literal["deterministic", "paper", "coinbase"]
-MarketDataSource = Literal["deterministic", "coinbase"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 PositiveDecimal = Annotated[Decimal, Field(gt=0)]
@@ -78,6 +77,10 @@ class CoinbaseSettings(Section):
     # The WebSocket feed (marks from the ticker, order updates from the user channel); off, the bot reads
     # both by REST each cycle.
     websocket: bool = True
+    # The day INTX perpetuals' order entry left Advanced Trade for Coinbase's separate INTX gateway (as
+    # announced); from then a live profile does not start with an INTX perpetual. An account that still has
+    # INTX order entry on Advanced Trade sets the day its own moves.
+    intx_cutover: date = date(2026, 10, 1)
 
     @field_validator("sandbox_url")
     @classmethod
@@ -278,7 +281,6 @@ class BotConfig(Section):
 
     profile: ProfileName
     broker: BrokerKind
-    market_data: MarketDataSource
     symbols: tuple[str, ...] = Field(min_length=1)
     interval_seconds: PositiveInt = 60
     log_level: LogLevel = "INFO"

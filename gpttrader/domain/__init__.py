@@ -13,7 +13,7 @@ from gpttrader.domain.enums import (
 )
 from gpttrader.domain.errors import DomainError, OrderRejected
 from gpttrader.domain.market import BookLevel, Candle, OrderBook, Quote
-from gpttrader.domain.orders import Fill, Order, OrderRequest
+from gpttrader.domain.orders import Fill, Order, OrderRequest, PreparedOrder
 from gpttrader.domain.products import Product
 from gpttrader.domain.quantize import prepare_order, quantize_price, quantize_size
 
@@ -33,6 +33,7 @@ __all__ = [
     "OrderStatus",
     "OrderType",
     "Position",
+    "PreparedOrder",
     "Product",
     "ProductType",
     "Quote",

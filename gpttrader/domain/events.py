@@ -76,7 +76,7 @@ class EventType(StrEnum):
     RISK_GUARD_BREACHED = "risk.guard_breached"  # a guard's reading crossed its limit
     RISK_GUARD_INACTIVE = "risk.guard_inactive"  # a guard switched off for the run: nothing in this mode feeds it
     RISK_ORDER_REJECTED = "risk.order_rejected"  # a pre-trade check refused an order
-    RISK_ORDER_CANCELLED = "risk.order_cancelled"  # a backtest's working order stopped by a state change
+    RISK_ORDER_CANCELLED = "risk.order_cancelled"  # a working order stopped by reduce-only or halted
     RISK_SIZING_CUT = "risk.sizing_cut"  # sizing gave less than asked, and why
     RISK_EDGE_ESTIMATE = "risk.edge_estimate"  # a (strategy, product)'s edge estimate changed
     RISK_EDGE_SEED = "risk.edge_seed"  # the start's seed of the regimes and the edge record from history

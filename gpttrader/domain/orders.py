@@ -1,6 +1,6 @@
 """Orders as asked for (OrderRequest), as tracked (Order) and as executed (Fill)."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 
@@ -59,7 +59,18 @@ class OrderRequest:
             raise DomainError("post_only applies to resting LIMIT orders (GTC or GTD) only")
 
     def with_prices(self, size: Decimal, limit_price: Decimal | None, stop_price: Decimal | None) -> "OrderRequest":
-        return replace(self, size=size, limit_price=limit_price, stop_price=stop_price)
+        return OrderRequest(
+            **{f.name: getattr(self, f.name) for f in fields(OrderRequest)}
+            | {"size": size, "limit_price": limit_price, "stop_price": stop_price}
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedOrder(OrderRequest):
+    """An order on its product's grid and within its limits. Only `domain.quantize.prepare_order` makes one
+    (`with_prices` gives a plain OrderRequest again; never `dataclasses.replace` one), so whoever holds one
+    sends it as it is: an order is quantized and checked once, by the executor, however many hands it
+    passes through on its way out; a broker prepares only what reaches it unprepared (a direct call)."""
 
 
 @dataclass(frozen=True, slots=True)

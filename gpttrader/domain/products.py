@@ -23,6 +23,9 @@ class Product:
     contract_size: Decimal | None = None
     expiry: datetime | None = None
     tradable: bool = True  # false while the venue has trading disabled, or the market cancel-only
+    # A CFM future that pays funding like a perpetual (Coinbase's US perpetual-style futures, BIP/ETP: a
+    # five-year expiry, funding accrued hourly and settled twice a day; gpttrader.domain.funding).
+    perpetual_style: bool = False
 
     def __post_init__(self) -> None:
         if not self.product_id:
@@ -35,6 +38,8 @@ class Product:
             raise DomainError(
                 f"{self.product_id}.base_max_size {self.base_max_size} is below base_min_size {self.base_min_size}"
             )
+        if self.perpetual_style and self.product_type is not ProductType.FUTURE:
+            raise DomainError(f"{self.product_id}: only a FUTURE is perpetual-style")
         if self.product_type is ProductType.SPOT:
             if self.contract_size is not None or self.expiry is not None:
                 raise DomainError(f"{self.product_id}: a SPOT product has no contract_size or expiry")

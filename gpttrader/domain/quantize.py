@@ -5,11 +5,12 @@ the passive side (a buy down, a sell up) so quantizing never makes a price more 
 Minimums are checked after rounding and an order below them is rejected, never bumped up.
 """
 
+from dataclasses import fields
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from gpttrader.domain.enums import Side
 from gpttrader.domain.errors import OrderRejected
-from gpttrader.domain.orders import OrderRequest
+from gpttrader.domain.orders import OrderRequest, PreparedOrder
 from gpttrader.domain.products import Product
 
 
@@ -28,7 +29,7 @@ def quantize_price(price: Decimal, product: Product, side: Side) -> Decimal:
     return round_to_increment(price, product.quote_increment, rounding)
 
 
-def prepare_order(request: OrderRequest, product: Product, reference_price: Decimal | None = None) -> OrderRequest:
+def prepare_order(request: OrderRequest, product: Product, reference_price: Decimal | None = None) -> PreparedOrder:
     """Quantize `request` to `product` and check it against the product's limits.
 
     `reference_price` stands in for the limit price when checking a market order's notional; without it
@@ -67,4 +68,5 @@ def prepare_order(request: OrderRequest, product: Product, reference_price: Deci
                 f"{product.product_id} notional {notional} {product.quote_currency} is below the minimum "
                 f"{product.quote_min_size}",
             )
-    return request.with_prices(size, limit, stop)
+    fixed = request.with_prices(size, limit, stop)
+    return PreparedOrder(**{f.name: getattr(fixed, f.name) for f in fields(OrderRequest)})

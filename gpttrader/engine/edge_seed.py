@@ -4,11 +4,12 @@ recent history of the bars the strategy trades on (the strategy coordinator's, a
 The strategy warm-up's few bars are not enough for either: the edge wants round trips, which a strategy
 makes only every so many hours, and the regime wants its volatility's history. So the last
 `sizing.edge_seed_bars` bars of each product are read (in pages, Coinbase serving at most 350 bars a
-request), the regime detectors classify them, and (Kelly sizing only: no other sizer reads an edge) the
-strategy is backtested on them through the backtest's engine at the bot's fee rate, each round trip it
-closes going to the record. From then on each closed bar goes to the detectors and each round trip the
-bot closes to the record. A history that cannot be read starts nothing on a guess: the record starts
-empty (Kelly sizes at its floor) and the failure is recorded.
+request; through the coordinator's candle cache, which the warm-up then reads), the regime detectors
+classify them, and (Kelly sizing only: no other sizer reads an edge) the strategy is backtested on them
+through the backtest's engine at the bot's fee rate, each round trip it closes going to the record. From
+then on each closed bar goes to the detectors and each round trip the bot closes to the record. A history
+that cannot be read starts nothing on a guess: the record starts empty (Kelly sizes at its floor) and the
+failure is recorded.
 """
 
 import logging
@@ -16,15 +17,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-import pandas as pd
-
 from gpttrader.brokers.errors import BrokerError
 from gpttrader.brokers.protocol import Broker
 from gpttrader.config.models import SizingConfig
-from gpttrader.domain import Candle, Product
+from gpttrader.domain import Product
 from gpttrader.domain.events import EventType
 from gpttrader.engine.history import closed_candles, seed_bars
 from gpttrader.engine.strategy_coordinator import StrategyCoordinator
+from gpttrader.marketdata.frames import to_frame
 from gpttrader.risk import LiveRiskManager
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,10 @@ def seed_edges(
     exchange_now = coordinator.skew.exchange_time(now)
     start = coordinator.granularity.bucket(exchange_now) - coordinator.bar * bars
     try:
-        history = {pid: closed_candles(broker, pid, coordinator.granularity, start, exchange_now) for pid in products}
+        history = {
+            pid: closed_candles(broker, pid, coordinator.granularity, start, exchange_now, coordinator.cache)
+            for pid in products
+        }
     except BrokerError as exc:
         log.warning("the seed history could not be read: %s; sizing starts from an empty record", exc)
         risk.journal.append(
@@ -64,7 +67,7 @@ def seed_edges(
         risk.observe_bars(pid, [c.time for c in candles], [float(c.close) for c in candles])
     trips = []
     frames = {
-        pid: _frame(before)
+        pid: to_frame(before)
         for pid, candles in history.items()
         # The seed backtest runs on the last `edge_seed_bars` of them: the regimes read further back.
         if (
@@ -81,13 +84,3 @@ def seed_edges(
     risk.journal.append(EventType.RISK_EDGE_SEED, payload, run_id=run_id, time=now)
     risk.announce_edges(now, source="seed")
     return len(trips)
-
-
-def _frame(candles: list[Candle]) -> pd.DataFrame:
-    """Candles as the backtest reads them: floats, the time in UTC."""
-    return pd.DataFrame(
-        {
-            "time": pd.to_datetime([c.time for c in candles], utc=True),
-            **{k: [float(getattr(c, k)) for c in candles] for k in ("open", "high", "low", "close", "volume")},
-        }
-    )

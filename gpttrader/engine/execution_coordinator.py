@@ -23,8 +23,8 @@ than the bot holds) halts trading; it never crashes the bot.
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -50,12 +50,12 @@ from gpttrader.domain.client_ids import ClientIds
 from gpttrader.domain.events import EventType
 from gpttrader.domain.quantize import quantize_price
 from gpttrader.domain.round_trips import RoundTrips
-from gpttrader.engine.decisions import market_order, negligible, order_for_intent, orderable_change, target_size
+from gpttrader.engine.decisions import market_order, negligible, order_for_intent, target_size
 from gpttrader.engine.execution import OrderExecutor
 from gpttrader.engine.exits import ExitBook, is_exit, live_exits, working_on
 from gpttrader.engine.marks import MarkBook
+from gpttrader.engine.order_manager import ExitPlan, Pursuit, entry_expiry, stopped_by
 from gpttrader.engine.portfolio import Portfolio
-from gpttrader.engine.pursuit import Pursuit, held_by_state
 from gpttrader.engine.telemetry import CycleMetrics, ExecutionTelemetry
 from gpttrader.risk import LiveRiskManager, TradeContext, TradingState
 from gpttrader.risk.checks import is_reducing
@@ -106,6 +106,8 @@ class ExecutionCoordinator:
         self.lock = threading.RLock()  # the loop, the kill switch and the panel may act at once
         self.signal_at: float | None = None  # perf_counter of the tick that closed the bar being decided
         self.bars_at: float | None = None  # perf_counter when the closed bars were in hand
+        # Seconds since then spent waiting on the exchange (a book read, margin, cancels): not the process's.
+        self.exchange_wait = 0.0
         self._applied: set[str] = set()
         self.pursuits: dict[str, Pursuit] = {}  # the target being pursued, per product
         self.unmet: dict[str, int] = {}  # bars each product's target has not been held
@@ -115,6 +117,7 @@ class ExecutionCoordinator:
         # Fills already reported as unexplained: a restart books them the same way without reporting them
         # (or halting) again, since an operator may have reviewed and resumed since.
         self._unexplained = {e.payload["trade_id"] for e in events.read(types=[EventType.BOOKS_UNEXPLAINED_FILL])}
+        self._unstopped: set[str] = set()  # orders a state's stop did not cancel, warned of once
         self._lookups: dict[str, tuple[int, datetime]] = {}  # unresolved order -> (look-ups made, next one)
         self._overdue = {e.payload["client_order_id"] for e in events.read(types=[EventType.ORDER_UNRESOLVED])}
         # Limit entries that stop working at a time (their expire_bars), kept across a restart.
@@ -252,55 +255,40 @@ class ExecutionCoordinator:
         if not any(o.product_id == pid and o.status.is_unresolved for o in open_orders):
             this_bar = [self.ids.decision(pid, bar.time, self.strategy_name, 0)]
             self._withdraw(pid, open_orders, this_bar)  # they served an earlier bar: this bar's replaces them
-            held = self.portfolio.size(pid) + self._working(pid)
-            if pursuit.goal is None:
-                equity = self.equity()
-                wanted = target_size(
+            retry = pursuit.goal is not None
+            signed = pursuit.next_change(
+                held=self.portfolio.size(pid) + self._working(pid),
+                product=product,
+                goal_of=lambda: target_size(
                     product=product,
                     target=target,
                     price=mark,
-                    equity=equity,
+                    equity=self.equity(),
                     sizer=self.risk,
                     strategy_name=self.strategy_name,
+                ),
+                bar_time=bar.time,
+                state=self.risk.state,
+                spendable=self._spendable(product),
+                spend_price=self._bound(mark, product, Side.BUY),
+                fee_rate=self.fee_rate,
+            )
+            if signed is not None:
+                client_order_id = self.ids.decision(pid, bar.time, self.strategy_name, 0)
+                request = market_order(client_order_id, product, signed)
+                placed = self._decide(bar, request, None, product, mark, now, retry=retry)
+                pursuit.after(
+                    bar.time,
+                    self.bar,
+                    placed=placed,
+                    state=self.risk.state,
+                    position=self.portfolio.size(pid),
+                    change=signed,
                 )
-                pursuit.goal = max(wanted, Decimal(0)) if product.product_type is ProductType.SPOT else wanted
-                retry = False
-            else:
-                retry = True
-            if pursuit.may_try(bar.time, self.risk.state.value):
-                self._close_gap(bar, pursuit, product, mark, held, now, retry=retry)
         position = self.portfolio.size(pid)
         goal = position if pursuit.goal is None else pursuit.goal
         pursuit.observe(bar.time, met=negligible(goal - position, product))
         self.unmet[pid] = pursuit.unmet_bars(bar.time, self.bar)
-
-    def _close_gap(
-        self, bar: Bar, pursuit: Pursuit, product: Product, mark: Decimal, held: Decimal, now: datetime, *, retry: bool
-    ) -> None:
-        assert pursuit.goal is not None
-        gap = pursuit.goal - held
-        if negligible(gap, product):
-            pursuit.settle()
-            return
-        signed = orderable_change(
-            product=product,
-            change=gap,
-            spendable=self._spendable(product),
-            spend_price=self._bound(mark, product, Side.BUY),
-            fee_rate=self.fee_rate,
-        )
-        if not signed:  # what is left cannot be paid for: the goal is what the bot has
-            pursuit.goal = held
-            pursuit.settle()
-            return
-        if abs(signed) < abs(gap) and not negligible(gap - signed, product):
-            pursuit.goal = held + signed  # cut to the cash there is: chasing the rest would trade crumbs
-        client_order_id = self.ids.decision(product.product_id, bar.time, self.strategy_name, 0)
-        placed = self._decide(
-            bar, market_order(client_order_id, product, signed), None, product, mark, now, retry=retry
-        )
-        held_by = None if placed else held_by_state(self.risk.state, self.portfolio.size(product.product_id), signed)
-        pursuit.tried(bar.time, placed, self.bar, held_by)
 
     def _enter(self, bar: Bar, decided: tuple[Intent, ...], product: Product, mark: Decimal, now: datetime) -> None:
         """New intents replace the product's entries still working, `CancelEntries` withdraws them (the exits
@@ -327,7 +315,7 @@ class ExecutionCoordinator:
             )
             if request is None:
                 continue
-            expires = None if intent.expire_bars is None else bar.time + self.bar * (intent.expire_bars + 1)
+            expires = entry_expiry(bar.time, self.bar, intent.expire_bars)
             self._decide(bar, request, intent, product, mark, now, expires=expires)
 
     def _decide(
@@ -385,7 +373,8 @@ class ExecutionCoordinator:
             if order.order_id is None or order.status.is_unresolved:
                 continue
             try:
-                self.executor.cancel(order.client_order_id)
+                with self._exchange():
+                    self.executor.cancel(order.client_order_id)
                 withdrawn = True
             except BrokerError as exc:
                 self.send_errors.append(exc)
@@ -396,7 +385,8 @@ class ExecutionCoordinator:
 
     def _read_available(self) -> None:
         try:
-            self.available = self.executor.venue_available()
+            with self._exchange():
+                self.available = self.executor.venue_available()
         except BrokerError as exc:  # sized against the last read: a buy may be cut short, never too large
             self.send_errors.append(exc)
             log.warning("available balances not read after a cancel: %s", exc)
@@ -442,14 +432,16 @@ class ExecutionCoordinator:
         self.risk.reload_state()  # a halt another process recorded (the kill switch) holds for this order too
         open_orders = self.orders.open_orders()
         unresolved = [o for o in open_orders if o.status.is_unresolved]
-        summary = self.margin() if product.is_derivative else None  # futures margin, from the exchange
+        with self._exchange():
+            summary = self.margin() if product.is_derivative else None  # futures margin, from the exchange
         positions = self.exposure_positions(open_orders, request)
         held = positions.get(request.product_id)
         change = request.size if request.side is Side.BUY else -request.size
         book: Sequence[BookLevel] | None = None
         if not is_reducing(Decimal(0) if held is None else held.size, change):  # the impact check skips those
             try:
-                book = self.executor.order_book(request.product_id, BOOK_LEVELS).taken_by(request.side)
+                with self._exchange():
+                    book = self.executor.order_book(request.product_id, BOOK_LEVELS).taken_by(request.side)
             except BrokerError as exc:  # the impact check cannot walk a book it has not seen: not sent this time
                 self.send_errors.append(exc)
                 log.warning("order %s not sent: the book could not be read: %s", request.client_order_id, exc)
@@ -480,9 +472,9 @@ class ExecutionCoordinator:
         freed = ctx.reducing and product.product_type is ProductType.SPOT
         if freed:
             self._cancel_exits(request.product_id)  # they hold what this order sells; placed again below
-        if intent is not None and intent.exits is not None:
-            take, stop = (Decimal(repr(p)) for p in intent.exits)
-            self.exits.plan(request.client_order_id, take, stop)
+        plan = None if intent is None else ExitPlan.of(intent)
+        if plan is not None:
+            self.exits.plan(request.client_order_id, plan)
         placed = self._submit(request, counted=True)
         if placed and request.side is Side.BUY and not product.is_derivative:
             paid = request.limit_price or self._bound(mark, product, Side.BUY)
@@ -494,12 +486,26 @@ class ExecutionCoordinator:
             self._protect()
         return placed
 
+    def bars_in_hand(self) -> None:
+        """The closed bars of this cycle are read: its decision latency inside the process starts now."""
+        self.bars_at, self.exchange_wait = time.perf_counter(), 0.0
+
+    @contextmanager
+    def _exchange(self) -> Iterator[None]:
+        """Time spent waiting on the exchange while deciding, which the in-process latency leaves out."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.exchange_wait += time.perf_counter() - started
+
     def _submit(self, request: OrderRequest, *, counted: bool) -> bool:
         """Send through the executor; whether the order is (or may be) at the exchange. A decided order is
         `counted` in the cycle's metrics (and its decision latency), an exit is not."""
         started = time.perf_counter()
         if self.signal_at is not None and self.bars_at is not None and counted:
-            self.telemetry.record_decision(started - self.signal_at, started - self.bars_at)
+            in_process = started - self.bars_at - self.exchange_wait
+            self.telemetry.record_decision(started - self.signal_at, in_process)
         try:
             self.executor.submit(request)
         except (BrokerError, OrderRejected) as exc:
@@ -524,6 +530,7 @@ class ExecutionCoordinator:
             self.refresh_open()
             self.resolve_unknown(self.clock_now())
             self._expire(self.clock_now())
+            self._stop_by_state()
             self.absorb_fills()
             with self.send_gate():
                 self._protect()
@@ -647,6 +654,54 @@ class ExecutionCoordinator:
                 except BrokerError as exc:
                     self.send_errors.append(exc)
                     log.warning("expired entry %s not cancelled yet: %s", cid, exc)
+
+    def _stop_by_state(self) -> None:
+        """Under reduce-only or halted, cancel the decided orders still working that would not shrink their
+        position, judged together with what the exits and the orders it cannot cancel (of unknown fate)
+        already take out of it (`engine.order_manager.stopped_by`). One the exchange does not cancel (it
+        filled meanwhile, or the cancel failed) is judged again next cycle; only a cancel is recorded."""
+        state = self.risk.reload_state()
+        if state is TradingState.ACTIVE:
+            return
+        open_orders = self.orders.open_orders()
+        for pid in {o.product_id for o in open_orders}:
+            position = self.portfolio.size(pid)
+            closing = Side.SELL if position > 0 else Side.BUY
+            mine = [o for o in open_orders if o.product_id == pid and self.ids.is_decision(o.client_order_id, pid)]
+            stoppable = [o for o in mine if o.order_id is not None and not o.status.is_unresolved]
+            kept = sum(
+                (
+                    o.request.size - o.filled_size
+                    for o in open_orders
+                    if o.product_id == pid and o.side is closing and o not in stoppable
+                ),
+                Decimal(0),
+            )
+            working = [(o.side, o.request.size - o.filled_size) for o in stoppable]
+            for order, stop in zip(stoppable, stopped_by(state, position, working, kept=kept), strict=True):
+                if stop:
+                    self._stop(order, state)
+
+    def _stop(self, order: Order, state: TradingState) -> None:
+        remaining = order.request.size - order.filled_size
+        try:
+            after = self.executor.cancel(order.client_order_id)
+        except BrokerError as exc:
+            self.send_errors.append(exc)
+            log.warning("order %s not stopped under %s yet: %s", order.client_order_id, state, exc)
+            return
+        if after.status is not OrderStatus.CANCELLED:
+            if order.client_order_id not in self._unstopped:  # said once: it is tried again every cycle
+                self._unstopped.add(order.client_order_id)
+                log.warning(
+                    "order %s not stopped under %s: the exchange has it %s", order.client_order_id, state, after.status
+                )
+            return
+        self.events.append(
+            EventType.RISK_ORDER_CANCELLED,
+            {"client_order_id": order.client_order_id, "remaining": str(remaining), "state": str(state)},
+            run_id=self.run_id,
+        )
 
     def _protect(self) -> None:
         """Exits sized to what is held: those covering more than the position are cancelled (they would

@@ -12,21 +12,14 @@ the position it opened is gone or its exits have filled.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 
 from gpttrader.domain import Order, OrderRequest, OrderType, Product, Side
 from gpttrader.domain.client_ids import ClientIds
 from gpttrader.domain.events import EventType
-from gpttrader.domain.quantize import quantize_price, quantize_size
+from gpttrader.engine.order_manager import ExitPlan, exit_size
 from gpttrader.engine.portfolio import Portfolio
 from gpttrader.store import EventStore, OrdersStore
-
-
-@dataclass(frozen=True, slots=True)
-class ExitPlan:
-    take_profit: Decimal
-    stop_loss: Decimal
 
 
 def is_exit(order: Order) -> bool:
@@ -64,12 +57,12 @@ class ExitBook:
             if e.payload["client_order_id"] in self.plans
         }
 
-    def plan(self, entry_id: str, take_profit: Decimal, stop_loss: Decimal) -> None:
+    def plan(self, entry_id: str, plan: ExitPlan) -> None:
         """Recorded before the entry is sent: a restart still protects what it fills."""
-        self.plans[entry_id] = ExitPlan(take_profit, stop_loss)
+        self.plans[entry_id] = plan
         self._events.append(
             EventType.ORDER_EXITS_PLANNED,
-            {"client_order_id": entry_id, "take_profit": take_profit, "stop_loss": stop_loss},
+            {"client_order_id": entry_id, "take_profit": plan.take_profit, "stop_loss": plan.stop_loss},
             run_id=self._run_id,
         )
 
@@ -95,11 +88,12 @@ class ExitBook:
             if entry.product_id not in protected:
                 protected[entry.product_id] = working_on(open_orders, entry.product_id, entry.side.opposite)
             room = held - protected[entry.product_id]
-            size = quantize_size(min(entry.filled_size - consumed - live, room), traded)
-            if size <= 0 or size < traded.base_min_size:
+            size = exit_size(entry.filled_size - consumed - live, room, traded)
+            if not size:
                 continue
             protected[entry.product_id] += size
-            requests.append((entry_id, self._exit(entry, plan, traded, size, len(exits) + 1)))
+            exit_id = self._ids.exit(entry_id, len(exits) + 1)
+            requests.append((entry_id, plan.order(exit_id, traded, entry.side, size)))
         return requests
 
     def placed(self, entry_id: str) -> None:
@@ -117,19 +111,6 @@ class ExitBook:
             EventType.ORDER_EXIT_UNPLACED, {"client_order_id": entry_id, "message": message}, run_id=self._run_id
         )
         return message
-
-    def _exit(self, entry: Order, plan: ExitPlan, product: Product, size: Decimal, n: int) -> OrderRequest:
-        side = Side.SELL if entry.side is Side.BUY else Side.BUY
-        return OrderRequest(
-            self._ids.exit(entry.client_order_id, n),
-            entry.product_id,
-            side,
-            OrderType.BRACKET,
-            size,
-            quantize_price(plan.take_profit, product, side),
-            quantize_price(plan.stop_loss, product, side),
-            reduce_only=True,
-        )
 
     def _end(self, entry_id: str, why: str) -> None:
         del self.plans[entry_id]

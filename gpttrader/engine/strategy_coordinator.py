@@ -29,6 +29,7 @@ from gpttrader.domain import Candle, Granularity
 from gpttrader.domain.events import EventType
 from gpttrader.engine.history import closed_candles, warm_up_bars
 from gpttrader.engine.skew import ClockSkew
+from gpttrader.marketdata.cache import CandleCache
 from gpttrader.risk.metrics import annualized_volatility
 from gpttrader.store import EventStore
 from gpttrader.strategy import Bar, OrderStrategy, Strategy
@@ -49,8 +50,12 @@ class StrategyCoordinator:
         skew: ClockSkew,
         events: EventStore,
         run_id: str | None = None,
+        cache: CandleCache | None = None,
     ) -> None:
         self.strategy = strategy
+        # The venue's candle cache the start reads through (the warm-up and the sizing seed); each cycle's
+        # bars come from the venue itself, which may still revise the last ones.
+        self.cache = cache
         self.granularity = granularity
         self.bar = granularity.width
         self.skew = skew
@@ -69,12 +74,12 @@ class StrategyCoordinator:
 
     def warm_up(self, now: datetime) -> int:
         """Feed the closed bars before the last closed one to the strategy without acting; returns how many.
-        A warm-up of any length is read in pages."""
+        A warm-up of any length is read in pages, through the cache."""
         fed = 0
         exchange_now = self.skew.exchange_time(now)
         start = self.granularity.bucket(exchange_now) - self.bar * warm_up_bars(self.strategy.warmup, self._window)
         for pid in self._symbols:
-            history = closed_candles(self._broker, pid, self.granularity, start, exchange_now)
+            history = closed_candles(self._broker, pid, self.granularity, start, exchange_now, self.cache)
             for candle in history[:-1]:
                 self._decide(pid, candle)
                 self._accept(pid, candle)

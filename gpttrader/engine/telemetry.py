@@ -30,7 +30,8 @@ class ExecutionTelemetry:
     def record_decision(self, total: float, in_process: float) -> None:
         """From the tick that closed a bar to the order decided on it being handed to the broker (`total`),
         and the part of it after the closed bar was in hand (`in_process`: strategy, sizing, risk checks,
-        the intent written to the store), in seconds."""
+        the decision written to the store; the exchange's answers it waited for, such as the book the
+        impact check walks, left out), in seconds."""
         self._decisions.append((total * 1000, in_process * 1000))
         while len(self._decisions) > self.window:
             self._decisions.popleft()

@@ -31,13 +31,16 @@ class FetchResult:
 
 
 def missing_ranges(
-    cached: pd.DataFrame, start: datetime, end: datetime, step: timedelta
+    cached: pd.DataFrame, start: datetime, end: datetime, step: timedelta, *, again: int = 0
 ) -> list[tuple[datetime, datetime]]:
-    """The parts of [start, end) outside the cache's covered span (before its first or after its last candle)."""
+    """The parts of [start, end) outside the cache's covered span (before its first or after its last candle).
+    The part after it takes in the cache's last `again` candles too (`cached` then within [start, end)), even
+    when nothing else is missing: asked again, they tell whether the cache is still the source's."""
     if cached.empty:
         return [(start, end)]
-    first = cached["time"].iloc[0].to_pydatetime()
-    last = cached["time"].iloc[-1].to_pydatetime() + step
+    times = cached["time"]
+    first = times.iloc[0].to_pydatetime()
+    last = times.iloc[-min(again, len(times))].to_pydatetime() if again else times.iloc[-1].to_pydatetime() + step
     ranges = []
     if start < first:
         ranges.append((start, min(first, end)))
@@ -83,7 +86,8 @@ def fetch_candles(
     for index, (window_start, window_end) in enumerate(
         tqdm(todo, desc=f"{product_id} {grain.value}", unit="window", disable=not progress or not todo)
     ):
-        candles = source.candles(product_id, grain, window_start, window_end)
+        # Only closed buckets are kept: Coinbase's window may end on the bucket still forming, and serve it.
+        candles = [c for c in source.candles(product_id, grain, window_start, window_end) if c.time < end]
         result.requests += 1
         result.fetched += len(candles)
         frame = merge(frame, to_frame(candles))

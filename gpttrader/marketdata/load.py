@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from gpttrader.domain import Granularity
-from gpttrader.marketdata.cache import CandleCache
+from gpttrader.marketdata.cache import COINBASE, CandleCache
 from gpttrader.marketdata.files import CandleFileError, read_candle_file
 from gpttrader.marketdata.frames import between, resample
 from gpttrader.marketdata.samples import SAMPLES, sample_file
@@ -20,16 +20,17 @@ def load_candles(
     start: datetime | None = None,
     end: datetime | None = None,
     data_dir: Path,
+    venue: str = COINBASE,
 ) -> pd.DataFrame:
-    """Candles for `product_id` from `source`: "sample", "cache", or a path to a file of one-minute or
-    coarser candles. Finer candles are resampled to `granularity`; every file is validated."""
+    """Candles for `product_id` from `source`: "sample", "cache" (`venue`'s candles), or a path to a file of
+    one-minute or coarser candles. Finer candles are resampled to `granularity`; every file is validated."""
     grain = Granularity.parse(granularity)
     if source == "sample":
         if product_id not in SAMPLES:
             raise CandleFileError(f"no sample data for {product_id!r}; samples: {', '.join(SAMPLES)}")
         frame = read_candle_file(sample_file(data_dir / "sample", product_id))
     elif source == "cache":
-        path = CandleCache(data_dir / "cache" / "candles").path(product_id, grain)
+        path = CandleCache.of(data_dir, venue).path(product_id, grain)
         if not path.is_file():
             raise CandleFileError(f"no cached {grain.value} candles for {product_id} at {path}; fetch them first")
         frame = read_candle_file(path)

@@ -1,4 +1,5 @@
-"""The sandbox's products: the ten dev spot markets, CFM futures with expiries and INTX perpetuals."""
+"""The sandbox's products: the ten dev spot markets, CFM futures with expiries, CFM perpetual-style
+futures and INTX perpetuals."""
 
 import calendar
 from dataclasses import dataclass
@@ -36,6 +37,15 @@ _SPOT = (
     ("BCH", "Bitcoin Cash", 450.0, "0.00000001", "0.01", "0.001"),
     ("AVAX", "Avalanche", 40.0, "0.00000001", "0.01", "0.01"),
     ("LINK", "Chainlink", 22.0, "0.01", "0.001", "0.1"),
+)
+
+
+# Coinbase's US perpetual-style futures (listed July 2025): nano BTC and nano ETH, one five-year expiry.
+PERPETUAL_STYLE_EXPIRY = datetime(2030, 12, 20, 16, tzinfo=UTC)
+PERPETUAL_STYLE = (
+    # code, base, price, contract size, price increment
+    ("BIP", "BTC", 95000.0, "0.01", "5"),
+    ("ETP", "ETH", 3500.0, "0.1", "0.5"),
 )
 
 
@@ -90,6 +100,22 @@ def build_catalog(today: datetime) -> dict[str, Listing]:
                 expiry=expiry,
             )
             listings.append(Listing(product, price, "", "FCM", code, f"{base} {expiry:%d %b %y}"))
+    for code, base, price, contract, tick in PERPETUAL_STYLE:
+        product = Product(
+            product_id=f"{code}-{PERPETUAL_STYLE_EXPIRY:%d%b%y}-CDE".upper(),
+            base_currency=base,
+            quote_currency="USD",
+            base_increment=Decimal(1),
+            quote_increment=Decimal(tick),
+            base_min_size=Decimal(1),
+            base_max_size=Decimal(5000),
+            quote_min_size=Decimal(0),
+            product_type=ProductType.FUTURE,
+            contract_size=Decimal(contract),
+            expiry=PERPETUAL_STYLE_EXPIRY,
+            perpetual_style=True,
+        )
+        listings.append(Listing(product, price, "", "FCM", code, f"{base} PERP"))
     for base, price, tick in (("BTC", 95000.0, "0.1"), ("ETH", 3500.0, "0.01")):
         product = Product(
             product_id=f"{base}-PERP-INTX",

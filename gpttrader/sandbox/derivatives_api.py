@@ -293,6 +293,8 @@ class DerivativesRoutes:
                         "rolling_debt": "0",
                         "portfolio_initial_margin": payloads.money(intx.initial_margin(marks)),
                         "portfolio_im_notional": amount(intx.initial_margin(marks), "USDC"),
+                        "portfolio_maintenance_margin": payloads.money(intx.initial_margin(marks) / 2),
+                        "portfolio_mm_notional": amount(intx.initial_margin(marks) / 2, "USDC"),
                         "liquidation_percentage": "0",
                         "liquidation_buffer": payloads.money(available),
                         "margin_type": "MARGIN_TYPE_CROSS",

@@ -17,12 +17,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from gpttrader.brokers.simulated import FeeSchedule, synthetic_book
 from gpttrader.domain import Liquidity, Product, ProductType, Side
-from gpttrader.domain.funding import FUNDING_RATE_PER_HOUR, funding_payment, funding_times
+from gpttrader.domain.funding import (
+    FUNDING_RATE_PER_HOUR,
+    accrue_funding,
+    funding_payment,
+    funding_times,
+    pays_funding,
+)
 from gpttrader.sandbox.catalog import Listing
 from gpttrader.sandbox.margin import MarginAccount
 from gpttrader.sandbox.prices import MarketClock, PricePath
@@ -44,6 +50,8 @@ RESTING = frozenset({"GOOD_UNTIL_CANCELLED", "GOOD_UNTIL_DATE_TIME"})
 TERMINAL = frozenset({"FILLED", "CANCELLED", "EXPIRED", "FAILED"})
 # A bracket buy (closing a short) may execute above its trigger; hold a margin over it.
 BRACKET_HOLD_BUFFER = Decimal("1.05")
+# A quote-sized buy's base sizes are not on the product's grid; Coinbase reports them to 16 places.
+QUOTE_FILL_QUANTUM = Decimal("1e-16")
 
 
 class OrderRejectedError(Exception):
@@ -82,6 +90,7 @@ class SandboxFill:
     commission: Decimal
     liquidity: Liquidity
     trade_time: datetime
+    size_in_quote: bool = False  # a fill of a quote-sized order: Coinbase reports its size in quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +107,9 @@ class OrderTicket:
     stop_direction: str | None
     post_only: bool
     end_time: datetime | None
+    # A market buy sized in quote (`quote_size`): it spends this much, fees included, and base_size is what
+    # the book gave for it (zero until it executes).
+    quote_size: Decimal | None = None
 
     @property
     def order_type(self) -> str:
@@ -149,7 +161,8 @@ class SandboxOrder:
         """The configuration as it stands now (an edit changes size and price)."""
         ((key, params),) = self.ticket.configuration.items()
         current = dict(params)
-        current["base_size"] = str(self.base_size)
+        if self.ticket.quote_size is None:
+            current["base_size"] = str(self.base_size)
         if self.limit_price is not None:
             current["limit_price"] = str(self.limit_price)
         return {key: current}
@@ -251,6 +264,20 @@ class Exchange:
         if key not in CONFIGURATIONS or not isinstance(params, dict):
             raise OrderRejectedError("UNSUPPORTED_ORDER_CONFIGURATION", f"unsupported order configuration {key}")
         order_type = CONFIGURATIONS[key][0]
+        if order_type == "MARKET" and params.get("base_size") is None and params.get("quote_size") is not None:
+            return OrderTicket(
+                product_id,
+                side,
+                key,
+                configuration,
+                Decimal(0),
+                None,
+                None,
+                None,
+                False,
+                None,
+                self._check_quote_size(product, side, params["quote_size"]),
+            )
         size = self._check_size(product, _decimal(params.get("base_size"), "base_size"))
         limit = stop = None
         direction = None
@@ -312,6 +339,37 @@ class Exchange:
         return size
 
     @staticmethod
+    def _check_quote_size(product: Product, side: Side, raw: object) -> Decimal:
+        """A market order sized in quote: a spot buy only, as at Coinbase (which refuses a quote-sized sell with
+        this error and message)."""
+        if side is Side.SELL:
+            raise OrderRejectedError(
+                "UNSUPPORTED_ORDER_CONFIGURATION",
+                "rpc error: code = InvalidArgument desc = Market sells must be parameterized in base currency",
+                "PREVIEW_INVALID_ORDER_CONFIG",
+            )
+        if product.is_derivative:
+            raise OrderRejectedError(
+                "UNSUPPORTED_ORDER_CONFIGURATION",
+                "futures and perpetual orders are sized in contracts (base_size)",
+                "PREVIEW_INVALID_ORDER_CONFIG",
+            )
+        size = _decimal(raw, "quote_size")
+        if size <= 0 or size % product.quote_increment:
+            raise OrderRejectedError(
+                "INVALID_QUOTE_SIZE_PRECISION",
+                f"quote_size {size} is not a multiple of {product.quote_increment}",
+                "PREVIEW_INVALID_QUOTE_SIZE_PRECISION",
+            )
+        if size < product.quote_min_size:
+            raise OrderRejectedError(
+                "INVALID_SIZE_TOO_SMALL",
+                f"quote_size {size} is below the minimum {product.quote_min_size}",
+                "PREVIEW_INVALID_QUOTE_SIZE_TOO_SMALL",
+            )
+        return size
+
+    @staticmethod
     def _check_price(product: Product, price: Decimal, name: str) -> Decimal:
         if price <= 0 or price % product.quote_increment:
             raise OrderRejectedError(
@@ -323,18 +381,26 @@ class Exchange:
     def preview(self, ticket: OrderTicket) -> dict[str, Decimal]:
         """What the order would cost now, without placing it."""
         with self.lock:
-            fills = self._entry_fills(ticket, ticket.base_size)
-            size = sum((s for _, s in fills), Decimal(0))
-            value = sum((p * s for p, s in fills), Decimal(0))
-            multiplier = self.listings[ticket.product_id].product.multiplier
-            resting = ticket.base_size - size if ticket.time_in_force in RESTING else Decimal(0)
-            notional = (value + resting * (ticket.limit_price or Decimal(0))) * multiplier
-            fee = self.fees.fee(notional, Liquidity.TAKER)
+            if ticket.quote_size is not None:
+                spent = self._spend(ticket)
+                fills = [(p, s) for p, s, _ in spent]
+                size = sum((s for _, s in fills), Decimal(0))
+                notional = value = sum((p * s for p, s in fills), Decimal(0))
+                fee = sum((f for _, _, f in spent), Decimal(0))
+                resting = Decimal(0)
+            else:
+                fills = self._entry_fills(ticket, ticket.base_size)
+                size = sum((s for _, s in fills), Decimal(0))
+                value = sum((p * s for p, s in fills), Decimal(0))
+                multiplier = self.listings[ticket.product_id].product.multiplier
+                resting = ticket.base_size - size if ticket.time_in_force in RESTING else Decimal(0)
+                notional = (value + resting * (ticket.limit_price or Decimal(0))) * multiplier
+                fee = self.fees.fee(notional, Liquidity.TAKER)
             self._check_funds(ticket, fills, resting)
             mid = self.mid(ticket.product_id)
             return {
                 "quote_size": notional,
-                "base_size": ticket.base_size,
+                "base_size": size if ticket.quote_size is not None else ticket.base_size,
                 "commission_total": fee,
                 "slippage": abs(value / size - mid) / mid if size else Decimal(0),
                 "best_bid": self.book(ticket.product_id, Side.BUY, 1)[0][0],
@@ -348,7 +414,13 @@ class Exchange:
             if existing is not None:
                 return self.orders[existing], False
             self.advance()
-            fills = self._entry_fills(ticket, ticket.base_size)
+            spent: list[tuple[Decimal, Decimal, Decimal | None]]
+            if ticket.quote_size is not None:
+                spent = list(self._spend(ticket))
+                ticket = replace(ticket, base_size=sum((s for _, s, _ in spent), Decimal(0)))
+            else:
+                spent = [(p, s, None) for p, s in self._entry_fills(ticket, ticket.base_size)]
+            fills = [(p, s) for p, s, _ in spent]
             rests = ticket.time_in_force in RESTING
             resting = ticket.base_size - sum((s for _, s in fills), Decimal(0)) if rests else Decimal(0)
             self._check_funds(ticket, fills, resting)
@@ -367,9 +439,11 @@ class Exchange:
             )
             self.orders[order.order_id] = order
             self.by_client_id[client_order_id] = order.order_id
-            for price, size in fills:
-                self._execute(order, price, size, Liquidity.TAKER, now)
+            for price, size, fee in spent:
+                self._execute(order, price, size, Liquidity.TAKER, now, fee)
             self._settle_entry(order, rests)
+            if ticket.quote_size is not None and order.filled_value + order.total_fees < ticket.quote_size:
+                order.status = "CANCELLED"  # the book ran out before the quote was spent: IOC ends there
             return order, True
 
     def edit(self, order_id: str, size: Decimal, price: Decimal, *, dry_run: bool) -> dict[str, Decimal]:
@@ -531,22 +605,28 @@ class Exchange:
             self._finish_if_filled(order)
 
     def _accrue_funding(self) -> None:
-        """Each perpetual position pays its funding for every hour it was held into (gpttrader.domain.funding:
-        the backtest's and the paper venue's rule), at the close of the hour's first minute once that minute
-        has closed. Positions change only at fills, and this runs before each: the contracts held now were
-        held since the last run."""
+        """Each perpetual and perpetual-style position pays its funding for every hour it was held into
+        (gpttrader.domain.funding: the backtest's and the paper venue's rule), at the close of the hour's
+        first minute once that minute has closed, into its margin account's balance when it settles (every
+        hour on INTX, twice a day on CFM). Positions change only at fills, and this runs before each: the
+        contracts held now were held since the last run."""
         now = self.clock.wall.utc()
         closed = now - timedelta(minutes=1)  # an hour's first minute has closed by then
-        for held in self.intx.positions.values():
-            if not held.contracts or held.funded_through is None:
-                held.funded_through = max(held.funded_through or closed, closed)
-                continue
-            for hour in funding_times(held.funded_through, closed):
-                mark = self.mid(held.product.product_id, self.clock.position((hour + timedelta(minutes=1)).timestamp()))
-                payment = funding_payment(held.contracts, mark, held.multiplier, FUNDING_RATE_PER_HOUR)
-                held.funding += payment
-                self.intx.balance -= payment
-                held.funded_through = hour
+        for account in (self.intx, self.cfm):
+            for held in account.positions.values():
+                if not pays_funding(held.product):
+                    continue
+                if held.funded_through is None or not (held.contracts or held.accrued_funding):
+                    held.funded_through = max(held.funded_through or closed, closed)
+                    continue
+                for hour in funding_times(held.funded_through, closed):
+                    position = self.clock.position((hour + timedelta(minutes=1)).timestamp())
+                    mark = self.mid(held.product.product_id, position)
+                    payment = funding_payment(held.contracts, mark, held.multiplier, FUNDING_RATE_PER_HOUR)
+                    held.funding += payment
+                    held.accrued_funding, settled = accrue_funding(held.accrued_funding, payment, held.product, hour)
+                    account.balance -= settled
+                    held.funded_through = hour
 
     # -- internals ------------------------------------------------------------------------------------
     def _stop_reached(self, ticket: OrderTicket) -> bool:
@@ -565,6 +645,29 @@ class Exchange:
             raise OrderRejectedError("INVALID_LIMIT_PRICE_POST_ONLY", "a post-only order would take liquidity")
         if ticket.time_in_force == "FILL_OR_KILL" and sum((s for _, s in fills), Decimal(0)) < size:
             return []
+        return fills
+
+    def _spend(self, ticket: OrderTicket) -> list[tuple[Decimal, Decimal, Decimal]]:
+        """The taker fills of a quote-sized market buy, as (price, base size, fee). The quote pays value and fees
+        alike (Coinbase's size_inclusive_of_fees): each level takes what the rest of the quote buys after the
+        fee, and the last fill's fee is what is left, so value plus fees is the quote to the last digit."""
+        assert ticket.quote_size is not None
+        rate = self.fees.taker
+        left = ticket.quote_size
+        fills: list[tuple[Decimal, Decimal, Decimal]] = []
+        for price, level in self.book(ticket.product_id, Side.SELL):
+            size = min(level, (left / (1 + rate) / price).quantize(QUOTE_FILL_QUANTUM, ROUND_DOWN))
+            if size <= 0:
+                if fills:  # dust below the smallest size: it is the last fill's fee
+                    last_price, last_size, last_fee = fills[-1]
+                    fills[-1] = (last_price, last_size, last_fee + left)
+                break
+            value = price * size
+            fee = value * rate if size == level else left - value
+            fills.append((price, size, fee))
+            left -= value + fee
+            if size < level:
+                break
         return fills
 
     def _walk(
@@ -601,6 +704,8 @@ class Exchange:
             notional = exposure * price * product.multiplier
             fee = self.fees.fee(ticket.base_size * price * product.multiplier, Liquidity.TAKER)
             return account.venue, notional * account.margin_rate(product) + fee
+        if ticket.quote_size is not None:
+            return product.quote_currency, ticket.quote_size
         if ticket.side is Side.BUY:
             rest = resting * self._hold_price(ticket) if resting else Decimal(0)
             return product.quote_currency, (taker_value + rest) * (1 + self.fees.taker)
@@ -663,10 +768,19 @@ class Exchange:
             self.accounts[currency] = Account(_account_uuid(currency), currency, Decimal(0))
         return self.accounts[currency]
 
-    def _execute(self, order: SandboxOrder, price: Decimal, size: Decimal, liquidity: Liquidity, now: datetime) -> None:
+    def _execute(
+        self,
+        order: SandboxOrder,
+        price: Decimal,
+        size: Decimal,
+        liquidity: Liquidity,
+        now: datetime,
+        fee: Decimal | None = None,
+    ) -> None:
+        """One fill; `fee` where the order sets it (a quote-sized buy's last fill), else the schedule's."""
         product = self.listings[order.product_id].product
         notional = price * size * product.multiplier
-        fee = self.fees.fee(notional, liquidity)
+        fee = self.fees.fee(notional, liquidity) if fee is None else fee
         if order.hold > 0:
             self._release(order, order.hold * size / order.remaining)
         if product.is_derivative:
@@ -698,6 +812,7 @@ class Exchange:
             fee,
             liquidity,
             now,
+            order.ticket.quote_size is not None,
         )
         self.fills.append(fill)
         if self.on_fill is not None:

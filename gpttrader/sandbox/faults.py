@@ -4,7 +4,8 @@ number of requests, latency is capped, and the admin API that sets them answers 
 - `http_error`: answer `status` (500, 502, 503, 504) without doing the work.
 - `error_after`: do the work, then answer `status` anyway: the case where a write reached the venue but
   its answer was lost, which only an idempotent client order id makes safe to retry.
-- `rate_limit`: answer 429 with Coinbase's x-ratelimit-* headers and Retry-After.
+- `rate_limit`: answer 429 as Coinbase does: a `RESOURCE_EXHAUSTED` body, the x-ratelimit-* headers and
+  Retry-After.
 - `latency`: delay the answer by `latency_ms`.
 - `garble`: answer what a proxy rewriting answers would, so that a client's strictness can be tested:
   `body` `empty_object` (`{}`, 200), `html` (an HTML error page, 200 or `status`), `truncated` (the real

@@ -18,10 +18,9 @@ from aiohttp import WSMsgType, web
 
 from gpttrader.domain import ProductType, Side
 from gpttrader.sandbox import payloads
-from gpttrader.sandbox.auth import AuthenticationFailed, verify_token
+from gpttrader.sandbox.auth import AuthenticationFailed, TokenVerifier
 from gpttrader.sandbox.derivatives_api import cfm_summary
 from gpttrader.sandbox.exchange import Exchange, SandboxOrder
-from gpttrader.sandbox.keys import SandboxKey
 
 CHANNELS = (
     "heartbeats",
@@ -54,13 +53,13 @@ class FeedSession:
         ws: web.WebSocketResponse,
         request: web.Request,
         exchange: Exchange,
-        keys: dict[str, SandboxKey],
+        tokens: TokenVerifier,
         timing: FeedTiming,
     ) -> None:
         self.ws = ws
         self.request = request
         self.exchange = exchange
-        self.keys = keys
+        self.tokens = tokens
         self.timing = timing
         self.subscriptions: dict[str, set[str]] = {}
         self.sequence = 0
@@ -124,7 +123,7 @@ class FeedSession:
             return
         if channel in PRIVATE:
             try:
-                verify_token(str(message.get("jwt") or ""), self.keys, uri=None)
+                self.tokens.websocket(str(message.get("jwt") or ""))
             except AuthenticationFailed as exc:
                 await self._error(f"authentication failure: {exc}")
                 return

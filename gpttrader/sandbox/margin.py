@@ -3,7 +3,9 @@
 A position is a signed number of contracts with an average entry price. Reducing it realizes PnL into
 the margin account; fees come out of the same account. Initial margin is a fraction of the notional:
 the overnight rate, or the lower intraday rate when the account opted in to intraday margin. Perpetual
-positions pay (longs) or receive (shorts) funding every hour (gpttrader.domain.funding, every venue's rule).
+and perpetual-style positions pay (longs) or receive (shorts) funding every hour (gpttrader.domain.funding,
+every venue's rule); a perpetual-style future's stays accrued until it settles twice a day, counted in
+the position's unrealized PnL until then.
 """
 
 from collections.abc import Callable
@@ -32,7 +34,8 @@ class DerivativePosition:
     entry_price: Decimal = Decimal(0)
     realized_pnl: Decimal = Decimal(0)
     fees: Decimal = Decimal(0)
-    funding: Decimal = Decimal(0)
+    funding: Decimal = Decimal(0)  # charged in total, settled or not
+    accrued_funding: Decimal = Decimal(0)  # charged and not yet settled into the account's balance
     funded_through: datetime | None = None  # funding is charged for the hours after this
 
     @property
@@ -43,7 +46,7 @@ class DerivativePosition:
         return abs(self.contracts) * mark * self.multiplier
 
     def unrealized(self, mark: Decimal) -> Decimal:
-        return (mark - self.entry_price) * self.contracts * self.multiplier
+        return (mark - self.entry_price) * self.contracts * self.multiplier - self.accrued_funding
 
     def apply(self, signed_contracts: Decimal, price: Decimal) -> Decimal:
         """Add a fill; returns the PnL it realized (on the part that reduced the position)."""
@@ -84,7 +87,10 @@ class MarginAccount:
         )
 
     def unrealized(self, marks: dict[str, Decimal]) -> Decimal:
-        return sum((p.unrealized(marks[pid]) for pid, p in self.positions.items() if p.contracts), Decimal(0))
+        return sum(
+            (p.unrealized(marks[pid]) for pid, p in self.positions.items() if p.contracts or p.accrued_funding),
+            Decimal(0),
+        )
 
     def available_margin(self, marks: dict[str, Decimal]) -> Decimal:
         return self.balance + self.unrealized(marks) - self.initial_margin(marks) - self.hold

@@ -7,7 +7,11 @@ from typing import Any
 from gpttrader.domain import ProductType, Side
 from gpttrader.sandbox.catalog import Listing
 from gpttrader.sandbox.exchange import Account, SandboxFill, SandboxOrder
+from gpttrader.sandbox.future_details import future_details, trading_session
 from gpttrader.sandbox.prices import PricePath
+
+FIAT = frozenset({"USD", "USDC", "EUR"})
+PORTFOLIO_ID = "sandbox-portfolio"  # the one retail portfolio the sandbox's accounts, orders and fills are in
 
 
 def rfc3339(moment: datetime) -> str:
@@ -95,37 +99,11 @@ def product(
         "best_ask_price": "",
     }
     if p.product_type is not ProductType.SPOT:
-        details: dict[str, Any] = {
-            "venue": "cde" if p.product_type is ProductType.FUTURE else "intx",
-            "contract_code": listing.contract_code,
-            "contract_size": str(p.contract_size),
-            "contract_root_unit": p.base_currency,
-            "contract_display_name": listing.display_name,
-            "risk_managed_by": "MANAGED_BY_FCM" if p.product_type is ProductType.FUTURE else "MANAGED_BY_VENUE",
-        }
-        if p.expiry is not None:
-            details.update(
-                contract_expiry=rfc3339(p.expiry),
-                contract_expiry_type="EXPIRING",
-                contract_expiry_timezone="Europe/London",
-                time_to_expiry_ms=str(int((p.expiry - now).total_seconds() * 1000)),
-            )
-        else:
-            details.update(
-                contract_expiry_type="PERPETUAL",
-                funding_rate="0.0001",
-                funding_interval="3600s",
-                perpetual_details={"open_interest": "0", "funding_rate": "0.0001", "max_leverage": "20"},
-            )
-        body["future_product_details"] = details
+        body["future_product_details"] = future_details(listing, price, now)
         if p.product_type is ProductType.FUTURE:
-            body["fcm_trading_session_details"] = {
-                "is_session_open": True,
-                "open_time": rfc3339(now.replace(hour=0, minute=0, second=0, microsecond=0)),
-                "close_time": rfc3339(now.replace(hour=23, minute=59, second=59, microsecond=0)),
-                "session_state": "FCM_TRADING_SESSION_STATE_OPEN",
-                "after_hours_order_entry_disabled": False,
-            }
+            body["fcm_trading_session_details"] = trading_session(now)
+            # As Coinbase lists CFM futures: no status, no base symbol, the price grid in price_increment.
+            body.update(status="", base_display_symbol="", quote_increment="0.01")
     return body
 
 
@@ -140,15 +118,21 @@ def account(entry: Account) -> dict[str, Any]:
         "created_at": rfc3339(entry.created_at),
         "updated_at": rfc3339(entry.created_at),
         "deleted_at": None,
-        "type": "FIAT" if entry.currency in ("USD", "USDC", "EUR") else "CRYPTO",
+        # The API reference's enumeration (ACCOUNT_TYPE_VAULT and ACCOUNT_TYPE_PERP_FUTURES are accounts the
+        # sandbox does not keep): older answers, and Coinbase's own examples, say FIAT and CRYPTO.
+        "type": "ACCOUNT_TYPE_FIAT" if entry.currency in FIAT else "ACCOUNT_TYPE_CRYPTO",
         "ready": True,
         "hold": {"value": money(entry.hold), "currency": entry.currency},
-        "retail_portfolio_id": "sandbox-portfolio",
+        "retail_portfolio_id": PORTFOLIO_ID,
     }
 
 
 def order(entry: SandboxOrder) -> dict[str, Any]:
-    completion = entry.filled_size / entry.base_size * 100 if entry.base_size else Decimal(0)
+    quote_size = entry.ticket.quote_size
+    if quote_size is not None:  # a quote-sized buy is as complete as its quote is spent, fees included
+        completion = (entry.filled_value + entry.total_fees) / quote_size * 100
+    else:
+        completion = entry.filled_size / entry.base_size * 100 if entry.base_size else Decimal(0)
     return {
         "order_id": entry.order_id,
         "product_id": entry.product_id,
@@ -166,9 +150,9 @@ def order(entry: SandboxOrder) -> dict[str, Any]:
         "number_of_fills": str(entry.fill_count),
         "filled_value": money(entry.filled_value),
         "pending_cancel": False,
-        "size_in_quote": False,
+        "size_in_quote": quote_size is not None,
         "total_fees": money(entry.total_fees),
-        "size_inclusive_of_fees": False,
+        "size_inclusive_of_fees": quote_size is not None,
         "total_value_after_fees": money(
             entry.filled_value + entry.total_fees if entry.side is Side.BUY else entry.filled_value - entry.total_fees
         ),
@@ -185,7 +169,7 @@ def order(entry: SandboxOrder) -> dict[str, Any]:
         "last_fill_time": rfc3339(entry.last_fill_time) if entry.last_fill_time else None,
         "leverage": "",
         "margin_type": "CROSS",
-        "retail_portfolio_id": "sandbox-portfolio",
+        "retail_portfolio_id": PORTFOLIO_ID,
         "originating_order_id": "",
         "attached_order_id": "",
     }
@@ -199,15 +183,16 @@ def fill(entry: SandboxFill) -> dict[str, Any]:
         "trade_time": rfc3339(entry.trade_time),
         "trade_type": "FILL",
         "price": money(entry.price),
-        "size": money(entry.size),
+        # A fill of a quote-sized order says its size in quote, as Coinbase's do (size_in_quote).
+        "size": money(entry.price * entry.size if entry.size_in_quote else entry.size),
         "commission": money(entry.commission),
         "product_id": entry.product_id,
         "sequence_timestamp": rfc3339(entry.trade_time),
         "liquidity_indicator": entry.liquidity.value,
-        "size_in_quote": False,
+        "size_in_quote": entry.size_in_quote,
         "user_id": "sandbox-user",
         "side": entry.side.value,
-        "retail_portfolio_id": "sandbox-portfolio",
+        "retail_portfolio_id": PORTFOLIO_ID,
     }
 
 

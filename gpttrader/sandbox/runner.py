@@ -67,7 +67,9 @@ def build_exchange(settings: SandboxSettings, wall: WallTime) -> Exchange:
         base = listing.product.base_currency
         if base not in by_base:
             by_base[base] = PricePath(
-                _candles_for(settings, f"{base}-USD", listing, first, index), history_minutes=settings.history_minutes
+                _candles_for(settings, f"{base}-USD", listing, first, index),
+                history_minutes=settings.history_minutes,
+                origin_minute=int(first.timestamp()) // 60,
             )
         # Futures and perpetuals track their spot market (no basis), as the sandbox has no funding curve yet.
         paths[listing.product_id] = by_base[base]

@@ -1,22 +1,25 @@
 """The sandbox's HTTP API: the Advanced Trade paths under /api/v3/brokerage, plus a local admin API.
 
 Private paths need a Coinbase-style JWT (see auth.py). Public paths (`/time`, `/market/...`) do not,
-but accept one, as Coinbase does. Order rejects are HTTP 200 with `success: false`.
+but accept one, as Coinbase does. Order rejects are HTTP 200 with `success: false`. Refusals look like
+Coinbase's: a refused token is a bare plain-text `Unauthorized` 401, a path nothing serves a 404 (whether or
+not a token came with it), a rate limit a 429 with `RESOURCE_EXHAUSTED` and the x-ratelimit-* headers.
 """
 
 import asyncio
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiMapping
 
 from gpttrader.domain import Granularity, ProductType, Side
-from gpttrader.sandbox import payloads
-from gpttrader.sandbox.auth import AuthenticationFailed, verify_bearer
+from gpttrader.sandbox import filters, paging, payloads
+from gpttrader.sandbox.auth import AuthenticationFailed, TokenVerifier
 from gpttrader.sandbox.derivatives_api import DerivativesRoutes
 from gpttrader.sandbox.exchange import Exchange, NotFoundError, OrderRejectedError
 from gpttrader.sandbox.faults import Answer, FaultPlan, Faults, garbled, parse_plan
@@ -28,6 +31,10 @@ MAX_CANDLES = 350
 _PUBLIC = (f"{API}/time", f"{API}/market/")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 API_KEY = web.RequestKey("api_key", SandboxKey)
+# What api.coinbase.com answers for a path it does not serve (its v2 `errors` shape, not the v3 one).
+UNKNOWN_PATH = {"errors": [{"id": "not_found", "message": "Not found"}]}
+RATE_LIMIT = 30  # private requests a second, Coinbase's documented limit
+log = logging.getLogger(__name__)
 
 
 def json_response(body: dict[str, Any], status: int = 200) -> web.Response:
@@ -35,14 +42,14 @@ def json_response(body: dict[str, Any], status: int = 200) -> web.Response:
 
 
 def fail(status: int, code: str, message: str) -> web.HTTPException:
-    cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound}[status]
+    cls = {400: web.HTTPBadRequest, 403: web.HTTPForbidden, 404: web.HTTPNotFound}[status]
     return cls(text=web.json_response(payloads.error(code, message)).text, content_type="application/json")
 
 
 class SandboxApi:
     def __init__(self, exchange: Exchange, keys: dict[str, SandboxKey], feed_timing: FeedTiming | None = None) -> None:
         self.exchange = exchange
-        self.keys = keys
+        self.tokens = TokenVerifier(keys)
         self.faults = Faults()
         self.feed_timing = feed_timing or FeedTiming()
         self.sessions: set[FeedSession] = set()
@@ -91,10 +98,10 @@ class SandboxApi:
         if plan.kind == "rate_limit":
             reset = time.time() + plan.retry_after
             return web.json_response(
-                payloads.error("RATE_LIMIT_EXCEEDED", "Too many requests"),
+                payloads.error("RESOURCE_EXHAUSTED", "Too many requests"),
                 status=429,
                 headers={
-                    "x-ratelimit-limit": "30",
+                    "x-ratelimit-limit": str(RATE_LIMIT),
                     "x-ratelimit-remaining": "0",
                     "x-ratelimit-reset": f"{reset:.3f}",
                     "Retry-After": f"{plan.retry_after:g}",
@@ -119,20 +126,22 @@ class SandboxApi:
 
     @web.middleware
     async def _authenticate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if isinstance(request.match_info.http_exception, web.HTTPNotFound):
+            return web.json_response(UNKNOWN_PATH, status=404)  # before any token check, as Coinbase does
         if request.path.startswith("/sandbox/admin/"):
             if request.remote not in ("127.0.0.1", "::1"):
                 raise fail(403, "PERMISSION_DENIED", "the admin API answers loopback only")
         elif request.path != "/ws" and not request.path.startswith(_PUBLIC):
             try:
-                request[API_KEY] = verify_bearer(
+                request[API_KEY] = self.tokens.rest(
                     request.headers.get("Authorization"),
                     method=request.method,
                     host=request.host,
                     path=request.path,
-                    keys=self.keys,
                 )
             except AuthenticationFailed as exc:
-                raise fail(401, "UNAUTHENTICATED", str(exc)) from None
+                log.info("401 for %s %s: %s", request.method, request.path, exc)
+                raise web.HTTPUnauthorized(text="Unauthorized") from None
         try:
             return await handler(request)
         except NotFoundError as exc:
@@ -166,7 +175,7 @@ class SandboxApi:
 
     async def list_products(self, request: web.Request) -> web.Response:
         query = request.query
-        wanted = query.getall("product_ids", [])
+        wanted = filters.wanted(query, "product_ids")
         product_type = query.get("product_type")
         expiry_type = query.get("contract_expiry_type")
         bodies = []
@@ -179,7 +188,10 @@ class SandboxApi:
             if expiry_type and ("PERPETUAL" if kind is ProductType.PERPETUAL else "EXPIRING") != expiry_type:
                 continue
             bodies.append(self._product_body(product_id))
-        return json_response({"products": bodies, "num_products": len(bodies)})
+        with _bad_request():
+            bodies = paging.offset_page(bodies, query)
+        # `pagination` is null in Coinbase's own answers, but present: clients that read it find it.
+        return json_response({"products": bodies, "num_products": len(bodies), "pagination": None})
 
     async def get_product(self, request: web.Request) -> web.Response:
         return json_response(self._product_body(request.match_info["product_id"]))
@@ -200,15 +212,24 @@ class SandboxApi:
         end = min(end, now)
         first = -(-start // granularity) * granularity  # the first bucket starting at or after start
         buckets = list(range(first, end, granularity))
-        limit = int(query.get("limit", MAX_CANDLES))
-        if len(buckets) > min(limit, MAX_CANDLES):
+        # As at Coinbase, a window of more than 350 buckets is refused whatever the limit; the limit (the number
+        # of buckets, at most 350) keeps the newest of the window's.
+        if len(buckets) > MAX_CANDLES:
             raise fail(
                 400, "INVALID_ARGUMENT", f"number of candles requested should be less than or equal to {MAX_CANDLES}"
             )
+        try:
+            limit = int(query.get("limit", MAX_CANDLES))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= MAX_CANDLES:
+            raise fail(400, "INVALID_ARGUMENT", f"limit must be a whole number from 1 to {MAX_CANDLES}")
         clock, path = self.exchange.clock, self.exchange.paths[product_id]
         quantum = self.exchange.listings[product_id].product.quote_increment
-        rows = []
+        rows: list[dict[str, str]] = []
         for bucket in reversed(buckets):
+            if len(rows) == limit:
+                break
             o, h, low, c, v = path.span(clock.position(bucket), clock.position(min(bucket + granularity, now)))
             if round(v, 8) == 0:
                 continue  # like Coinbase, no candle for an interval without trades (a frozen path)
@@ -292,10 +313,19 @@ class SandboxApi:
 
     # -- accounts -------------------------------------------------------------------------------------
     async def list_accounts(self, request: web.Request) -> web.Response:
+        wanted = {"retail_portfolio_id": filters.wanted(request.query, "retail_portfolio_id")}
         with self.exchange.lock:
             self.exchange.advance()
-            accounts = [payloads.account(a) for a in self.exchange.accounts.values()]
-        return json_response({"accounts": accounts, "has_next": False, "cursor": "", "size": len(accounts)})
+            entries = [
+                (place, payloads.account(a))
+                for place, a in enumerate(self.exchange.accounts.values())
+                if filters.passes(wanted, retail_portfolio_id=payloads.PORTFOLIO_ID)
+            ]
+        with _bad_request():
+            page = paging.page(paging.ACCOUNTS, entries, request.query)
+        return json_response(
+            {"accounts": page.rows, "has_next": page.has_next, "cursor": page.cursor, "size": len(page.rows)}
+        )
 
     async def get_account(self, request: web.Request) -> web.Response:
         with self.exchange.lock:
@@ -377,6 +407,8 @@ class SandboxApi:
                         "message": exc.message,
                         "error_details": exc.message,
                         "preview_failure_reason": exc.preview_failure_reason,
+                        # Refused at its preview: the new-order stage, which has its own reasons, never ran.
+                        "new_order_failure_reason": "UNKNOWN_FAILURE_REASON",
                     },
                     "order_configuration": configuration,
                 }
@@ -542,29 +574,75 @@ class SandboxApi:
 
     async def list_orders(self, request: web.Request) -> web.Response:
         query = request.query
-        wanted = _filters(query, "order_ids", "product_ids", "order_status")
+        wanted = {
+            "order_ids": filters.wanted(query, "order_ids"),
+            "product_ids": filters.wanted(query, "product_ids", "product_id"),
+            "order_status": filters.wanted(query, "order_status"),
+            "order_types": filters.wanted(query, "order_types"),
+            "order_side": filters.wanted(query, "order_side"),
+            "time_in_forces": filters.wanted(query, "time_in_forces"),
+            "product_type": filters.wanted(query, "product_type"),
+            "contract_expiry_type": filters.wanted(query, "contract_expiry_type"),
+            "asset_filters": filters.wanted(query, "asset_filters"),
+            "order_placement_source": filters.wanted(query, "order_placement_source"),
+            "retail_portfolio_id": filters.wanted(query, "retail_portfolio_id"),
+        }
+        with _bad_request():
+            start, end = filters.moment(query, "start_date"), filters.moment(query, "end_date")
         with self.exchange.lock:
             self.exchange.advance()
-            rows = [
-                payloads.order(o)
-                for o in sorted(self.exchange.orders.values(), key=lambda o: o.created_time, reverse=True)
-                if _passes(wanted, order_ids=o.order_id, product_ids=o.product_id, order_status=o.status)
-            ]
-        page, more, cursor = _page(rows, query)
-        return json_response({"orders": page, "sequence": "0", "has_next": more, "cursor": cursor})
+            entries = []
+            for place, o in enumerate(self.exchange.orders.values()):
+                body = payloads.order(o)
+                product = self.exchange.listings[o.product_id].product
+                if filters.within(o.created_time, start, end) and filters.passes(
+                    wanted,
+                    order_ids=o.order_id,
+                    product_ids=o.product_id,
+                    order_status=o.status,
+                    order_types=o.order_type,
+                    order_side=o.side.value,
+                    time_in_forces=o.time_in_force,
+                    product_type=body["product_type"],
+                    contract_expiry_type=_expiry_type(product.product_type),
+                    asset_filters=product.base_currency,
+                    order_placement_source=body["order_placement_source"],
+                    retail_portfolio_id=body["retail_portfolio_id"],
+                ):
+                    entries.append((place, body))
+        with _bad_request():
+            page = paging.page(paging.ORDERS, entries, query)
+        return json_response({"orders": page.rows, "sequence": "0", "has_next": page.has_next, "cursor": page.cursor})
 
     async def list_fills(self, request: web.Request) -> web.Response:
         query = request.query
-        wanted = _filters(query, "order_ids", "product_ids", "trade_ids")
+        wanted = {
+            "order_ids": filters.wanted(query, "order_ids", "order_id"),
+            "product_ids": filters.wanted(query, "product_ids", "product_id"),
+            "trade_ids": filters.wanted(query, "trade_ids"),
+            "retail_portfolio_id": filters.wanted(query, "retail_portfolio_id"),
+        }
+        with _bad_request():
+            start = filters.moment(query, "start_sequence_timestamp")
+            end = filters.moment(query, "end_sequence_timestamp")
         with self.exchange.lock:
             self.exchange.advance()
-            rows = [
-                payloads.fill(f)
-                for f in reversed(self.exchange.fills)
-                if _passes(wanted, order_ids=f.order_id, product_ids=f.product_id, trade_ids=f.trade_id)
+            entries = [
+                (place, payloads.fill(f))
+                for place, f in enumerate(self.exchange.fills)
+                if filters.within(f.trade_time, start, end)
+                and filters.passes(
+                    wanted,
+                    order_ids=f.order_id,
+                    product_ids=f.product_id,
+                    trade_ids=f.trade_id,
+                    retail_portfolio_id=payloads.PORTFOLIO_ID,
+                )
             ]
-        page, _, cursor = _page(rows, query)
-        return json_response({"fills": page, "cursor": cursor})
+        with _bad_request():
+            page = paging.page(paging.FILLS, entries, query)
+        # Coinbase's fills carry no has_next: a cursor alone says there is more.
+        return json_response({"fills": page.rows, "cursor": page.cursor})
 
     # -- admin ----------------------------------------------------------------------------------------
     async def admin_clock(self, request: web.Request) -> web.Response:
@@ -599,7 +677,7 @@ class SandboxApi:
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=None)
         await ws.prepare(request)
-        session = FeedSession(ws, request, self.exchange, self.keys, self.feed_timing)
+        session = FeedSession(ws, request, self.exchange, self.tokens, self.feed_timing)
         self.sessions.add(session)
         try:
             await session.run()
@@ -624,26 +702,14 @@ class SandboxApi:
         return json_response({"cleared": True, "injected": self.faults.injected})
 
 
-def _page(rows: list[dict[str, Any]], query: MultiMapping[str]) -> tuple[list[dict[str, Any]], bool, str]:
-    """One page of a listing, as Coinbase pages: `limit` rows from the opaque `cursor` the last page gave, with
-    the cursor of the next page ("" on the last). The cursor is an offset here; clients must not read it."""
+@contextmanager
+def _bad_request() -> Iterator[None]:
+    """A listing's limit, cursor or time filter it cannot serve: HTTP 400, as Coinbase answers a bad argument."""
     try:
-        limit = int(query.get("limit", "1000"))
-        start = int(query.get("cursor") or "0")
-    except ValueError:
-        raise fail(400, "INVALID_ARGUMENT", "limit must be a number and cursor one that a page gave") from None
-    if not 1 <= limit <= 1000 or start < 0:
-        raise fail(400, "INVALID_ARGUMENT", "limit must be from 1 to 1000, and cursor one that a page gave")
-    end = start + limit
-    more = end < len(rows)
-    return rows[start:end], more, str(end) if more else ""
+        yield
+    except paging.BadPageRequest as exc:
+        raise fail(400, "INVALID_ARGUMENT", str(exc)) from None
 
 
-def _filters(query: MultiMapping[str], *names: str) -> dict[str, set[str]]:
-    """The list filters of a query (repeated keys, as the SDK sends lists)."""
-    return {name: set(query.getall(name, [])) for name in names}
-
-
-def _passes(filters: dict[str, set[str]], **values: str) -> bool:
-    """A filter that was not given lets everything through; one that was given must contain the value."""
-    return all(not filters[name] or value in filters[name] for name, value in values.items())
+def _expiry_type(kind: ProductType) -> str:
+    return {ProductType.SPOT: "UNKNOWN_CONTRACT_EXPIRY_TYPE", ProductType.FUTURE: "EXPIRING"}.get(kind, "PERPETUAL")

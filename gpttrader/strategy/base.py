@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 Array = NDArray[np.float64]
 BARS_PER_CHUNK = 1 << 16
+# An entry may work for at most this many bars (at one day each, 273 years): a time beyond that is no expiry.
+MAX_EXPIRE_BARS = 100_000
 
 
 class Bar(NamedTuple):
@@ -96,8 +98,8 @@ class OrderIntent:
                     f"a {self.side} entry's take_profit {self.take_profit} and stop_loss {self.stop_loss} are the "
                     "wrong way round"
                 )
-        if self.expire_bars is not None and self.expire_bars < 1:
-            raise ValueError(f"expire_bars must be at least 1, got {self.expire_bars}")
+        if self.expire_bars is not None and not 1 <= self.expire_bars <= MAX_EXPIRE_BARS:
+            raise ValueError(f"expire_bars must be from 1 to {MAX_EXPIRE_BARS:,}, got {self.expire_bars}")
 
     @property
     def exits(self) -> tuple[float, float] | None:

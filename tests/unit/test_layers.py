@@ -17,8 +17,19 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "store": ("config", "domain"),
     "monitoring": ("config", "domain"),
     "sandbox": ("brokers.simulated", "marketdata", "domain"),
-    # the broker protocol and the errors it raises are the engine's whole view of a broker
-    "engine": ("strategy", "risk", "brokers.protocol", "brokers.errors", "store", "monitoring", "config", "domain"),
+    # the broker protocol and the errors it raises are the engine's whole view of a broker; a start reads its
+    # warm-up through the candle cache
+    "engine": (
+        "strategy",
+        "risk",
+        "brokers.protocol",
+        "brokers.errors",
+        "store",
+        "monitoring",
+        "marketdata",
+        "config",
+        "domain",
+    ),
     # a backtest is handed a strategy and a risk manager: it depends on both directly, not only through the engine
     "backtest": ("engine", "strategy", "risk", "brokers.simulated", "marketdata", "config", "domain"),
     "reports": ("backtest", "store", "domain"),

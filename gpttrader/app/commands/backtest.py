@@ -4,7 +4,6 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from gpttrader.app.arguments import (
     MAX_AMOUNT,
@@ -28,7 +27,7 @@ from gpttrader.domain.symbols import SymbolError
 from gpttrader.domain.symbols import require_listed as require_symbols_listed
 from gpttrader.domain.values import MAX_FEE_RATE
 from gpttrader.marketdata import CandleFileError, load_candles
-from gpttrader.marketdata.cache import CandleCache
+from gpttrader.marketdata.cache import CandleCache, market_venue
 from gpttrader.marketdata.samples import SAMPLES
 from gpttrader.reports import write_html
 from gpttrader.risk import LiveRiskManager, MemoryJournal
@@ -99,7 +98,8 @@ def _backtest(args: argparse.Namespace) -> int:
     config = load_config(None)
     configure_logging("WARNING")
     try:
-        require_listed(args.products, known_products(args.source, config.data_dir))
+        venue = market_venue(config)  # the cache `gpttrader.app.research` fills from the same market data
+        require_listed(args.products, known_products(args.source, CandleCache.of(config.data_dir, venue)))
         strategy = build_strategy(args.strategy, dict(args.param))
         profile = load_config(args.risk, overrides={"symbols": args.products}) if args.risk else config
         fees = (
@@ -110,7 +110,13 @@ def _backtest(args: argparse.Namespace) -> int:
         fill_model = FillModel(fees=fees, slippage_bps=args.slippage_bps)
         candles = {
             product: load_candles(
-                product, args.granularity, source=args.source, start=args.start, end=args.end, data_dir=config.data_dir
+                product,
+                args.granularity,
+                source=args.source,
+                start=args.start,
+                end=args.end,
+                data_dir=config.data_dir,
+                venue=venue,
             )
             for product in args.products
         }
@@ -144,13 +150,14 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
-def known_products(source: str, data_dir: Path) -> tuple[list[str], str] | None:
+def known_products(source: str, cache: CandleCache) -> tuple[list[str], str] | None:
     """The products `source` has candles of, and what it is called: the shipped samples, or the candle
-    cache's; None for a file (it may hold any product)."""
+    cache's (the profile's market data's: Coinbase's, or the sandbox's at COINBASE_SANDBOX_URL); None for a
+    file (it may hold any product)."""
     if source == "sample":
         return sorted(SAMPLES), "the sample data"
     if source == "cache":
-        root = CandleCache(data_dir / "cache" / "candles").root
+        root = cache.root
         return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else [], "the candle cache"
     return None
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from gpttrader.app.arguments import profile_option
 from gpttrader.app.container import ApplicationContainer
+from gpttrader.app.intx_cutover import moved_perpetuals, today
 from gpttrader.config import load_config
 from gpttrader.config.redaction import configure_logging
 from gpttrader.domain.events import EventType
@@ -45,6 +46,9 @@ def _show(args: argparse.Namespace) -> int:
         risk = container.risk_manager
         last = container.event_store.latest(EventType.RISK_STATE_CHANGED)
         print(f"profile {config.profile}: {risk.state.value}")
+        moved = moved_perpetuals(config, today())
+        if moved is not None:  # whatever the state says, `gpttrader run` refuses to start this profile
+            print(f"not startable: {moved.detail}\n  fix: {moved.fix}")
         if last is not None:
             print(f"last change: {json.dumps(last, sort_keys=True)}")
         readings = last_readings(config.state_dir / "metrics.json")
@@ -123,4 +127,7 @@ def _set(args: argparse.Namespace) -> int:
             print(f"gpttrader: error: {exc}", file=sys.stderr)
             return 2
         print(f"profile {config.profile}: {before.value} -> {risk.state.value} (by {args.operator})")
+    moved = moved_perpetuals(config, today())
+    if moved is not None and risk.state is not TradingState.HALTED:
+        print(f"but the profile does not start: {moved.detail}\n  fix: {moved.fix}", file=sys.stderr)
     return 0

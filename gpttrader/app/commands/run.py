@@ -6,7 +6,8 @@ the exchange at COINBASE_SANDBOX_URL). A simulated clock runs at `--pace` wall s
 as it goes); without it, in real time. `run --profile dev --dev-fast` runs the dev bot flat out for a bounded
 number of cycles and exits 0 with a summary (the smoke test). Otherwise the bot runs until `--cycles`, or
 SIGINT or SIGTERM, which stop the loop after the cycle in progress. A live profile (canary, prod) starts
-only with credentials, a passing preflight and the opt-in (`--live` or GPTTRADER_LIVE=1).
+only with credentials, a passing preflight and the opt-in (`--live` or GPTTRADER_LIVE=1), and not at all
+with an INTX perpetual after INTX order entry left Advanced Trade (gpttrader.app.intx_cutover).
 """
 
 import argparse
@@ -16,6 +17,7 @@ import sys
 
 from gpttrader.app.arguments import granularity, non_negative_float, port, positive_int, profile_option
 from gpttrader.app.container import ApplicationContainer
+from gpttrader.app.intx_cutover import moved_perpetuals, today
 from gpttrader.app.launch import MODES, SIMULATED, check_choice, launch
 from gpttrader.app.preflight import live_gate
 from gpttrader.brokers.errors import BrokerError
@@ -79,6 +81,9 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--mode: {exc}") from None
     if args.pace is not None and (config.profile, mode) not in SIMULATED:
         raise ConfigError(f"--pace: {config.profile} {mode} runs on the wall clock; only a simulated clock is paced")
+    moved = moved_perpetuals(config, today())
+    if moved is not None:  # before anything starts or asks the exchange: no key or answer changes this
+        raise ConfigError(f"{moved.detail}\n  fix: {moved.fix}")
     pace = 0.0 if args.dev_fast else args.pace
     cycles = args.cycles or (DEV_FAST_CYCLES if args.dev_fast else None)
     with launch(config.profile, mode, pace_seconds=pace, overrides=overrides) as session:

@@ -34,6 +34,7 @@ from gpttrader.domain import (
     OrderRequest,
     OrderType,
     Position,
+    PreparedOrder,
     Product,
     ProductType,
     Quote,
@@ -43,6 +44,11 @@ from gpttrader.domain.symbols import is_perpetual_id
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+# Entries asked for per page: the most Coinbase gives for accounts (orders and fills allow more).
+PAGE_SIZE = 250
+# Pages read of one listing before the walk is given up as an error: a venue that keeps answering new cursors
+# must not loop forever, and a listing cut short is never taken for the whole.
+MAX_PAGES = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +69,14 @@ class CoinbaseBroker:
         private_limit: TokenBucket | None = None,
         public_limit: TokenBucket | None = None,
         streams: Callable[[EventSink], Stream] | None = None,
+        page_size: int = PAGE_SIZE,
+        max_pages: int = MAX_PAGES,
     ) -> None:
-        """`streams` builds the account's WebSocket feed (`factory.create_stream`); without it, none."""
+        """`streams` builds the account's WebSocket feed (`factory.create_stream`); without it, none. Paged
+        listings are read `page_size` entries a page, at most `max_pages` pages."""
         self._client = client
+        self._page_size = page_size
+        self._max_pages = max_pages
         self._streams = streams
         self.derivatives_enabled = derivatives_enabled
         self.retry = retry or RetryPolicy()
@@ -97,15 +108,16 @@ class CoinbaseBroker:
         with mapping.reading(what):
             return parse(mapping.as_dict(response))
 
-    def _pages(self, what: str, call: Callable[[str | None], Any], key: str) -> list[dict[str, Any]]:
-        """Every entry of a cursor-paged listing. A page says there is more by `has_next` (orders, accounts)
-        or by a cursor alone (fills, which carry no `has_next`); more without a cursor, or the same cursor
-        twice, is malformed: a listing cut short is never taken for the whole."""
+    def _pages(self, what: str, call: Callable[[str | None, int], Any], key: str) -> list[dict[str, Any]]:
+        """Every entry of a cursor-paged listing, `call(cursor, limit)` a page. A page says there is more by
+        `has_next` (orders, accounts) or by a cursor alone (fills, which carry no `has_next`); more without a
+        cursor, the same cursor twice, or more than `max_pages` pages is malformed: a listing cut short is
+        never taken for the whole."""
         entries: list[dict[str, Any]] = []
         seen: set[str] = set()
         cursor: str | None = None
-        for _ in range(10_000):  # a venue that keeps answering new cursors must still not loop forever
-            page = self._read(what, partial(call, cursor), lambda d: d)
+        for _ in range(self._max_pages):
+            page = self._read(what, partial(call, cursor, self._page_size), lambda d: d)
             with mapping.reading(what):
                 entries.extend(mapping.items(page, key, what))
                 more = page.get("has_next")
@@ -120,7 +132,7 @@ class CoinbaseBroker:
                     raise MalformedAnswerError(f"has_next without a new cursor (cursor {following!r})")
             seen.add(following)
             cursor = following
-        raise MalformedAnswerError("more than 10000 pages", what)
+        raise MalformedAnswerError(f"still more after {self._max_pages} pages; the listing is not read whole", what)
 
     def _check_derivatives(self, product_id: str) -> None:
         """Refuse a perpetual before the venue is asked, by its id: the product may not be listed yet."""
@@ -176,11 +188,12 @@ class CoinbaseBroker:
 
     # -- account --------------------------------------------------------------------------------------
     def balances(self) -> list[Balance]:
+        """Spot wallets (vaults and perpetuals collateral are not spot balances: see mapping.is_spot_wallet)."""
         accounts = self._pages(
-            "list accounts", lambda cursor: self._client.get_accounts(limit=250, cursor=cursor), "accounts"
+            "list accounts", lambda cursor, limit: self._client.get_accounts(limit=limit, cursor=cursor), "accounts"
         )
         with mapping.reading("list accounts"):
-            return [mapping.balance(a) for a in accounts]
+            return [mapping.balance(a) for a in accounts if mapping.is_spot_wallet(a)]
 
     # -- orders ---------------------------------------------------------------------------------------
     def positions(self) -> list[Position]:
@@ -316,7 +329,8 @@ class CoinbaseBroker:
         fills past flat, so the order cannot open the reverse even when the bot's view of the position is
         stale. A reduce-only limit or bracket exit has no such route: it goes out as created, and the bot
         sizes it to what it holds. Spot has nothing to send: a sell cannot go short."""
-        prepared = self.prepare(request)
+        self._check_derivatives(request.product_id)
+        prepared = request if isinstance(request, PreparedOrder) else self.prepare(request)  # the executor's: as is
         if self._closes_position(prepared):
             return self.close_position(prepared.product_id, prepared.client_order_id, prepared.size)
         configuration = order_configuration(prepared)
@@ -461,7 +475,9 @@ class CoinbaseBroker:
         if open_only:
             kwargs["order_status"] = ["OPEN"]
         what = "list orders"
-        listed = self._pages(what, lambda cursor: self._client.list_orders(cursor=cursor, **kwargs), "orders")
+        listed = self._pages(
+            what, lambda cursor, limit: self._client.list_orders(cursor=cursor, limit=limit, **kwargs), "orders"
+        )
         orders = []
         for entry in listed:
             try:
@@ -482,7 +498,9 @@ class CoinbaseBroker:
         if product_id is not None:
             kwargs["product_ids"] = [product_id]
         what = "list fills"
-        listed = self._pages(what, lambda cursor: self._client.get_fills(cursor=cursor, **kwargs), "fills")
+        listed = self._pages(
+            what, lambda cursor, limit: self._client.get_fills(cursor=cursor, limit=limit, **kwargs), "fills"
+        )
         with mapping.reading(what):
             result = [mapping.fill(f, self._client_order_id(str(mapping.field(f, "order_id", what)))) for f in listed]
         return sorted(result, key=lambda f: (f.time, f.trade_id))

@@ -19,6 +19,8 @@ from gpttrader.brokers.errors import (
 )
 
 _FUNDS = frozenset({"INSUFFICIENT_FUND", "INSUFFICIENT_FUNDS", "PREVIEW_INSUFFICIENT_FUND"})
+# Coinbase's rate-limit code since April 2025; it means "slow down" whatever HTTP status carries it.
+_EXHAUSTED = "RESOURCE_EXHAUSTED"
 
 
 def from_exception(exc: Exception, what: str) -> BrokerError:
@@ -39,15 +41,15 @@ def from_exception(exc: Exception, what: str) -> BrokerError:
 def from_response(response: requests.Response) -> BrokerError:
     status = response.status_code
     code, message = _error_body(response)
-    text = f"HTTP {status} {code}: {message}".strip()
+    text = f"HTTP {status} {code}: {message}" if code else f"HTTP {status}: {message}"
+    if status == 429 or code.upper() == _EXHAUSTED:
+        return RateLimitedError(text, _reset_time(response))
     if status == 401:
         return AuthenticationError(text, code)
     if status == 403:
         return PermissionDeniedError(text, code)
     if status == 404:
         return NotFoundError(text, code)
-    if status == 429:
-        return RateLimitedError(text, _reset_time(response))
     if status >= 500:
         return ExchangeUnavailableError(text, code)
     return InvalidOrderError(text, code or "INVALID_REQUEST")
@@ -62,12 +64,17 @@ def order_rejection(error_response: dict[str, Any]) -> InvalidOrderError:
 
 
 def _error_body(response: requests.Response) -> tuple[str, str]:
+    """The code and message of an error answer, in any of Coinbase's shapes: the v3 `error`/`message` JSON,
+    the host's `errors` list (a path it does not serve), or plain text (a refused token's `Unauthorized`)."""
     try:
         body = response.json()
     except (ValueError, json.JSONDecodeError):
-        return "", response.text[:200]
+        return "", response.text.strip()[:200]
     if not isinstance(body, dict):
         return "", str(body)[:200]
+    listed = body.get("errors")
+    if "error" not in body and isinstance(listed, list) and listed and isinstance(listed[0], dict):
+        body = {"error": listed[0].get("id", ""), "message": listed[0].get("message", "")}
     return str(body.get("error", "")), str(body.get("message") or body.get("error_details") or "")
 
 

@@ -189,12 +189,15 @@ def product(data: dict[str, Any]) -> Product:
     where = f"product {data.get('product_id')}"
     kind = ProductType.SPOT
     contract_size = expiry = None
+    perpetual_style = False
     details = data.get("future_product_details") or {}
     if data.get("product_type") == "FUTURE":
         kind = ProductType.PERPETUAL if details.get("contract_expiry_type") == "PERPETUAL" else ProductType.FUTURE
         contract_size = dec(details, "contract_size", where)
         if kind is ProductType.FUTURE:
             expiry = timestamp(field(details, "contract_expiry", where), where)
+            # A perpetual-style future (BIP, ETP) is EXPIRING like a monthly one; only it has a funding interval.
+            perpetual_style = bool(details.get("funding_interval"))
     product_id = str(field(data, "product_id", where))
     base, _, quote = product_id.partition("-")
     return Product(
@@ -209,9 +212,26 @@ def product(data: dict[str, Any]) -> Product:
         product_type=kind,
         contract_size=contract_size,
         expiry=expiry,
+        # Coinbase gives CFM futures an empty status: only a status that is there and not online stops trading.
         tradable=not any(data.get(flag) for flag in ("trading_disabled", "is_disabled", "cancel_only", "view_only"))
-        and data.get("status", "online") == "online",
+        and (data.get("status") or "online") == "online",
+        perpetual_style=perpetual_style,
     )
+
+
+# Accounts that hold no spot trading balance: a vault's funds wait out a withdrawal delay, and a perpetuals
+# account's collateral is read from its portfolio. Coinbase's reference spells types ACCOUNT_TYPE_*; its older
+# answers (and its own examples) say CRYPTO, FIAT: both are read.
+_NOT_SPOT_ACCOUNTS = frozenset({"VAULT", "PERP_FUTURES"})
+
+
+def account_type(data: dict[str, Any]) -> str:
+    """An account's type without the ACCOUNT_TYPE_ prefix ("" where the answer gives none)."""
+    return str(data.get("type") or "").removeprefix("ACCOUNT_TYPE_")
+
+
+def is_spot_wallet(data: dict[str, Any]) -> bool:
+    return account_type(data) not in _NOT_SPOT_ACCOUNTS
 
 
 def balance(data: dict[str, Any]) -> Balance:
@@ -263,10 +283,11 @@ def order(data: dict[str, Any]) -> Order:
     ((key, params),) = configuration.items()
     if key not in CONFIGURATION_TYPES:
         raise UnsupportedOrderError(f"{where}: an order configuration this toolkit does not place: {key}")
-    if "base_size" not in params and "quote_size" in params:
-        raise UnsupportedOrderError(
-            f"{where}: a {key} order sized in quote currency, which this toolkit does not place"
-        )
+    filled = dec(data, "filled_size", where)  # never a default: "nothing filled" must be said, not assumed
+    # A market buy sized in quote (placed by hand, by dollar amount): its base size is what it bought.
+    sized_in_quote = "base_size" not in params and "quote_size" in params
+    if sized_in_quote and filled <= 0:
+        raise UnsupportedOrderError(f"{where}: a {key} order sized in quote currency that bought nothing")
     order_type, tif = CONFIGURATION_TYPES[key]
     end_time = params.get("end_time")
     request = OrderRequest(
@@ -274,7 +295,7 @@ def order(data: dict[str, Any]) -> Order:
         product_id=str(field(data, "product_id", where)),
         side=Side(str(field(data, "side", where))),
         order_type=order_type,
-        size=dec(params, "base_size", where),
+        size=filled if sized_in_quote else dec(params, "base_size", where),
         limit_price=dec(params, "limit_price", where) if "limit_price" in params else None,
         stop_price=dec(params, "stop_price" if "stop_price" in params else "stop_trigger_price", where)
         if order_type in (OrderType.STOP_LIMIT, OrderType.BRACKET)
@@ -287,7 +308,6 @@ def order(data: dict[str, Any]) -> Order:
     if venue_status not in _STATUS:
         raise UnsupportedOrderError(f"{where}: an order status this toolkit does not know: {venue_status}")
     status = _STATUS[venue_status]
-    filled = dec(data, "filled_size", where)  # never a default: "nothing filled" must be said, not assumed
     if status is OrderStatus.OPEN and filled > 0:
         status = OrderStatus.PARTIALLY_FILLED
     created = timestamp(field(data, "created_time", where), where)
@@ -306,14 +326,20 @@ def order(data: dict[str, Any]) -> Order:
 
 
 def fill(data: dict[str, Any], client_order_id: str) -> Fill:
+    """A fill; one of a quote-sized order says its size in quote (`size_in_quote`), read back into base."""
     where = f"fill {data.get('trade_id')}"
+    price = dec(data, "price", where)
+    size = dec(data, "size", where)
+    in_quote = data.get("size_in_quote", False)
+    if not isinstance(in_quote, bool):
+        raise MalformedAnswerError(f"{where}: field 'size_in_quote' is not true/false: {in_quote!r}")
     return Fill(
         trade_id=str(field(data, "trade_id", where)),
         client_order_id=client_order_id,
         product_id=str(field(data, "product_id", where)),
         side=Side(str(field(data, "side", where))),
-        price=dec(data, "price", where),
-        size=dec(data, "size", where),
+        price=price,
+        size=size / price if in_quote else size,
         fee=dec(data, "commission", where),
         liquidity=Liquidity.MAKER if data.get("liquidity_indicator") == "MAKER" else Liquidity.TAKER,
         time=timestamp(field(data, "trade_time", where), where),

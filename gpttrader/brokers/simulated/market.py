@@ -3,8 +3,14 @@ read on the clock; wider candles are built from its minutes, as an exchange buil
 
 The path's quote is the open of the bar the clock is in, with no spread: an order sent when a bar closes
 fills where the backtest fills it, at the next bar's open (plus the model's slippage).
+
+Its feed (`feed`) sends that quote as a ticker would, once per minute: a path has no clock of its own to
+tick on, so each minute's quotes go out at the market's first read in that minute, on the reading thread
+(as a simulated venue's fills happen inside the calls made to it). A fast clock's run stays the same run:
+the quote streamed is the one a read at that moment returns.
 """
 
+import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -12,7 +18,10 @@ from decimal import Decimal
 from typing import Protocol
 
 from gpttrader.brokers.errors import BrokerError, NotFoundError
+from gpttrader.brokers.protocol import EventSink
+from gpttrader.brokers.simulated.events import SimulatedStream, VenueEvents
 from gpttrader.domain import Candle, Granularity, Product, Quote
+from gpttrader.domain.stream import QuoteEvent
 
 MINUTE = timedelta(minutes=1)
 
@@ -42,6 +51,13 @@ class PricePathMarket:
         self._candles = {pid: list(candles[pid]) for pid in products}
         self._times = {pid: [c.time for c in path] for pid, path in self._candles.items()}
         self._clock = clock
+        self._events = VenueEvents(clock)
+        self._announced: datetime | None = None  # the minute whose quotes went out last
+        self._lock = threading.RLock()  # a sink that reads the market again finds its minute sent
+
+    def feed(self, on_event: EventSink) -> SimulatedStream:
+        """The path's ticker for `on_event`, not yet started."""
+        return SimulatedStream(self._events, on_event)
 
     def products(self) -> list[Product]:
         return list(self._products.values())
@@ -53,16 +69,18 @@ class PricePathMarket:
         return product
 
     def quote(self, product_id: str) -> Quote:
-        bar = self._current(product_id)
-        return Quote(product_id, bar.open, bar.open, bar.open, self._clock())
+        now = self._now()
+        bar = self._current(product_id, now)
+        return Quote(product_id, bar.open, bar.open, bar.open, now)
 
     def candles(self, product_id: str, granularity: Granularity, start: datetime, end: datetime) -> list[Candle]:
         """Closed bars starting in [start, end)."""
         self.product(product_id)
+        now = self._now()
         times = self._times[product_id]
-        closed = self._clock() - granularity.width  # a bar starting after this has not ended
+        closed = now - granularity.width  # a bar starting after this has not ended
         first = bisect_left(times, granularity.bucket(start))
-        last = min(bisect_left(times, end), bisect_right(times, self._clock() - MINUTE))
+        last = min(bisect_left(times, end), bisect_right(times, now - MINUTE))
         minutes = self._candles[product_id][first:last]
         if granularity is Granularity.ONE_MINUTE:
             return minutes
@@ -72,11 +90,26 @@ class PricePathMarket:
         return [_merged(at, group) for at, group in buckets.items() if start <= at <= closed]
 
     def server_time(self) -> datetime:
-        return self._clock()
+        return self._now()
 
-    def _current(self, product_id: str) -> Candle:
-        self.product(product_id)
+    def _now(self) -> datetime:
+        """The clock, after the quotes of a minute not yet streamed went out."""
         now = self._clock()
+        minute = now.replace(second=0, microsecond=0)
+        with self._lock:
+            if self._announced is not None and minute <= self._announced:
+                return now
+            self._announced = minute
+            for product_id in self._products:
+                try:
+                    bar = self._current(product_id, now)
+                except BrokerError:  # the clock is off the path: there is no quote to stream
+                    continue
+                self._events.publish(QuoteEvent(product_id, bar.open, bar.open, bar.open, now))
+        return now
+
+    def _current(self, product_id: str, now: datetime) -> Candle:
+        self.product(product_id)
         index = bisect_right(self._times[product_id], now) - 1
         path = self._candles[product_id]
         if index < 0 or now >= path[-1].time + MINUTE:

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from gpttrader.brokers.protocol import EventSink, FeeRates, MarginSummary, OrderPreview, Stream
 from gpttrader.brokers.simulated.depth import synthetic_book
+from gpttrader.brokers.simulated.events import SimulatedStream
 from gpttrader.brokers.simulated.fills import FillModel
 from gpttrader.brokers.simulated.market import MarketData
 from gpttrader.brokers.simulated.venue import SimulatedVenue, VenueState
@@ -48,7 +49,7 @@ class PaperBroker:
     ) -> None:
         """`products`: those it trades; `state`: the account as a previous run left it (then `balances` is
         not used); `on_change`: called with the account after every change, to keep it; `stream`: builds
-        its market's push feed (paper: Coinbase's public ticker), where it has one."""
+        its market's push feed (paper: Coinbase's public ticker; dev: the price path's), where it has one."""
         self._market = market
         self._stream = stream
         self._clock = clock
@@ -82,11 +83,10 @@ class PaperBroker:
         """The market's clock (Coinbase's, for paper): the one its bars close by."""
         return self._market.server_time()
 
-    def stream(self, on_event: EventSink) -> Stream | None:
-        """Its market's feed of quote events (and resyncs), given one; None on a price path (dev), whose
-        quotes the engine reads each cycle. Its own orders' updates and fills are not streamed: they happen
-        inside the engine's calls to this broker (each works the bars that closed), which read them there."""
-        return None if self._stream is None else self._stream(on_event)
+    def stream(self, on_event: EventSink) -> Stream:
+        """Its venue's order updates, fills and trades (sent from inside the calls that make them: each call
+        works the bars that closed) and its market's feed where it has one (quotes, resyncs)."""
+        return SimulatedStream(self._venue.events, on_event, None if self._stream is None else self._stream(on_event))
 
     # -- account -----------------------------------------------------------------------------------------
     def balances(self) -> list[Balance]:

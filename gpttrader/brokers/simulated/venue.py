@@ -8,6 +8,10 @@ orders as not found.
 Timing follows the backtest: an order decided at a bar's close and sent at once meets the market at the
 next bar's open, which is the quote `place` is given; what rests is then worked against each bar that
 closes after it was placed (`work`).
+
+Like Coinbase's feed, it tells its streams (`events`) of every change to an order as it makes it: an
+order update after each change of status, size or filled size, and each fill, with the market trade it
+made, once booked (gpttrader.brokers.simulated.events).
 """
 
 import threading
@@ -19,6 +23,7 @@ from typing import Any
 
 from gpttrader.brokers.errors import InsufficientFundsError, InvalidOrderError, NotFoundError
 from gpttrader.brokers.protocol import MarginSummary, OrderPreview
+from gpttrader.brokers.simulated.events import VenueEvents
 from gpttrader.brokers.simulated.fills import Execution, FillModel, reducible
 from gpttrader.domain import (
     Balance,
@@ -32,14 +37,14 @@ from gpttrader.domain import (
     OrderType,
     Position,
     Product,
-    ProductType,
     Quote,
     Side,
     TimeInForce,
     prepare_order,
     roll_position,
 )
-from gpttrader.domain.funding import funding_payment, opens_funding_interval
+from gpttrader.domain.funding import accrue_funding, funding_payment, opens_funding_interval, pays_funding
+from gpttrader.domain.stream import FillEvent, OrderUpdateEvent, TradeEvent
 
 
 @dataclass
@@ -49,7 +54,8 @@ class VenuePosition:
     size: Decimal = Decimal(0)
     entry_price: Decimal = Decimal(0)
     realized_pnl: Decimal = Decimal(0)
-    funding: Decimal = Decimal(0)
+    funding: Decimal = Decimal(0)  # charged in total, settled or not
+    accrued_funding: Decimal = Decimal(0)  # a perpetual-style future's, until it settles (domain.funding)
 
 
 @dataclass
@@ -95,6 +101,7 @@ class SimulatedVenue:
         self._on_change = on_change
         self.margin_rate = margin_rate
         self._lock = threading.RLock()
+        self.events = VenueEvents(clock)
 
     # -- orders ------------------------------------------------------------------------------------------
     def place(self, request: OrderRequest, quote: Quote) -> Order:
@@ -121,6 +128,7 @@ class SimulatedVenue:
             order = Order(prepared, OrderStatus.OPEN, now, now, order_id)
             self.state.orders[order_id] = order
             self.state.holds[order_id] = hold
+            self._report(order_id)
             if prepared.order_type in (OrderType.MARKET, OrderType.LIMIT):
                 # Meets the market now: the quote stands for the open of the bar it arrives in.
                 side_price = quote.ask if prepared.side is Side.BUY else quote.bid
@@ -167,6 +175,7 @@ class SimulatedVenue:
             product = self._product(order.product_id)
             request = prepare_order(order.request.with_prices(size, limit_price, None), product)
             self.state.orders[order_id] = replace(order, request=request, updated_at=self.clock())
+            self._report(order_id)
             self._changed()
             return self.state.orders[order_id]
 
@@ -305,19 +314,21 @@ class SimulatedVenue:
         return unrealized, used
 
     def _fund(self, candle: Candle) -> None:
-        """A perpetual position held into a bar that opens an hour pays its funding (gpttrader.domain.funding:
-        the rule every venue and the backtest charge)."""
+        """A perpetual or perpetual-style position held into a bar that opens an hour pays its funding, into
+        the balance when it settles: hourly for a perpetual, twice a day for a perpetual-style future
+        (gpttrader.domain.funding: the rule every venue and the backtest charge)."""
         product = self.products.get(candle.product_id)
         held = self.state.positions.get(candle.product_id)
-        if product is None or held is None or not held.size or product.product_type is not ProductType.PERPETUAL:
+        if product is None or held is None or not (held.size or held.accrued_funding) or not pays_funding(product):
             return
         funded = self.state.funded.get(product.product_id)
         if not opens_funding_interval(candle.time) or (funded is not None and candle.time <= funded):
             return
         payment = funding_payment(held.size, candle.close, product.multiplier, self.model.funding_rate_per_hour)
         held.funding += payment
+        held.accrued_funding, settled = accrue_funding(held.accrued_funding, payment, product, candle.time)
         currency = product.quote_currency
-        self.state.balances[currency] = self.state.balances.get(currency, Decimal(0)) - payment
+        self.state.balances[currency] = self.state.balances.get(currency, Decimal(0)) - settled
         self.state.funded[product.product_id] = candle.time
 
     def _apply(self, order_id: str, candle: Candle, *, resting: bool) -> None:
@@ -403,6 +414,8 @@ class SimulatedVenue:
         )
         if status is OrderStatus.FILLED:
             self._finish(order_id, None)
+        self._report(order_id)
+        self._report_fill(order_id, fill)
 
     def _finish(self, order_id: str, status: OrderStatus | None) -> None:
         """End an order (or only release its hold when it already ended by filling)."""
@@ -410,6 +423,43 @@ class SimulatedVenue:
         self.state.triggered.discard(order_id)
         if status is not None:
             self.state.orders[order_id] = replace(self.state.orders[order_id], status=status, updated_at=self.clock())
+            self._report(order_id)
+
+    def _report(self, order_id: str) -> None:
+        """The order's update, as it stands now."""
+        order = self.state.orders[order_id]
+        self.events.publish(
+            OrderUpdateEvent(
+                order_id=order_id,
+                client_order_id=order.client_order_id,
+                product_id=order.product_id,
+                side=order.side,
+                status=order.status,
+                filled_size=order.filled_size,
+                remaining_size=order.remaining_size,
+                average_price=order.average_filled_price if order.filled_size else None,
+                fees=order.fees,
+                time=order.updated_at,
+            )
+        )
+
+    def _report_fill(self, order_id: str, fill: Fill) -> None:
+        """A booked fill, and the trade it made in the market: Coinbase reports a trade by its maker's side."""
+        self.events.publish(
+            FillEvent(
+                order_id=order_id,
+                client_order_id=fill.client_order_id,
+                product_id=fill.product_id,
+                side=fill.side,
+                size=fill.size,
+                price=fill.price,
+                fee=fill.fee,
+                time=fill.time,
+                trade_id=fill.trade_id,
+            )
+        )
+        maker = fill.side if fill.liquidity is Liquidity.MAKER else fill.side.opposite
+        self.events.publish(TradeEvent(fill.product_id, fill.trade_id, fill.price, fill.size, maker, fill.time))
 
     def _changed(self) -> None:
         if self._on_change is not None:

@@ -25,7 +25,8 @@ def test_catalog_maps_spot_and_futures(broker: CoinbaseBroker) -> None:
     assert btc.base_increment == Decimal("0.00000001")
     assert btc.quote_increment == Decimal("0.01")
     futures = [p for p in products.values() if p.product_type is ProductType.FUTURE]
-    assert len(futures) == 4
+    assert len(futures) == 6
+    assert sorted(f.product_id for f in futures if f.perpetual_style) == ["BIP-20DEC30-CDE", "ETP-20DEC30-CDE"]
     assert all(f.expiry is not None and f.expiry > datetime.now(UTC) for f in futures)
     assert not any(p.product_type is ProductType.PERPETUAL for p in products.values())
 
@@ -133,7 +134,7 @@ def test_bad_credentials_are_an_authentication_error(
     stranger = Path(str(tmp_path)) / "stranger.json"
     generate_key_file(stranger)
     config = config_for(sandbox, clean_env, COINBASE_KEY_FILE=str(stranger))
-    with pytest.raises(AuthenticationError, match="HTTP 401 UNAUTHENTICATED"):
+    with pytest.raises(AuthenticationError, match="HTTP 401: Unauthorized"):  # plain text, as Coinbase answers
         create_coinbase_broker(config).balances()
 
 

@@ -319,7 +319,7 @@ def test_a_buy_sized_to_the_cash_available_is_accepted(market: RunningSandbox, t
             "someone-else", PID, base_size="0.2", limit_price=str((mid(market) / 2).quantize(Decimal("0.01")))
         )
         assert held.success
-        bot._refresh_cash()  # the cycle's read of the account, after the hold
+        bot.refresh.cash(bot.execution, derivatives=False)  # the cycle's read of the account, after the hold
         decide(bot, 0, target(1.0), mid(market))
         (buy,) = [o for o in container.orders_store.all_orders() if o.side is Side.BUY]
         assert buy.status is OrderStatus.FILLED, buy.reject_reason  # today: REJECTED INSUFFICIENT_FUND
@@ -427,12 +427,12 @@ def test_a_target_is_not_given_up_when_its_own_resting_buy_held_the_cash(
     )
     for bot, _ in running(market, settings):
         at_minute(bot, 0)
-        bot._refresh_cash()
+        bot.refresh.cash(bot.execution, derivatives=False)
         decide(bot, 0, target(1.0), mid(market) * Decimal("0.95"))  # rests under the asks
         assert len(open_at_exchange(market, "BUY")) == 1
-        bot._refresh_cash()  # as the cycle does after refresh: the hold is not available
+        bot.refresh.cash(bot.execution, derivatives=False)  # as the cycle does after refresh: the hold is not available
         decide(bot, 1, target(1.0), mid(market))
-        bot._refresh_cash()
+        bot.refresh.cash(bot.execution, derivatives=False)
         decide(bot, 2, target(1.0), mid(market))
         assert bot.execution.portfolio.size(PID) > 0, (
             f"target long never pursued; goal={bot.execution.pursuits[PID].goal} unmet={bot.execution.unmet}"
@@ -535,3 +535,77 @@ def test_the_impact_check_walks_the_exchanges_book_before_an_order_goes(market: 
         assert container.orders_store.all_orders() == []
         refused = [e.payload for e in container.event_store.read(types=[EventType.RISK_ORDER_REJECTED])]
         assert [r["check"] for r in refused] == ["impact_cost"]
+
+
+def test_a_working_entry_that_would_grow_the_position_stops_when_the_bot_turns_reduce_only(
+    market: RunningSandbox, gtc: tuple[TradingBot, ApplicationContainer]
+) -> None:
+    """The backtest's rule, live: a state that refuses new exposure also stops the orders already working
+    toward it (a resting buy filling under reduce-only would grow the position the state protects), while
+    what shrinks the position (the exits) keeps working."""
+    bot, container = gtc
+    entered(bot, market)
+    bot.execution.refresh()
+    (exit_order,) = exits_at_exchange(market)
+    below = OrderIntent(PID, Side.BUY, OrderType.LIMIT, 0.2, limit_price=float(mid(market) * Decimal("0.9")))
+    decide(bot, 1, (below,), mid(market))
+    (resting,) = open_at_exchange(market, "BUY")
+    bot.risk.escalate(TradingState.REDUCE_ONLY, "a guard tripped")
+    bot.execution.refresh()
+    assert open_at_exchange(market, "BUY") == []  # today: the buy keeps resting under reduce-only
+    assert [o.order_id for o in exits_at_exchange(market)] == [exit_order.order_id]
+    stopped = bot.orders.get(resting.client_order_id)
+    assert stopped is not None
+    assert stopped.status is OrderStatus.CANCELLED
+    (event,) = container.event_store.read(types=[EventType.RISK_ORDER_CANCELLED])
+    assert event.payload["client_order_id"] == resting.client_order_id
+    assert event.payload["state"] == "reduce_only"
+
+
+def test_a_stop_the_exchange_does_not_carry_out_is_not_recorded_as_one(
+    market: RunningSandbox, gtc: tuple[TradingBot, ApplicationContainer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Coinbase answers a cancel it could not do with success false (the order filled meanwhile, or is
+    being cancelled): the order still works, so no `risk.order_cancelled` is recorded, and the stop is tried
+    again each cycle until it holds."""
+    bot, container = gtc
+    below = OrderIntent(PID, Side.BUY, OrderType.LIMIT, 0.2, limit_price=float(mid(market) * Decimal("0.9")))
+    decide(bot, 0, (below,), mid(market))
+    (resting,) = open_at_exchange(market, "BUY")
+    bot.risk.escalate(TradingState.REDUCE_ONLY, "a guard tripped")
+    monkeypatch.setattr(container.broker, "cancel_orders", lambda ids: dict.fromkeys(ids, False))
+    for _ in range(3):
+        bot.execution.refresh()
+    assert [o.order_id for o in open_at_exchange(market, "BUY")] == [resting.order_id]
+    assert list(container.event_store.read(types=[EventType.RISK_ORDER_CANCELLED])) == []  # one a cycle before
+    monkeypatch.undo()
+    bot.execution.refresh()
+    assert open_at_exchange(market, "BUY") == []
+    assert len(list(container.event_store.read(types=[EventType.RISK_ORDER_CANCELLED]))) == 1
+
+
+def test_an_order_is_quantized_and_checked_once_on_its_way_out(
+    market: RunningSandbox, canary: tuple[TradingBot, ApplicationContainer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The executor prepares it (on the grid, within the product's limits) and the adapter sends that as it
+    is; a direct call to the adapter with an unprepared order is still prepared there."""
+    import gpttrader.brokers.coinbase.broker as adapter
+    import gpttrader.engine.execution as execution
+
+    calls: list[str] = []
+    for module in (adapter, execution):
+        real = module.prepare_order
+        monkeypatch.setattr(
+            module,
+            "prepare_order",
+            lambda *a, real=real, name=module.__name__, **k: calls.append(name) or real(*a, **k),
+        )
+    _, container = canary
+    order = container.order_executor.submit(
+        OrderRequest("once-1", PID, Side.BUY, OrderType.MARKET, Decimal("0.0012345678"))
+    )
+    assert order.request.size == Decimal("0.00123456")
+    assert calls == ["gpttrader.engine.execution"]  # today: the adapter prepares it a second time
+    calls.clear()
+    container.broker.place_order(OrderRequest("once-2", PID, Side.BUY, OrderType.MARKET, Decimal("0.0012345678")))
+    assert calls == ["gpttrader.brokers.coinbase.broker"]

@@ -21,8 +21,10 @@ def test_candles_from_coinbase_land_in_the_cache(
     start, end = (today - timedelta(days=1)).isoformat(), today.isoformat()
     candles = research.load(["BTC-USD"], "ONE_HOUR", start, end, source="coinbase")
     assert len(candles["BTC-USD"]) == 24
-    cached = Path(clean_env["GPTTRADER_DATA_DIR"]) / "cache" / "candles" / "BTC-USD" / "ONE_HOUR.parquet"
+    candles_dir = Path(clean_env["GPTTRADER_DATA_DIR"]) / "cache" / "candles"
+    cached = candles_dir / "sandbox" / "BTC-USD" / "ONE_HOUR.parquet"  # the sandbox's, never Coinbase's
     assert cached.exists()
+    assert not (candles_dir / "coinbase").exists()
     again = research.load(["BTC-USD"], "ONE_HOUR", start, end, source="cache")
     assert len(again["BTC-USD"]) == 24
 

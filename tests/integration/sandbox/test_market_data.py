@@ -22,8 +22,13 @@ def test_products_spot_and_futures_without_perpetuals(client: RESTClient) -> Non
     assert {p.product_id for p in client.get_products(product_type="FUTURE").products} == {
         p.product_id for p in futures
     }
-    assert len(futures) == 4
+    # Two months of BTC and ETH futures, and the nano BTC and ETH perpetual-style futures (five-year expiry).
+    assert len(futures) == 6
     assert all(p.future_product_details["contract_expiry_type"] == "EXPIRING" for p in futures)
+    assert {p.product_id for p in futures if p.future_product_details.get("funding_interval")} == {
+        "BIP-20DEC30-CDE",
+        "ETP-20DEC30-CDE",
+    }
     assert not any(i.endswith("-PERP-INTX") for i in ids)
     with pytest.raises(requests.HTTPError, match="404"):
         client.get_product("BTC-PERP-INTX")

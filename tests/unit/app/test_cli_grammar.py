@@ -139,3 +139,12 @@ def test_any_command_line_ends_in_0_or_2(
         assert status in (0, 2), (status, err)
     if status == 2 and "usage:" not in out:
         assert err.startswith("gpttrader: error: "), err
+
+
+def test_an_argument_the_terminal_could_not_decode_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A byte the locale cannot decode reaches argv as a lone surrogate; echoed back to a strict stderr (a
+    captured or redirected one) it used to crash the error message itself."""
+    with pytest.raises(SystemExit) as exited:
+        main(["order", "cancel", "0", "\udced"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == "gpttrader: error: unrecognized arguments: \\udced (see gpttrader --help)\n"

@@ -3,14 +3,14 @@ each part of an entry as it fills, as live places them), replacement, cancellati
 both legs, on candles built by hand."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from gpttrader.backtest import run_backtest
+from gpttrader.backtest import BacktestResult, run_backtest
 from gpttrader.brokers.simulated import FeeSchedule, FillModel
 from gpttrader.config import load_config
 from gpttrader.config.guards import Guards
@@ -18,6 +18,7 @@ from gpttrader.domain import Liquidity, OrderType, Side
 from gpttrader.marketdata import load_candles
 from gpttrader.risk import LiveRiskManager, MemoryJournal
 from gpttrader.strategy import Bar, BreakoutBracket, CancelEntries, Intent, OrderIntent
+from tests.unit.products import PERP
 
 ROOT = Path(__file__).resolve().parents[3]
 FEES = FillModel(fees=FeeSchedule(maker=Decimal("0.001"), taker=Decimal("0.002")))
@@ -170,7 +171,11 @@ def test_breakout_bracket_on_the_sample_data() -> None:
         ({"take_profit": 110.0}, "come together"),
         ({"take_profit": 90.0, "stop_loss": 95.0}, "wrong way round"),
         ({"fraction": 1.5}, "fraction must be in"),
-        ({"order_type": OrderType.LIMIT, "limit_price": 1.0, "expire_bars": 0}, "expire_bars must be at least 1"),
+        (
+            {"order_type": OrderType.LIMIT, "limit_price": 1.0, "expire_bars": 0},
+            "expire_bars must be from 1 to 100,000",
+        ),
+        ({"order_type": OrderType.LIMIT, "limit_price": 1.0, "expire_bars": 10**10}, "expire_bars must be from 1"),
     ],
 )
 def test_bad_intents_say_what_is_wrong(fields: dict[str, object], message: str) -> None:
@@ -178,7 +183,12 @@ def test_bad_intents_say_what_is_wrong(fields: dict[str, object], message: str) 
         OrderIntent("BTC-USD", Side.BUY, **fields)  # type: ignore[arg-type]
 
 
-def test_in_reduce_only_entries_are_refused_and_the_bracket_still_exits(clean_env: dict[str, str]) -> None:
+@pytest.mark.parametrize("action", ["reduce_only", "halt"])
+def test_in_reduce_only_or_halted_entries_are_refused_and_the_bracket_still_exits(
+    clean_env: dict[str, str], action: str
+) -> None:
+    """A state that refuses new exposure leaves the stop-loss working: cancelling it would make nothing safer
+    (engine.order_manager.stopped_by, live's rule too)."""
     config = load_config(
         "paper",
         overrides={
@@ -187,7 +197,7 @@ def test_in_reduce_only_entries_are_refused_and_the_bracket_still_exits(clean_en
             "sizing": {"method": "fixed_fraction", "fraction": 1},
             "guards": {
                 **{name: {"enabled": False} for name in Guards.model_fields},
-                "max_drawdown": {"limit": "0.02"},
+                "max_drawdown": {"limit": "0.02", "action": action},
             },
         },
     )
@@ -200,7 +210,8 @@ def test_in_reduce_only_entries_are_refused_and_the_bracket_still_exits(clean_en
     bars = [FLAT, FLAT, FLAT, (99.0, 99.0, 96.0, 96.0), FLAT, (97.0, 97.0, 97.0, 97.0), (96.0, 96.0, 94.0, 95.0)]
     result = run_backtest(Scripted(plan), candles(bars), fill_model=FEES, initial_cash=CASH, risk=risk)
     [rejected] = result.risk_frame(("risk.order_rejected",)).to_dict("records")
-    assert (rejected["client_order_id"], rejected["reason"]) == ("bt-BTC-USD-20250501T000400-scripted-0", "reduce_only")
+    state = "reduce_only" if action == "reduce_only" else "halted"
+    assert (rejected["client_order_id"], rejected["reason"]) == ("bt-BTC-USD-20250501T000400-scripted-0", state)
     assert [(f.side, f.price) for f in result.fills] == [(Side.BUY, Decimal(100)), (Side.SELL, Decimal(95))]
 
 
@@ -220,3 +231,108 @@ def test_a_strategy_cancels_its_working_entry_and_nothing_of_it_fills() -> None:
     )
     assert cancelled.fills == []
     assert [o.order_type for o in cancelled.orders] == [OrderType.LIMIT]  # the cancel places nothing
+
+
+def test_an_entry_expires_by_time_as_live_expires_it_when_bars_are_missing() -> None:
+    """Live cancels an entry once its last bar's close time has passed (engine.order_manager.entry_expiry),
+    whether or not the market printed a bar in between: a bar missing from the history (no trades in that
+    minute) does not stretch the entry's life by a bar."""
+    plan = {1: (buy(limit_price=90.0, expire_bars=2),)}
+    frame = candles([FLAT, FLAT, FLAT, (95.0, 95.0, 89.0, 90.0), FLAT])
+    frame.loc[2:, "time"] += timedelta(minutes=1)  # the minute after the decision had no trades
+    # Decided on 00:01, the entry works through 00:03 (closing at 00:04): 00:02 is missing and 00:04 is too late.
+    result = run_backtest(Scripted(plan), frame, fill_model=FEES, initial_cash=CASH)
+    assert len(result.orders) == 1
+    assert result.fills == []  # today: counted in rows, it works on 00:03 and 00:04 and fills at 90
+
+
+def drawdown_guarded(product_id: str) -> LiveRiskManager:
+    """Reduce-only once equity is 2% off its peak; nothing else in the way (futures allowed)."""
+    config = load_config(
+        "paper",
+        overrides={
+            "symbols": [product_id],
+            "risk": {
+                "limits_file": None,
+                "max_position_fraction": 1,
+                "max_exposure_fraction": 1,
+                "max_position_size": {},
+                "max_leverage": 10,
+            },
+            "sizing": {"method": "fixed_fraction", "fraction": 1},
+            "guards": {
+                **{name: {"enabled": False} for name in Guards.model_fields},
+                "max_drawdown": {"limit": "0.02", "action": "reduce_only"},
+            },
+        },
+        env={"COINBASE_ENABLE_DERIVATIVES": "1"},
+    )
+    return LiveRiskManager.from_config(config, MemoryJournal())
+
+
+def sell_at(price: float, fraction: float) -> OrderIntent:
+    return OrderIntent(PERP.product_id, Side.SELL, OrderType.LIMIT, fraction, limit_price=price)
+
+
+def positions(result: BacktestResult) -> list[Decimal]:
+    held, after = Decimal(0), []
+    for fill in result.fills:
+        held += fill.size if fill.side is Side.BUY else -fill.size
+        after.append(held)
+    return after
+
+
+DIP = [FLAT, FLAT, FLAT, (99.0, 99.0, 96.0, 96.0), FLAT, (97.0, 97.0, 97.0, 97.0)]  # 2% off the peak at bar 3
+
+
+@pytest.mark.parametrize(
+    "last_bars",
+    [
+        [(97.0, 101.5, 97.0, 101.0), FLAT],  # both sells reached on one bar
+        [(97.0, 101.5, 97.0, 101.0), (101.0, 102.5, 101.0, 102.0), FLAT],  # one bar each
+    ],
+    ids=["together", "one after the other"],
+)
+def test_under_reduce_only_sells_that_each_shrink_a_long_never_flip_it_together(
+    last_bars: list[tuple[float, float, float, float]],
+) -> None:
+    """Two resting sells of 0.8 of a long: each alone shrinks it, both would flip it short. Judged together
+    when the state moves (and again once one fills), the second stops (engine.order_manager.stopped_by)."""
+    plan = {
+        1: (OrderIntent(PERP.product_id, Side.BUY, OrderType.MARKET, 1.0),),
+        2: (sell_at(101.0, 0.8), sell_at(102.0 if len(last_bars) == 3 else 101.0, 0.8)),
+    }
+    result = run_backtest(
+        Scripted(plan),
+        candles([*DIP, *last_bars]),
+        product_id=PERP.product_id,
+        products={PERP.product_id: PERP},
+        fill_model=FEES,
+        initial_cash=Decimal(1000),
+        risk=drawdown_guarded(PERP.product_id),
+    )
+    assert result.risk_state == "reduce_only"
+    assert min(positions(result)) >= 0  # today: 10 -> 2.17 -> -5.65
+
+
+def test_under_reduce_only_a_strategy_sell_leaves_the_stop_loss_working_for_what_is_left() -> None:
+    """A sell of half the position fills, then the bot turns reduce-only: the bracket's exit shrinks to what
+    is left (as live places it again at what is held) and keeps protecting it to its stop."""
+    plan = {
+        1: (OrderIntent(PERP.product_id, Side.BUY, OrderType.MARKET, 1.0, take_profit=110.0, stop_loss=95.0),),
+        2: (sell_at(101.0, 0.5),),
+    }
+    bars = [FLAT, FLAT, FLAT, (100.0, 101.5, 100.0, 101.0), (99.0, 99.0, 96.0, 96.0), FLAT, (97.0, 97.0, 97.0, 97.0)]
+    bars += [(96.0, 96.0, 94.0, 94.5), FLAT]
+    result = run_backtest(
+        Scripted(plan),
+        candles(bars),
+        product_id=PERP.product_id,
+        products={PERP.product_id: PERP},
+        fill_model=FEES,
+        initial_cash=Decimal(1000),
+        risk=drawdown_guarded(PERP.product_id),
+    )
+    assert result.risk_state == "reduce_only"
+    assert positions(result)[-1] == 0  # today: the exit is cancelled and what is left stays open, unprotected
+    assert result.fills[-1].price == Decimal(95)

@@ -1,7 +1,8 @@
 """Backtests of a perpetual (funding on the hour) and of volume-capped partial fills, on flat prices so
 the answers can be worked out by hand."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 from gpttrader.backtest import run_backtest
 from gpttrader.brokers.simulated import FeeSchedule, FillModel
+from gpttrader.domain import ProductType
 from gpttrader.strategy import Bar, TargetPosition
 from tests.unit.products import PERP
 
@@ -135,3 +137,34 @@ def test_a_bar_wider_than_an_hour_pays_every_hour_it_spans() -> None:
     # 3 x 24 hourly payments of 10 x 100 x 0.0001.
     assert [f.size for f in result.fills] == [D(10)]
     assert result.final_cash == D(1000) - 3 * 24 * D("0.1")
+
+
+@pytest.mark.parametrize("mode", ["fast", "step"])
+def test_a_perpetual_style_future_accrues_funding_hourly_and_settles_it_twice_a_day(mode: str) -> None:
+    """The paper venue's and the sandbox's rule (gpttrader.domain.funding): the cash moves at 00:00 and 12:00
+    only, by what the hours since accrued; a backtest that booked each hour at once would show the bot's
+    equity moving twelve hours early."""
+    future = replace(
+        PERP,
+        product_id="BIP-20DEC30-CDE",
+        product_type=ProductType.FUTURE,
+        perpetual_style=True,
+        expiry=datetime(2030, 12, 20, 16, tzinfo=UTC),
+    )
+    model = FillModel(fees=FeeSchedule(maker=D(0), taker=D(0)), funding_rate_per_hour=D("0.0001"))
+    result = run_backtest(
+        Hold(1.0),
+        flat(36 * 60),
+        product_id=future.product_id,
+        products={future.product_id: future},
+        initial_cash=D(1000),
+        fill_model=model,
+        mode=mode,  # type: ignore[arg-type]
+    )
+    hourly = D(10) * D(100) * D("0.0001")  # 10 contracts of 100
+    equity = result.equity
+    assert equity[pd.Timestamp("2026-01-01 11:30", tz="UTC")] == pytest.approx(1000)  # accrued, not settled
+    assert equity[pd.Timestamp("2026-01-01 12:00", tz="UTC")] == pytest.approx(float(1000 - 12 * hourly))
+    assert equity[pd.Timestamp("2026-01-01 23:59", tz="UTC")] == pytest.approx(float(1000 - 12 * hourly))
+    assert equity[pd.Timestamp("2026-01-02 00:00", tz="UTC")] == pytest.approx(float(1000 - 24 * hourly))
+    assert result.final_cash == D(1000) - 24 * hourly  # 01:00 to 11:00 of the second day accrued, unsettled

@@ -15,6 +15,7 @@ from gpttrader.brokers.coinbase.broker import CoinbaseBroker
 from gpttrader.brokers.coinbase.stream_mapping import StreamDecoder
 from gpttrader.brokers.coinbase.streams import CoinbaseStream
 from gpttrader.brokers.errors import MalformedAnswerError
+from gpttrader.brokers.simulated.events import SimulatedStream
 from gpttrader.brokers.simulated.market import PricePathMarket
 from gpttrader.brokers.simulated.paper import PaperBroker
 from gpttrader.domain import OrderStatus, Side
@@ -275,7 +276,7 @@ def test_the_stream_turns_a_malformed_message_into_a_resync() -> None:
     assert stream.health.channels == {"ticker": 1}
 
 
-def test_a_broker_without_a_feed_says_so_and_one_with_a_feed_builds_it_for_the_sink() -> None:
+def test_a_broker_builds_its_feed_for_the_sink_and_a_simulated_one_always_streams_its_orders() -> None:
     def sink(event: StreamEvent) -> None:
         pass
 
@@ -287,12 +288,13 @@ def test_a_broker_without_a_feed_says_so_and_one_with_a_feed_builds_it_for_the_s
 
     now = datetime(2026, 4, 7, 14, 30, tzinfo=UTC)
     assert CoinbaseBroker(object()).stream(sink) is None  # type: ignore[arg-type]
-    assert PaperBroker(PricePathMarket({}, {}, lambda: now), {}, lambda: now, balances={}).stream(sink) is None
-    for broker in (
-        CoinbaseBroker(object(), streams=feed),  # type: ignore[arg-type]
-        PaperBroker(PricePathMarket({}, {}, lambda: now), {}, lambda: now, balances={}, stream=feed),
-    ):
-        stream = broker.stream(sink)
-        assert isinstance(stream, CoinbaseStream)
-        stream.stop()
-    assert built == [sink, sink]
+    # A simulated venue streams its own orders' events with or without a market feed beside them.
+    alone = PaperBroker(PricePathMarket({}, {}, lambda: now), {}, lambda: now, balances={}).stream(sink)
+    assert isinstance(alone, SimulatedStream)
+    assert built == []
+    coinbase = CoinbaseBroker(object(), streams=feed).stream(sink)  # type: ignore[arg-type]
+    assert isinstance(coinbase, CoinbaseStream)
+    coinbase.stop()
+    paper = PaperBroker(PricePathMarket({}, {}, lambda: now), {}, lambda: now, balances={}, stream=feed)
+    assert isinstance(paper.stream(sink), SimulatedStream)
+    assert built == [sink, sink]  # each feed built for the sink it was asked for

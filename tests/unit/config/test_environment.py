@@ -22,7 +22,7 @@ def test_perps_paper_conflicting_with_a_live_profile_is_an_error(clean_env: dict
 
 def test_spot_force_live_points_dev_at_coinbase(clean_env: dict[str, str]) -> None:
     config = load_config("dev", env={**clean_env, "SPOT_FORCE_LIVE": "1"})
-    assert (config.broker, config.market_data) == ("coinbase", "coinbase")
+    assert config.broker == "coinbase"
     assert config.is_live
     with pytest.raises(ConfigError, match="SPOT_FORCE_LIVE=1 applies to the dev profile only"):
         load_config("paper", env={**clean_env, "SPOT_FORCE_LIVE": "1"})

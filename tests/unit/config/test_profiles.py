@@ -32,7 +32,6 @@ def test_every_profile_loads_with_the_spot_limits(clean_env: dict[str, str], nam
 def test_dev_profile(clean_env: dict[str, str], tmp_path: Path) -> None:
     config = load_config("dev")
     assert config.broker == "deterministic"
-    assert config.market_data == "deterministic"
     assert config.symbols == TOP10
     assert config.risk.max_position_size == {"BTC-USD": Decimal("0.001")}
     assert config.log_level == "DEBUG"
@@ -42,7 +41,7 @@ def test_dev_profile(clean_env: dict[str, str], tmp_path: Path) -> None:
 
 def test_paper_profile_has_real_data_and_simulated_fills(clean_env: dict[str, str]) -> None:
     config = load_config("paper")
-    assert (config.broker, config.market_data) == ("paper", "coinbase")
+    assert config.broker == "paper"
     assert not config.is_live
 
 

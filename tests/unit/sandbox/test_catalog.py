@@ -18,7 +18,11 @@ def test_catalog_has_spot_futures_and_perpetuals() -> None:
     catalog = build_catalog(datetime(2026, 11, 24, tzinfo=UTC))
     kinds = [listing.product.product_type for listing in catalog.values()]
     assert kinds.count(ProductType.SPOT) == 10
-    assert kinds.count(ProductType.FUTURE) == 4
+    assert kinds.count(ProductType.FUTURE) == 6  # two months of BTC and ETH, and the nano perpetual-style pair
+    assert {pid for pid, listing in catalog.items() if listing.product.perpetual_style} == {
+        "BIP-20DEC30-CDE",
+        "ETP-20DEC30-CDE",
+    }
     assert kinds.count(ProductType.PERPETUAL) == 2
     assert "BIT-27NOV26-CDE" in catalog
     assert catalog["BIT-27NOV26-CDE"].product.contract_size is not None

@@ -7,6 +7,8 @@ import pytest
 from gpttrader.marketdata import SyntheticSpec, synthetic_candles
 from gpttrader.sandbox.prices import MarketClock, PricePath
 
+ORIGIN = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()) // 60  # the UNIX minute path minute 0 is replayed at
+
 
 @pytest.fixture
 def path() -> PricePath:
@@ -19,7 +21,7 @@ def path() -> PricePath:
             "volume": [10.0, 20.0, 30.0],
         }
     )
-    return PricePath(candles, history_minutes=1)
+    return PricePath(candles, history_minutes=1, origin_minute=ORIGIN)
 
 
 def test_price_visits_open_low_high_close_for_an_up_candle(path: PricePath) -> None:
@@ -42,7 +44,7 @@ def test_whole_candles_span_to_themselves(path: PricePath) -> None:
 
 def test_real_path_spans_enclose_their_prices() -> None:
     df = synthetic_candles(SyntheticSpec("BTC-USD", 95_000.0), datetime(2026, 1, 1, tzinfo=UTC), 500, seed=9)
-    path = PricePath(df, history_minutes=100)
+    path = PricePath(df, history_minutes=100, origin_minute=ORIGIN)
     for start, end in ((3.2, 3.9), (10.0, 70.0), (0.1, 499.9), (250.5, 251.25)):
         o, h, low, c, _ = path.span(start, end)
         assert low <= min(o, c) <= max(o, c) <= h
