@@ -33,6 +33,7 @@ GROUPS = {
     "sandbox": "gpttrader.app.commands.sandbox",
     "store": "gpttrader.app.commands.store",
     "books": "gpttrader.app.commands.books",
+    "data": "gpttrader.app.commands.data",
 }
 
 

@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gpttrader.app.container import ApplicationContainer
-from gpttrader.app.local_sandbox import LocalSandbox
-from gpttrader.app.sandbox_clock import SandboxClock
 from gpttrader.config import BotConfig, load_config
 from gpttrader.engine.clock import Clock, FastClock, PacedClock
 
 if TYPE_CHECKING:
+    from gpttrader.app.local_sandbox import LocalSandbox
     from gpttrader.strategy import OrderStrategy, Strategy
 
 MODES: dict[str, tuple[str, ...]] = {
@@ -43,7 +42,7 @@ def check_choice(profile: str, mode: str) -> None:
 @dataclass
 class Launch:
     container: ApplicationContainer
-    sandbox: LocalSandbox | None = None
+    sandbox: "LocalSandbox | None" = None
 
     def close(self) -> None:
         try:
@@ -73,6 +72,11 @@ def launch(
     check_choice(profile, mode)
     overrides = dict(overrides or {})
     if (profile, mode) == ("paper", "sandbox"):
+        # Imported here: the sandbox exchange (aiohttp, its server) is a second's import that the control
+        # panel, which imports this module to show itself, would otherwise pay before it appears.
+        from gpttrader.app.local_sandbox import LocalSandbox
+        from gpttrader.app.sandbox_clock import SandboxClock
+
         config = load_config(profile, overrides=overrides)  # first: a bad setting starts no exchange
         local = LocalSandbox(history=history_read_at_start(config, strategy))
         try:

@@ -174,12 +174,13 @@ def _products(container: ApplicationContainer, broker: CoinbaseBroker) -> list[P
     equity = balances.get("USD", Decimal(0)) + sum(
         (balances.get(pid.split("-")[0], Decimal(0)) * price for pid, price in prices.items()), Decimal(0)
     )
-    daily = config.guards.daily_loss.limit
+    daily = config.guards.daily_loss
+    in_usd = daily.unit == "usd"  # a share of equity fits any funded account; dollars must be below it
     results.append(
         PreflightResult(
             "account size",
-            equity > 0 and daily < equity,
-            f"equity {equity:.2f} USD, daily loss limit {daily}",
+            equity > 0 and (not in_usd or daily.limit < equity),
+            f"equity {equity:.2f} USD, daily loss limit {daily.limit}{' USD' if in_usd else ' of equity'}",
             "fund the account, or lower guards.daily_loss.limit below the account's equity",
         )
     )

@@ -18,15 +18,12 @@ from gpttrader.domain import Granularity
 from gpttrader.domain.symbols import normalize_symbols
 from gpttrader.marketdata import CandleCache, fetch_candles, load_candles
 from gpttrader.marketdata.cache import market_venue
-from gpttrader.reports.figures import (
-    equity_figure,
-    metrics_table,
-    monthly_returns_figure,
-    price_figure,
-    trade_pnl_figure,
-)
+from gpttrader.reports import tearsheet
+from gpttrader.reports.figures import sweep_heatmap
+from gpttrader.reports.tables import header_frame
 from gpttrader.risk import LiveRiskManager, MemoryJournal
-from gpttrader.strategy import build_strategy
+from gpttrader.runs.display import show as display
+from gpttrader.strategy.registry import StrategySpec, resolve_strategy
 
 
 def load(
@@ -73,7 +70,7 @@ def describe(candles: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def backtest(
-    strategy: str,
+    strategy: StrategySpec,
     params: Mapping[str, Any],
     candles: Mapping[str, pd.DataFrame],
     *,
@@ -81,19 +78,35 @@ def backtest(
     cash: float = 1_000_000,
     risk_profile: str = "",
 ) -> BacktestResult:
-    """The strategy on the candles; with `risk_profile`, that profile's risk manager checks every order."""
+    """The strategy (a registered name, "module:Class", your class or object) on the candles; with
+    `risk_profile`, that profile's risk manager checks every order."""
     fees = FeeSchedule(maker=Decimal(str(fee)), taker=Decimal(str(fee)))
     risk = None
     if risk_profile:
         config = load_config(risk_profile, overrides={"symbols": list(candles)})
         risk = LiveRiskManager.from_config(config, MemoryJournal())
     return run_backtest(
-        build_strategy(strategy, dict(params)),
+        resolve_strategy(strategy, dict(params)),
         dict(candles),
         initial_cash=Decimal(str(cash)),
         fill_model=FillModel(fees=fees),
         risk=risk,
     )
+
+
+def header(result: BacktestResult, candles: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The run: period, products, timeframe, strategy and parameters, fees, slippage, starting cash."""
+    return header_frame(result, candles)
+
+
+def metrics(result: BacktestResult, candles: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every metric, formatted, against buy and hold (return, excess return, alpha, beta)."""
+    return tearsheet.metrics(result, candles)
+
+
+def drawdowns(result: BacktestResult) -> pd.DataFrame:
+    """The five worst drawdowns: peak, trough, recovery, depth, days."""
+    return tearsheet.drawdowns(result)
 
 
 def summary(result: BacktestResult) -> pd.DataFrame:
@@ -104,28 +117,34 @@ def summary(result: BacktestResult) -> pd.DataFrame:
 
 
 def sweep(
-    strategy: str, grid: Mapping[str, Sequence[Any]], candles: Mapping[str, pd.DataFrame], *, fee: float = 0.006
+    strategy: StrategySpec,
+    grid: Mapping[str, Sequence[Any]],
+    candles: Mapping[str, pd.DataFrame],
+    *,
+    fee: float = 0.006,
 ) -> pd.DataFrame:
     fees = FeeSchedule(maker=Decimal(str(fee)), taker=Decimal(str(fee)))
     return parameter_sweep(strategy, grid, candles, fill_model=FillModel(fees=fees), processes=2)
 
 
 def figures(result: BacktestResult, candles: Mapping[str, pd.DataFrame]) -> list[go.Figure]:
-    """The report's figures (the HTML report has the same ones, see `gpttrader.reports.write_html`)."""
-    return [
-        metrics_table(result),
-        equity_figure(result),
-        *(price_figure(frame, result, pid) for pid, frame in candles.items()),
-        monthly_returns_figure(result),
-        trade_pnl_figure(result),
-    ]
+    """The tearsheet's figures (`gpttrader.reports.tearsheet`), tables included, in reading order."""
+    return tearsheet.figures(result, candles)
+
+
+def show_sweep(frame: pd.DataFrame, grid: Mapping[str, Sequence[Any]], metric: str = "sharpe") -> None:
+    """Display a sweep's `metric` as a heatmap over its grid's first two parameters (the first across)."""
+    if len(grid) < 2:
+        raise ValueError(f"a sweep heatmap needs two parameters in the grid, got {list(grid)}")
+    x, y = list(grid)[:2]
+    display(sweep_heatmap(frame, x, y, metric))
 
 
 def show(result: BacktestResult, candles: Mapping[str, pd.DataFrame]) -> None:
-    """Display the figures as plotly's own output, which JupyterLab draws; the standalone report
+    """Display the figures, drawn by JupyterLab and kept by the runner's HTML export; the standalone report
     (`write_report`) has the same figures for reading outside Jupyter."""
     for figure in figures(result, candles):
-        figure.show(renderer="plotly_mimetype")
+        display(figure)
 
 
 def write_report(result: BacktestResult, candles: Mapping[str, pd.DataFrame], title: str) -> Path:

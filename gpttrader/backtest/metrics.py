@@ -16,13 +16,47 @@ if TYPE_CHECKING:
 YEAR = pd.Timedelta(days=365)
 
 
+def bar_returns(equity: pd.Series, initial_cash: float) -> pd.Series:
+    """Each bar's return, the first from the starting cash (so a loss on the first bar counts)."""
+    values = equity.to_numpy(dtype=float)
+    before = np.r_[initial_cash, values[:-1]]
+    return pd.Series((values - before) / before, index=equity.index)
+
+
+def bar_spacing(times: pd.Index) -> pd.Timedelta:
+    return pd.Timedelta(pd.Series(times).diff().median()) if len(times) > 1 else YEAR
+
+
+def bars_per_year(times: pd.Index) -> float:
+    spacing = bar_spacing(times)
+    return float(YEAR / spacing) if spacing > pd.Timedelta(0) else 1.0
+
+
+def trade_statistics(result: "BacktestResult") -> dict[str, float]:
+    """The closed trips' best and worst, average win and loss, average time held and the system quality
+    number (SQN: the square root of the trade count times mean PnL over its spread, as backtesting.py has it)."""
+    closed = [t for t in result.trades if t.exit_time is not None]
+    pnl = np.array([float(t.pnl) for t in closed])
+    held = [(t.exit_time - t.entry_time).total_seconds() / 3600 for t in closed if t.exit_time is not None]
+    wins, losses = pnl[pnl > 0], pnl[pnl <= 0]
+    spread = float(pnl.std(ddof=1)) if len(pnl) > 1 else 0.0
+    return {
+        "best_trade": float(pnl.max()) if len(pnl) else 0.0,
+        "worst_trade": float(pnl.min()) if len(pnl) else 0.0,
+        "average_win": float(wins.mean()) if len(wins) else 0.0,
+        "average_loss": float(losses.mean()) if len(losses) else 0.0,
+        "average_trade_hours": float(np.mean(held)) if held else 0.0,
+        "sqn": math.sqrt(len(pnl)) * float(pnl.mean()) / spread if spread else 0.0,
+    }
+
+
 def compute_metrics(result: "BacktestResult") -> dict[str, float]:
     equity = result.equity.to_numpy(dtype=float)
     initial = float(result.initial_cash)
     times = result.equity.index
-    returns = np.diff(np.r_[initial, equity]) / np.r_[initial, equity[:-1]]
-    spacing = pd.Timedelta(pd.Series(times).diff().median()) if len(times) > 1 else YEAR
-    per_year = float(YEAR / spacing) if spacing > pd.Timedelta(0) else 1.0
+    returns = bar_returns(result.equity, initial).to_numpy()
+    spacing = bar_spacing(times)
+    per_year = bars_per_year(times)
     years = max(float((times[-1] - times[0] + spacing) / YEAR), 1e-9)
     total = equity[-1] / initial - 1
     volatility = float(returns.std(ddof=1) * math.sqrt(per_year)) if len(returns) > 1 else 0.0
@@ -59,4 +93,5 @@ def compute_metrics(result: "BacktestResult") -> dict[str, float]:
         "exposure": float((result.exposure > 0).mean()),
         "turnover": float(traded) / float(np.mean(equity)) if len(equity) else 0.0,
         "fees_paid": float(result.fees_paid),
+        **trade_statistics(result),
     }

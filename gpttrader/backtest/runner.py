@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from gpttrader.backtest.metrics import compute_metrics
-from gpttrader.backtest.result import BacktestResult
+from gpttrader.backtest.result import BacktestResult, RunSettings
 from gpttrader.brokers.simulated import FillModel, synthetic_book
 from gpttrader.domain import Candle, Fill, Granularity, OrderBook, OrderRequest, Product, Side
 from gpttrader.domain.client_ids import ClientIds
@@ -130,7 +130,7 @@ def run_backtest(
     strategy: Strategy | OrderStrategy,
     candles: pd.DataFrame | Mapping[str, pd.DataFrame],
     *,
-    product_id: str = "BTC-USD",
+    product_id: str | None = None,
     products: Mapping[str, Product] | None = None,
     initial_cash: Decimal = Decimal(1_000_000),
     fill_model: FillModel | None = None,
@@ -143,7 +143,7 @@ def run_backtest(
     `sizer` defaults to the manager's, or to equal fixed fractions of equity across the products."""
     if initial_cash <= 0:
         raise ValueError(f"initial_cash must be positive, got {initial_cash}")
-    frames = {product_id: candles} if isinstance(candles, pd.DataFrame) else dict(candles)
+    frames = {_product_of(candles, product_id): candles} if isinstance(candles, pd.DataFrame) else dict(candles)
     if not frames:
         raise ValueError("no candles to backtest")
     for pid, frame in frames.items():
@@ -184,9 +184,23 @@ def run_backtest(
         risk_events=sorted(engine.journal.events, key=lambda e: e.time or datetime.min),
         risk_state=None if engine.risk is None else engine.risk.state,
         risk_counters=Counter() if engine.risk is None else engine.risk.counters,
+        settings=RunSettings(strategy, model.fees.maker, model.fees.taker, model.slippage_bps),
     )
     result.metrics = compute_metrics(result)
     return result
+
+
+def _product_of(frame: pd.DataFrame, product_id: str | None) -> str:
+    """The product one frame's candles are of: `product_id`, else the one the frame carries (`load_candles`,
+    `read_candle_file` and `synthetic_candles` record it). Neither is refused: a default would label the
+    trades with another market and apply its increments, silently."""
+    carried = frame.attrs.get("product_id")
+    if product_id is None and carried is None:
+        raise ValueError(
+            "which product are these candles of? they carry none: pass product_id='ETH-USD', or a mapping "
+            "{'ETH-USD': candles} (candles from load_candles or a file named for its product carry theirs)"
+        )
+    return str(product_id or carried)
 
 
 def _check_frame(product_id: str, frame: pd.DataFrame) -> None:
@@ -420,7 +434,8 @@ class _Engine:
         for cid, exit_order in reversed(exits):
             if excess <= 0:
                 break
-            left = exit_size(exit_order.remaining - min(excess, exit_order.remaining), held, product)
+            limit = exit_order.request.limit_price or ZERO
+            left = exit_size(exit_order.remaining - min(excess, exit_order.remaining), held, product, limit)
             excess -= exit_order.remaining - left
             if left:
                 self.working[cid] = replace(exit_order, remaining=left)
@@ -442,7 +457,8 @@ class _Engine:
             (w.remaining for w in self.working.values() if w.pid == entry.pid and w.request.side is side),
             Decimal(0),
         )
-        size = exit_size(uncovered, abs(self.portfolio.size(entry.pid)) - working, product)
+        room = abs(self.portfolio.size(entry.pid)) - working
+        size = exit_size(uncovered, room, product, entry.exits.limit(product, entry.request.side))
         self.uncovered[entry_id] = uncovered - size
         if not size:
             return

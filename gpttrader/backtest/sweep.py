@@ -1,6 +1,7 @@
 """Parameter sweeps: every combination of a grid, backtested in parallel processes.
 
-Each worker receives the candles once (at start-up), not once per combination. A combination the
+Each worker receives the candles and the strategy once (at start-up), not once per combination; on Linux
+the workers are forked, so a class defined in a notebook needs no pickling. A combination the
 strategy refuses (fast >= slow, say) is reported in the `error` column rather than stopping the sweep.
 """
 
@@ -17,7 +18,7 @@ from tqdm.auto import tqdm
 from gpttrader.backtest.runner import run_backtest
 from gpttrader.brokers.simulated import FillModel
 from gpttrader.risk import LiveRiskManager
-from gpttrader.strategy.registry import build_strategy
+from gpttrader.strategy.registry import StrategySpec, resolve_strategy, strategy_label
 
 _candles: dict[str, pd.DataFrame] = {}
 _settings: dict[str, Any] = {}
@@ -28,9 +29,11 @@ def _initialize(candles: dict[str, pd.DataFrame], settings: dict[str, Any]) -> N
     _settings.update(settings)
 
 
-def _run_one(strategy: str, params: dict[str, Any]) -> dict[str, Any]:
+def _run_one(params: dict[str, Any]) -> dict[str, Any]:
+    settings = dict(_settings)
+    strategy = settings.pop("strategy")
     try:
-        result = run_backtest(build_strategy(strategy, params), _candles, **_settings)
+        result = run_backtest(resolve_strategy(strategy, params), _candles, **settings)
     except ValueError as exc:
         return {**params, "error": str(exc)}
     state = None if result.risk_state is None else result.risk_state.value
@@ -38,7 +41,7 @@ def _run_one(strategy: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def parameter_sweep(
-    strategy: str,
+    strategy: StrategySpec,
     grid: Mapping[str, Sequence[Any]],
     candles: Mapping[str, pd.DataFrame],
     *,
@@ -48,19 +51,26 @@ def parameter_sweep(
     fill_model: FillModel | None = None,
     risk: LiveRiskManager | None = None,
 ) -> pd.DataFrame:
-    """One row per combination: its parameters, then the metrics (or the error), best Sharpe first. With
+    """One row per combination: its parameters, then the metrics (or the error), best Sharpe first.
+    `strategy`: a registered name, "module:Class", or a class (or function) the grid's values are passed to. With
     `risk`, each run checks its orders and runs the guards (a replica each: the runs stay independent)."""
     if not grid:
         raise ValueError("the grid is empty: give at least one parameter with its values")
     names = list(grid)
     combinations = [dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())]
-    build_strategy(strategy, combinations[0] if combinations else {})  # fail fast on names and types
-    settings = {"initial_cash": initial_cash, "fill_model": fill_model or FillModel(), "risk": risk}
+    resolve_strategy(strategy, combinations[0] if combinations else {})  # fail fast on names and types
+    settings = {
+        "strategy": strategy,
+        "initial_cash": initial_cash,
+        "fill_model": fill_model or FillModel(),
+        "risk": risk,
+    }
     workers = max(1, min(processes or os.cpu_count() or 1, len(combinations)))
     rows = []
     with ProcessPoolExecutor(max_workers=workers, initializer=_initialize, initargs=(dict(candles), settings)) as pool:
-        futures = [pool.submit(_run_one, strategy, params) for params in combinations]
-        for future in tqdm(as_completed(futures), total=len(futures), desc=f"sweep {strategy}", disable=not progress):
+        futures = [pool.submit(_run_one, params) for params in combinations]
+        label = f"sweep {strategy_label(strategy)}"
+        for future in tqdm(as_completed(futures), total=len(futures), desc=label, disable=not progress):
             rows.append(future.result())
     frame = pd.DataFrame(rows)
     if "sharpe" in frame:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from gpttrader.config.guards import UPPER_COMPARISONS
+from gpttrader.config.guards import UPPER_COMPARISONS, LossGuardConfig
 from gpttrader.config.models import BotConfig
 
 # Limits where a lower value is tighter (a missing one means no limit at all: the loosest).
@@ -96,7 +96,10 @@ def _classify(change: Change, old: BotConfig, new: BotConfig, into: Changes) -> 
     elif path in _HIGHER_IS_TIGHTER:
         (into.tightened if _lower(change.old, change.new) else into.loosened).append(change)
     elif parts[0] == "guards" and len(parts) == 3:
-        (into.tightened if _guard_tighter(parts[1], parts[2], change, new) else into.loosened).append(change)
+        # A limit in another unit (a share of equity against dollars) has no direction: an operator says why.
+        same_unit = _unit(old, parts[1]) == _unit(new, parts[1])
+        tighter = same_unit and _guard_tighter(parts[1], parts[2], change, new)
+        (into.tightened if tighter else into.loosened).append(change)
     elif path.startswith("sizing.regime_scales."):
         (into.tightened if _lower(change.new, change.old) else into.loosened).append(change)
     else:
@@ -108,6 +111,12 @@ def _lower(a: Any, b: Any) -> bool:
     if a is None:
         return b is None
     return b is None or Decimal(str(a)) <= Decimal(str(b))
+
+
+def _unit(config: BotConfig, guard: str) -> str | None:
+    """A loss guard's unit (None for the other guards)."""
+    rule = getattr(config.guards, guard)
+    return rule.unit if isinstance(rule, LossGuardConfig) else None
 
 
 def _guard_tighter(name: str, rule: str, change: Change, new: BotConfig) -> bool:

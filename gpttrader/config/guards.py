@@ -3,16 +3,21 @@ and what a breach does.
 
 The metric behind each guard is fixed by its name (the risk layer computes it); what is configurable is
 the rule. A warning band is given as a share of the limit (`warn_at`), not as a second absolute number, so
-that a profile which only lowers a limit (the canary's $10 daily loss) keeps a sensible warning with it.
+that a profile which only lowers a limit (the canary's 1% daily loss) keeps a sensible warning with it.
+
+The loss guards' limits are a share of equity by default (`unit: fraction`, 0.02 = 2% of the equity at the
+start of the window): a limit in dollars fits one account size only (the $100 hourly loss that one BTC round
+trip's fees on a $100,000 paper account exceed). `unit: usd` keeps a limit in the quote currency.
 """
 
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Comparison = Literal["gt", "ge", "lt", "le", "abs_gt", "abs_lt"]
 GuardAction = Literal["warn", "reduce_only", "halt"]
+LossUnit = Literal["fraction", "usd"]
 UPPER_COMPARISONS: frozenset[str] = frozenset({"gt", "ge", "abs_gt"})
 
 
@@ -41,9 +46,33 @@ class GuardConfig(BaseModel):
         return self.limit / self.warn_at
 
 
+class LossGuardConfig(GuardConfig):
+    """A loss guard's rule: its limit is a share of the equity at the start of its window (`fraction`, the
+    default) or an amount of the quote currency (`usd`)."""
+
+    unit: LossUnit = "fraction"
+
+    @model_validator(mode="after")
+    def _share_at_most_one(self) -> "LossGuardConfig":
+        # A share above 1 is almost surely a dollar limit written without its unit (a profile from before
+        # limits were shares): refused, not read as a limit that can never trip.
+        if self.unit == "fraction" and self.limit > 1:
+            raise ValueError(
+                f"limit {self.limit} is a share of equity (0.02 = 2%) and must be at most 1; "
+                "for a limit in dollars set unit: usd"
+            )
+        return self
+
+
 def _guard(comparison: Comparison, limit: str, action: GuardAction, message: str, **extra: object) -> GuardConfig:
     return GuardConfig.model_validate(
         {"comparison": comparison, "limit": Decimal(limit), "action": action, "message": message, **extra}
+    )
+
+
+def _loss_guard(limit: str, message: str) -> LossGuardConfig:
+    return LossGuardConfig.model_validate(
+        {"comparison": "ge", "limit": Decimal(limit), "action": "reduce_only", "message": message}
     )
 
 
@@ -53,10 +82,12 @@ class Guards(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    daily_loss: GuardConfig = _guard(
-        "ge", "250", "reduce_only", "loss since 00:00 UTC (quote currency, marked to market)"
-    )
-    hourly_loss: GuardConfig = _guard("ge", "100", "reduce_only", "loss since the top of the hour (quote currency)")
+    # Shares of the window's opening equity, marked to market, fees included. On the paper account's
+    # $100,000 a BTC round trip's fees (0.6% a side of a 10% position) cost 0.12%: an hour of the demo's
+    # churn stays well inside 2%, while a strategy losing 2% of the account in an hour or 5% in a day is
+    # stopped. (GPT-Trader's $100 and $250 are these shares of an account of about $5,000.)
+    daily_loss: LossGuardConfig = _loss_guard("0.05", "loss since 00:00 UTC, marked to market, fees included")
+    hourly_loss: LossGuardConfig = _loss_guard("0.02", "loss since the top of the hour, marked to market")
     max_drawdown: GuardConfig = _guard("ge", "0.10", "reduce_only", "fall of equity below its peak (share)")
     consecutive_losses: GuardConfig = _guard("ge", "5", "reduce_only", "closed trades lost in a row")
     error_rate: GuardConfig = _guard("gt", "0.5", "halt", "share of the recent broker calls that failed")

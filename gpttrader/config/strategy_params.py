@@ -57,7 +57,11 @@ def strategy_arguments(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
         raise StrategyParameterError(
             f"unknown strategy {name!r}; strategies: {', '.join(STRATEGY_PARAMETERS)}", "name", name
         )
-    declared = STRATEGY_PARAMETERS[name]
+    return declared_arguments(name, STRATEGY_PARAMETERS[name], params)
+
+
+def declared_arguments(name: str, declared: Parameters, params: Mapping[str, Any]) -> dict[str, Any]:
+    """`params` checked against `declared` (a type of `object` takes a value as given)."""
     listed = ", ".join(declared.types)
     converted: dict[str, Any] = {}
     for key, value in params.items():
@@ -80,6 +84,8 @@ def _convert(name: str, key: str, value: Any, kind: type) -> Any:
             f"strategy {name}: {key} must be {expected}, got {value!r}", f"params.{key}", value
         )
 
+    if kind is object:
+        return value
     if kind is bool:
         if isinstance(value, bool):
             return value

@@ -16,7 +16,8 @@ class AlertSink:
 
     def __call__(self, alert: Alert) -> None:
         level = logging.CRITICAL if alert.severity == "critical" else logging.WARNING
-        log.log(level, "alert %s: %s (%s)", alert.rule, alert.message, alert.hint)
+        # The alert rides on the record, for filters that print it once per change (the notebooks' sessions)
+        log.log(level, "alert %s: %s (%s)", alert.rule, alert.message, alert.hint, extra={"alert": alert})
         self._events.append(
             EventType.ALERT,
             {

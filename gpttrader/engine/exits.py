@@ -88,7 +88,7 @@ class ExitBook:
             if entry.product_id not in protected:
                 protected[entry.product_id] = working_on(open_orders, entry.product_id, entry.side.opposite)
             room = held - protected[entry.product_id]
-            size = exit_size(entry.filled_size - consumed - live, room, traded)
+            size = exit_size(entry.filled_size - consumed - live, room, traded, plan.limit(traded, entry.side))
             if not size:
                 continue
             protected[entry.product_id] += size

@@ -22,6 +22,7 @@ from gpttrader.engine.execution_coordinator import BOOK_LEVELS, ExecutionCoordin
 from gpttrader.engine.marks import MarkBook
 from gpttrader.engine.strategy_coordinator import StrategyCoordinator
 from gpttrader.risk import LiveRiskManager
+from gpttrader.risk.guards import guard_metric
 from gpttrader.risk.metrics import (
     DEPTH_BAND_BPS,
     NS,
@@ -39,6 +40,7 @@ class GuardFeed:
     def __init__(self, config: BotConfig, risk: LiveRiskManager, broker: Broker, marks: MarkBook) -> None:
         self.config, self.risk, self.broker, self.marks = config, risk, broker, marks
         self.daily_loss = 0.0  # the daily-loss guard's last reading: the alerts compare it with its limit
+        self._daily_metric = guard_metric("daily_loss", config.guards.daily_loss)  # in its limit's unit
         self.recent_api_errors = 0  # API errors in the window: the banner shows the exchange degraded
         self._error_rate = ErrorRate(config.risk.error_rate_window)
         self._api_errors = ErrorCount(config.risk.api_error_window_seconds)
@@ -82,7 +84,7 @@ class GuardFeed:
         stamp = np.array([int(now.timestamp() * NS)], dtype=np.int64)
         for metric, values in self._equity.update(stamp, np.array([equity])).items():
             self.risk.observe(metric, float(values[0]), now)
-            if metric == "daily_loss":
+            if metric == self._daily_metric:
                 self.daily_loss = float(values[0])
         for pid in self.config.symbols:
             age = self.marks.age(pid, now)

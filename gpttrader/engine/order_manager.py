@@ -181,6 +181,10 @@ class ExitPlan:
         take, stop = (Decimal(repr(price)) for price in intent.exits)
         return cls(take, stop)
 
+    def limit(self, product: Product, entry_side: Side) -> Decimal:
+        """The exit's limit (its take-profit, on the grid toward the passive side)."""
+        return quantize_price(self.take_profit, product, entry_side.opposite)
+
     def order(self, client_order_id: str, product: Product, entry_side: Side, size: Decimal) -> OrderRequest:
         """The exit covering `size` of an entry on `entry_side`: a reduce-only bracket on the other side."""
         side = entry_side.opposite
@@ -190,15 +194,18 @@ class ExitPlan:
             side,
             OrderType.BRACKET,
             size,
-            quantize_price(self.take_profit, product, side),
+            self.limit(product, entry_side),
             quantize_price(self.stop_loss, product, side),
             reduce_only=True,
         )
 
 
-def exit_size(uncovered: Decimal, room: Decimal, product: Product) -> Decimal:
+def exit_size(uncovered: Decimal, room: Decimal, product: Product, limit: Decimal) -> Decimal:
     """The size of the exit to place now for what of an entry filled and no exit covers yet (`uncovered`),
     where the position leaves `room` beside the orders working on the exit's side: on the grid, and 0 while
-    it is under the product's minimum (more may fill)."""
+    it is under the product's minimum size or, at the exit's `limit`, under its minimum order value (the
+    checks the order would fail before it is sent: more may fill; what never will is dust no order carries)."""
     size = quantize_size(min(uncovered, room), product)
-    return size if size > 0 and size >= product.base_min_size else Decimal(0)
+    if size <= 0 or size < product.base_min_size or size * limit * product.multiplier < product.quote_min_size:
+        return Decimal(0)
+    return size

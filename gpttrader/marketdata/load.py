@@ -44,4 +44,8 @@ def load_candles(
         frame = resample(frame, grain)
     elif len(frame) > 1 and width > pd.Timedelta(seconds=grain.seconds):
         raise CandleFileError(f"{source} holds {width} candles, coarser than {grain.value}; load a coarser granularity")
+    named = frame.attrs.get("product_id", product_id)  # the file's name or folder, when it is a product's
+    if named != product_id:
+        raise CandleFileError(f"{source} is named for {named}, not {product_id}")
+    frame.attrs["product_id"] = product_id  # a backtest labels its trades and finds its increments by it
     return frame

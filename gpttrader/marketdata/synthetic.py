@@ -58,4 +58,6 @@ def synthetic_candles(spec: SyntheticSpec, start: datetime, minutes: int, seed: 
     intraday = 1.0 + 0.6 * np.cos((hours - 15) / 24 * 2 * np.pi)  # busiest around the US/EU overlap
     activity = 1.0 + np.abs(log_returns) / sigma * 0.5 + volatile * 1.5
     volume = spec.base_volume * intraday * activity * rng.lognormal(0, 0.35, minutes)
-    return pd.DataFrame({"time": times, "open": open_, "high": high, "low": low, "close": close, "volume": volume})
+    frame = pd.DataFrame({"time": times, "open": open_, "high": high, "low": low, "close": close, "volume": volume})
+    frame.attrs["product_id"] = spec.product_id  # what a backtest of them trades
+    return frame

@@ -212,7 +212,7 @@ RULES: tuple[Rule, ...] = (
         "warning",
         lambda h: _fmt(
             h.daily_loss_limit > 0 and h.daily_loss >= 0.8 * h.daily_loss_limit,
-            f"daily loss {h.daily_loss:.2f} of the {h.daily_loss_limit:.2f} limit",
+            f"daily loss {h.daily_loss:.4g} of the {h.daily_loss_limit:.4g} limit",  # a share, or dollars
         ),
         "the daily-loss guard puts the bot in reduce-only at the limit",
     ),

@@ -13,32 +13,24 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from enum import StrEnum
+from dataclasses import asdict
 from typing import Any, TypeVar
 
 from gpttrader.app.launch import Launch, check_choice, launch
 from gpttrader.app.preflight import live_gate
+from gpttrader.domain.events import EventType
 from gpttrader.engine.bot import TradingBot
 from gpttrader.engine.kill import KillReport
 from gpttrader.engine.state import BotState
 from gpttrader.monitoring import BotMetrics
+from gpttrader.panel.phase import Phase
+from gpttrader.panel.render import counts_text
 from gpttrader.risk import TradingState
 from gpttrader.store.refusals import StateRefusedError
 from gpttrader.strategy import OrderStrategy, Strategy
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class Phase(StrEnum):
-    IDLE = "idle"
-    CONNECTING = "connecting"
-    RUNNING = "running"
-    PAUSED = "paused"
-    STOPPING = "stopping"
-    STOPPED = "stopped"
-    REFUSED = "refused"  # the live gate said no
-    ERROR = "error"
 
 
 class BotSession:
@@ -64,6 +56,7 @@ class BotSession:
         self.phase = Phase.IDLE
         self.message = ""
         self.view: BotState | None = None
+        self.state_change: dict[str, Any] | None = None  # the last trading-state change: who or what, and why
         self.metrics = metrics or BotMetrics()  # what the Prometheus exporter serves
         self.bot: TradingBot | None = None
         self._on_change = on_change
@@ -80,7 +73,7 @@ class BotSession:
         """Build and bootstrap the bot off the loop, then run it as a task on the loop."""
         if self.phase is not Phase.IDLE:
             raise RuntimeError(f"a session starts once; this one is {self.phase}")
-        self._set(Phase.CONNECTING, f"connecting: profile {self.profile}, {self.mode}")
+        self._set(Phase.CONNECTING, f"profile {self.profile}, {self.mode}")
         try:
             refused = await self._call(self._open)
         except StateRefusedError as exc:  # another bot holds the profile, or its store needs the operator
@@ -95,26 +88,40 @@ class BotSession:
             self._set(Phase.REFUSED, refused)
             return
         self.view = self._bot.state
+        self.state_change = await self._call(self._read_change)
         self._set(Phase.RUNNING, self._notice or self._running_message)
         self._task = asyncio.get_running_loop().create_task(self._drive())
 
     async def pause(self) -> None:
         await self._call(self._bot.pause, operator=self.operator)
-        self._set(Phase.PAUSED, "paused: the strategy's decisions are not acted on; marks, fills and guards go on")
-
-    async def resume(self) -> None:
-        await self._call(self._bot.resume, operator=self.operator)
-        self._set(Phase.RUNNING, self._running_message)
-
-    async def set_reduce_only(self, on: bool) -> None:
-        """The operator's reduce-only switch: on from active, off back to active (recorded either way)."""
-        risk = self._bot.risk
-        state, reason = (
-            (TradingState.REDUCE_ONLY, "reduce-only from the control panel")
-            if on
-            else (TradingState.ACTIVE, "reduce-only lifted from the control panel")
+        self.phase, self.message = (
+            Phase.PAUSED,
+            "the strategy's decisions are not acted on; marks, fills and guards go on",
         )
-        await self._call(risk.set_state, state, operator=self.operator, reason=reason)
+        await self.refresh()
+
+    async def resume(self, reason: str) -> None:
+        """Back to trading with the operator's reason, as `gpttrader risk set active --reason` does: out of
+        reduce-only or halted (recorded with the reason), and out of a pause. A blank reason is refused
+        before anything changes."""
+        if not reason.strip():
+            raise ValueError("a reason is needed to resume: type why trading may go on, then press Resume")
+        bot = self._bot
+        if bot.risk.state is not TradingState.ACTIVE:
+            await self._call(bot.risk.set_state, TradingState.ACTIVE, operator=self.operator, reason=reason)
+        if bot.paused:
+            await self._call(bot.resume, operator=self.operator)
+        self.phase, self.message = Phase.RUNNING, f"resumed by {self.operator}: {reason}"
+        await self.refresh()
+
+    async def reduce_only(self) -> None:
+        """The operator's reduce-only switch, from active (recorded); `resume` lifts it, with a reason."""
+        await self._call(
+            self._bot.risk.set_state,
+            TradingState.REDUCE_ONLY,
+            operator=self.operator,
+            reason="reduce-only from the control panel",
+        )
         await self.refresh()
 
     async def kill(self, reason: str = "kill switch from the control panel") -> KillReport:
@@ -129,13 +136,14 @@ class BotSession:
     async def stop(self) -> None:
         if self.bot is None or self._task is None:
             return
-        self._set(Phase.STOPPING, "stopping after the cycle in progress")
+        self._set(Phase.STOPPING, "after the cycle in progress")
         self.bot.stop()
         await self._task
 
     async def refresh(self) -> None:
         """After an operator's action: the bot's state read again (on the worker, between cycles)."""
         self.view = await self._call(self._bot.read_state)
+        self.state_change = await self._call(self._read_change)
         self._on_change(self)
 
     def _show_cycle(self) -> None:
@@ -148,6 +156,9 @@ class BotSession:
         failed = False
         try:
             async for _ in bot.cycles(self._worker):
+                view = bot.state
+                if view is not None and view.trading_state != (self.state_change or {}).get("to", "active"):
+                    self.state_change = await self._call(self._read_change)  # changed: by what, and why
                 self._show_cycle()
         except Exception as exc:
             log.exception("the %s session failed", self.profile)
@@ -156,7 +167,8 @@ class BotSession:
             await self._kill_after_failure(bot)
         ended = ""
         try:
-            ended = "stopped: " + " ".join((await self._call(bot.shutdown)).lines())
+            summary = await self._call(bot.shutdown)
+            ended = f"{summary.cycles} cycles, {counts_text(asdict(summary))}; {summary.lines()[1]}"
             self.view = bot.state
         except Exception as exc:
             log.exception("the %s session did not shut down cleanly", self.profile)
@@ -196,7 +208,7 @@ class BotSession:
         self.bot = container.create_bot(self.strategy, monitor=self.metrics)
         report = self.bot.bootstrap()
         if not report.ok:
-            self._notice = "running, but reconciliation failed and trading is halted: " + "; ".join(report.mismatches)
+            self._notice = "reconciliation failed and trading is halted: " + "; ".join(report.mismatches)
         return None
 
     async def _end(self) -> None:
@@ -211,9 +223,13 @@ class BotSession:
             self._launch.close()
             self._launch = None
 
+    def _read_change(self) -> dict[str, Any] | None:
+        """On the worker: the trading state's last recorded change, the banner's reason."""
+        return self._bot.risk.journal.latest(EventType.RISK_STATE_CHANGED)
+
     @property
     def _running_message(self) -> str:
-        return f"running: profile {self.profile}, {self.mode}"
+        return f"profile {self.profile}, {self.mode}"
 
     @property
     def _bot(self) -> TradingBot:

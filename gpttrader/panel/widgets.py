@@ -11,19 +11,21 @@ import logging
 from collections import deque
 from collections.abc import Coroutine, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
-import plotly.graph_objects as go
 
 from gpttrader.app.launch import MODES, SIMULATED, check_choice, state_dir
 from gpttrader.config.redaction import configure_logging
 from gpttrader.domain import Granularity
 from gpttrader.monitoring import BotMetrics, MetricsServer, serve_metrics
 from gpttrader.panel import render
-from gpttrader.panel.session import BotSession, Phase
+from gpttrader.panel.phase import Phase
 from gpttrader.panel.view import read_stored
-from gpttrader.strategy import OrderStrategy, Strategy
+
+if TYPE_CHECKING:
+    from gpttrader.panel.session import BotSession
+    from gpttrader.strategy.registry import StrategySpec
 
 log = logging.getLogger(__name__)
 CHART_POINTS = 2000
@@ -36,7 +38,8 @@ def _button(description: str, css: str, style: str = "", icon: str = "") -> w.Bu
 
 
 def _html(css: str, width: str | None = None) -> w.HTML:
-    html = w.HTML(layout=w.Layout(width=width, padding="0 12px 0 0") if width else w.Layout())
+    # A box of its own width that scrolls its table sideways rather than spilling into its neighbour.
+    html = w.HTML(layout=w.Layout(width=width, padding="0 12px 0 0", overflow="auto") if width else w.Layout())
     html.add_class(css)
     return html
 
@@ -55,7 +58,7 @@ class ControlPanel:
         pace_seconds: float = 1.0,
         operator: str | None = None,
         overrides: Mapping[str, Any] | None = None,
-        strategy: Strategy | OrderStrategy | None = None,
+        strategy: "StrategySpec | None" = None,
         granularity: str | None = None,
         metrics_port: int = 0,
     ) -> None:
@@ -64,12 +67,13 @@ class ControlPanel:
         configure_logging("WARNING")  # the bot logs from a worker thread into the kernel's output: redacted
         self.operator = operator or getpass.getuser()
         self.overrides = dict(overrides or {})  # the configuration's explicit layer, for every session
-        self.strategy = strategy  # a researcher's own strategy object; None: the profile's
+        # A researcher's own strategy (an object, a class or "module:Class"); None: the profile's. Built at the
+        # first Start, so that showing the panel imports no strategy code.
+        self.strategy = strategy
         self.session: BotSession | None = None
         self.metrics = BotMetrics()  # one registry for the panel's sessions, so the exporter outlives them
         self.exporter: MetricsServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._syncing = False
         self._equity: tuple[deque[datetime], deque[float]] = _equity_window()
 
         self.profile = w.Dropdown(options=list(MODES), value=profile, description="profile")
@@ -85,8 +89,10 @@ class ControlPanel:
         self.start = _button("Start", "gt-start", "success", "play")
         self.pause = _button("Pause", "gt-pause", icon="pause")
         self.stop = _button("Stop", "gt-stop", "warning", "stop")
-        self.reduce_only = w.ToggleButton(value=False, description="Reduce-only", icon="shield")
-        self.reduce_only.add_class("gt-reduce-only")
+        self.reduce_only = _button("Reduce-only", "gt-reduce-only", icon="shield")
+        self.reason = w.Text(placeholder="why trading may go on (recorded)", description="reason")
+        self.reason.add_class("gt-resume-reason")
+        self.resume = _button("Resume", "gt-resume", "info", "play-circle")
         self.kill = _button("Kill switch", "gt-kill", "danger", "power-off")
         self.kill_confirm = _button("Confirm: cancel all, flatten, halt", "gt-kill-confirm", "danger")
         self.kill_cancel = _button("Cancel", "gt-kill-cancel")
@@ -106,21 +112,26 @@ class ControlPanel:
         self.status = _html("gt-status-box")
         self.summary = _html("gt-summary-box")
         self.positions, self.orders = _html("gt-positions-box", "45%"), _html("gt-orders-box", "55%")
-        self.guards, self.alerts = _html("gt-guards-box", "45%"), _html("gt-alerts-box", "55%")
+        self.guards, self.alerts = _html("gt-guards-box"), _html("gt-alerts-box", "55%")
         self.sizing = _html("gt-sizing-box")
-        self.chart = go.FigureWidget(
-            go.Scatter(x=[], y=[], mode="lines", name="equity"),
-            layout={"title": {"text": "Equity"}, "height": 280, "margin": {"l": 50, "r": 20, "t": 40, "b": 30}},
-        )
+        self.show_all_guards = w.ToggleButton(value=False, description="All guards", icon="list")
+        self.show_all_guards.add_class("gt-guards-all")
+        self.chart = _html("gt-equity-box")
         self.live = w.VBox(
-            [w.HBox([self.positions, self.orders]), w.HBox([self.guards, self.alerts]), self.sizing, self.chart]
+            [
+                self.chart,
+                w.HBox([self.positions, self.orders]),
+                w.HBox([w.VBox([self.show_all_guards, self.guards], layout=w.Layout(width="45%")), self.alerts]),
+                self.sizing,
+            ]
         )
         self.live.layout.display = "none"
         self.widget = w.VBox(
             [
-                w.HTML("<h3>gpttrader control panel</h3>"),
+                w.HTML(render.STYLE + "<h3>gpttrader control panel</h3>"),
                 w.HBox([self.profile, self.mode, self.granularity, self.pace, self.opt_in]),
                 w.HBox([self.start, self.pause, self.stop, self.reduce_only, self.kill]),
+                w.HBox([self.reason, self.resume]),
                 self.confirm,
                 w.HBox([self.metrics_port, self.serve, self.metrics_link]),
                 self.banner,
@@ -136,7 +147,9 @@ class ControlPanel:
         self.start.on_click(lambda _: self._spawn(self._start()))
         self.pause.on_click(lambda _: self._spawn(self._pause()))
         self.stop.on_click(lambda _: self._spawn(self._stop()))
-        self.reduce_only.observe(self._on_reduce_only, names="value")
+        self.reduce_only.on_click(lambda _: self._spawn(self._session.reduce_only()))
+        self.resume.on_click(lambda _: self._spawn(self._resume()))
+        self.show_all_guards.observe(lambda _: self._render(), names="value")
         self.kill.on_click(lambda _: self._show_confirm(True))
         self.kill_cancel.on_click(lambda _: self._show_confirm(False))
         self.kill_confirm.on_click(lambda _: self._spawn(self._kill()))
@@ -163,7 +176,12 @@ class ControlPanel:
 
     async def _start(self) -> None:
         self._equity = _equity_window()
-        self.chart.data[0].x, self.chart.data[0].y = (), ()
+        self.chart.value = ""
+        # Imported at the first Start: the engine behind a session is seconds of imports, and the panel
+        # shows (and reads the stored state) without it.
+        from gpttrader.panel.session import BotSession
+        from gpttrader.strategy import resolve_strategy
+
         self.session = BotSession(
             self.profile.value,
             self.mode.value,
@@ -171,7 +189,7 @@ class ControlPanel:
             pace_seconds=float(self.pace.value),
             opted_in=bool(self.opt_in.value),
             overrides=self._session_overrides(),
-            strategy=self.strategy,
+            strategy=None if self.strategy is None else resolve_strategy(self.strategy),
             metrics=self.metrics,
             on_change=lambda _: self._render(),
         )
@@ -184,8 +202,18 @@ class ControlPanel:
         return {**self.overrides, "strategy": strategy}
 
     async def _pause(self) -> None:
+        await self._session.pause()
+
+    async def _resume(self) -> None:
+        """Resume with the reason typed; a blank one is refused in the status line, nothing recorded."""
         session = self._session
-        await (session.resume() if session.phase is Phase.PAUSED else session.pause())
+        try:
+            await session.resume(self.reason.value)
+        except ValueError as exc:
+            session.message = str(exc)
+            self._render()
+            return
+        self.reason.value = ""
 
     async def _stop(self) -> None:
         await self._session.stop()
@@ -193,10 +221,6 @@ class ControlPanel:
     async def _kill(self) -> None:
         self._show_confirm(False)
         await self._session.kill()
-
-    def _on_reduce_only(self, change: dict[str, Any]) -> None:
-        if not self._syncing:
-            self._spawn(self._session.set_reduce_only(bool(change["new"])))
 
     def _show_confirm(self, shown: bool) -> None:
         self.confirm.layout.display = "flex" if shown else "none"
@@ -235,23 +259,22 @@ class ControlPanel:
         view = session.view
         if view is not None:
             self.live.layout.display = "flex"
-            self.banner.value = render.banner_html(view.banner)
+            self.banner.value = render.banner_html(view, session.state_change)
             self.summary.value = render.summary_html(view)
             self.positions.value = render.positions_html(view.positions)
             self.orders.value = render.orders_html(view.orders)
-            self.guards.value = render.guards_html(view.guards, view.at)
+            self.guards.value = render.guards_html(view.guards, view.at, show_all=self.show_all_guards.value)
             self.alerts.value = render.alerts_html(view.alerts, view.active_alerts)
             self.sizing.value = render.sizing_html(view.sizing)
             times, values = self._equity
             if view.equity is not None and (not times or view.at > times[-1]):
                 times.append(view.at)
                 values.append(float(view.equity))
-                with self.chart.batch_update():
-                    self.chart.data[0].x, self.chart.data[0].y = tuple(times), tuple(values)
+                self.chart.value = render.equity_svg(times, values)
         self._sync_controls()
 
     @property
-    def _session(self) -> BotSession:
+    def _session(self) -> "BotSession":
         if self.session is None:
             raise RuntimeError("no session: press Start first")
         return self.session
@@ -268,13 +291,10 @@ class ControlPanel:
             control.disabled = busy
         self.pace.layout.display = "flex" if (self.profile.value, self.mode.value) in SIMULATED else "none"
         self.opt_in.layout.display = "flex" if self.mode.value == "live" else "none"
-        self.pause.disabled = self.stop.disabled = not running
+        self.stop.disabled = not running
         self.kill.disabled = not running or self.confirm.layout.display != "none"
-        self.pause.description = "Resume" if session is not None and session.phase is Phase.PAUSED else "Pause"
+        paused = session is not None and session.phase is Phase.PAUSED
+        self.pause.disabled = not running or paused
         state = session.view.trading_state if session is not None and session.view is not None else None
-        self._syncing = True
-        try:
-            self.reduce_only.value = state == "reduce_only"
-            self.reduce_only.disabled = not running or state == "halted"
-        finally:
-            self._syncing = False
+        self.reduce_only.disabled = not running or state != "active"
+        self.resume.disabled = self.reason.disabled = not running or (state == "active" and not paused)

@@ -2,9 +2,11 @@
 snapshots), fills and fees, slippage of each fill against the mark its decision was made at, round trips,
 and the risk manager's events."""
 
+from collections.abc import Hashable, Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -23,6 +25,9 @@ RISK_EVENTS = (
     EventType.RISK_ORDER_REJECTED,
     EventType.RISK_KILL_SWITCH,
 )
+# What the risk table shows of each event: the rest of a payload (order ids, sizes, comparisons) is in the
+# store for whoever needs it (`gpttrader events tail`).
+RISK_COLUMNS = ["time", "event", "product", "subject", "value", "limit", "detail"]
 
 
 @dataclass
@@ -38,6 +43,27 @@ class SessionReport:
     @property
     def empty(self) -> bool:
         return self.equity.empty and self.fills.empty
+
+    @property
+    def sessions(self) -> list[pd.Timestamp]:
+        """When each session that left risk events started, in the order they ran (a sandbox's virtual clock
+        may start a later session at an earlier time)."""
+        if self.risk_events.empty:
+            return []
+        return list(dict.fromkeys(self.risk_events["session"].dropna()))
+
+    def risk_table(self, session: str = "latest") -> pd.DataFrame:
+        """The risk manager's events as a reader needs them, in time order: the latest session's, the
+        session's that started at `session` (a time, as `sessions` lists them), or "all" sessions'."""
+        if self.risk_events.empty:
+            return pd.DataFrame(columns=RISK_COLUMNS)
+        events = self.risk_events
+        if session == "latest" and not self.sessions:  # no bot has started: what an operator did before
+            events = events[events["session"].isna()]
+        elif session != "all":
+            events = events[events["session"] == (self.sessions[-1] if session == "latest" else pd.Timestamp(session))]
+        rows = [_readable(event) for event in events.to_dict("records")]
+        return pd.DataFrame(rows, columns=RISK_COLUMNS).sort_values("time", kind="stable").reset_index(drop=True)
 
     def summary(self) -> pd.DataFrame:
         rows: dict[str, object] = {
@@ -71,10 +97,14 @@ class SessionReport:
         )
         if not breaches.empty and not self.equity.empty:
             times = pd.DatetimeIndex(breaches["time"])
+            # Sessions on a sandbox's virtual clock may overlap in time: the marker takes the equity last
+            # recorded at or before it, whichever session recorded it.
+            ordered = self.equity.sort_index(kind="stable")
+            ordered = ordered[~ordered.index.duplicated(keep="last")]
             figure.add_trace(
                 go.Scatter(
                     x=times,
-                    y=self.equity.reindex(times, method="ffill"),
+                    y=ordered.reindex(times, method="ffill"),
                     mode="markers",
                     name="guard breached",
                     marker={"symbol": "x", "size": 11, "color": "red"},
@@ -132,7 +162,15 @@ def session_report(state_dir: Path) -> SessionReport:
         for started in events.read(types=[EventType.BOT_STARTED]):
             multipliers.update({pid: Decimal(m) for pid, m in started.payload.get("multipliers", {}).items()})
         trades = round_trips(fills, {f.product_id: multipliers.get(f.product_id, Decimal(1)) for f in fills})
-        risk = [{"time": e.time, "type": e.type, **e.payload} for e in events.read(types=RISK_EVENTS)]
+        # A session is what a bot did from its start to the next bot's (an operator's resume between them
+        # belongs to the session it let go on); events before any bot started have no session.
+        risk: list[dict[str, object]] = []
+        session = None
+        for e in events.read(types=[EventType.BOT_STARTED, *RISK_EVENTS]):
+            if e.type == EventType.BOT_STARTED:
+                session = e.time
+            else:
+                risk.append({"time": e.time, "session": session, "type": e.type, **e.payload})
         tiers = [
             {"time": e.time, **{k: e.payload[k] for k in ("tier", "maker", "taker")}}
             for e in events.read(types=[EventType.ACCOUNT_FEE_TIER])
@@ -146,3 +184,34 @@ def session_report(state_dir: Path) -> SessionReport:
         )
     finally:
         database.close()
+
+
+def _readable(event: Mapping[Hashable, Any]) -> dict[str, object]:
+    """One row of the risk table: what happened, to what, and why, whatever the event's type."""
+    # A row of the frame of every event type: the keys of other types' payloads are there too, as NaN.
+    event = {key: value for key, value in event.items() if not (isinstance(value, float) and pd.isna(value))}
+    kind = EventType(event["type"])
+    row: dict[str, object] = {"time": event["time"], "event": kind.value.removeprefix("risk.").replace("_", " ")}
+    if kind == EventType.RISK_GUARD_WARNING:
+        row |= {
+            "product": event.get("scope"),
+            "subject": event["guard"],
+            "value": float(event["value"]),
+            "limit": event["limit"],
+            "detail": f"past its warning level {event['warning']}",
+        }
+    elif kind == EventType.RISK_GUARD_BREACHED:
+        row |= {
+            "product": event.get("scope"),
+            "subject": event["guard"],
+            "value": float(event["value"]),
+            "limit": event["limit"],
+            "detail": f"{event['message']}; action {event['action']}",
+        }
+    elif kind == EventType.RISK_STATE_CHANGED:
+        row |= {"subject": f"{event['from']} -> {event['to']}", "detail": f"{event['reason']} (by {event['by']})"}
+    elif kind == EventType.RISK_ORDER_REJECTED:
+        row |= {"product": event["product_id"], "subject": event["check"], "detail": event["message"]}
+    else:  # the kill switch
+        row |= {"subject": "kill switch", "detail": f"{event['reason']} (by {event['operator']})"}
+    return row

@@ -15,13 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from gpttrader.config.guards import GuardConfig, Guards
+from gpttrader.config.guards import GuardConfig, Guards, LossGuardConfig
 from gpttrader.risk.errors import RiskGuardCriticalError, RiskGuardError, RiskGuardRecoverableError
 
-# The metric each shipped guard watches; several guards may watch one metric at different limits.
+# The metric each shipped guard watches; several guards may watch one metric at different limits. A loss
+# guard watches the metric of its limit's unit (`guard_metric`): the share by default, dollars with `usd`.
 GUARD_METRICS: dict[str, str] = {
-    "daily_loss": "daily_loss",
-    "hourly_loss": "hourly_loss",
+    "daily_loss": "daily_loss_share",
+    "hourly_loss": "hourly_loss_share",
     "max_drawdown": "drawdown",
     "consecutive_losses": "consecutive_losses",
     "error_rate": "error_rate",
@@ -125,10 +126,22 @@ class Guard:
         )
 
 
+# A loss guard in dollars watches the same loss unscaled (the metric names of before limits were shares,
+# so that a breach recorded then still reads as dollars).
+_USD_METRICS: dict[str, str] = {"daily_loss": "daily_loss", "hourly_loss": "hourly_loss"}
+
+
+def guard_metric(name: str, rule: GuardConfig) -> str:
+    """The metric guard `name` watches under `rule`."""
+    if isinstance(rule, LossGuardConfig) and rule.unit == "usd":
+        return _USD_METRICS[name]
+    return GUARD_METRICS[name]
+
+
 def build_guards(config: Guards) -> list[Guard]:
     """The enabled guards of a configuration."""
     return [
-        Guard(name, GUARD_METRICS[name], getattr(config, name))
+        Guard(name, guard_metric(name, getattr(config, name)), getattr(config, name))
         for name in type(config).model_fields
         if getattr(config, name).enabled
     ]

@@ -121,7 +121,7 @@ class LiveRiskManager:
         run_id: str | None = None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> "LiveRiskManager":
-        return cls(
+        manager = cls(
             clock=clock,
             guards=build_guards(config.guards),
             limits=TradeLimits.from_config(config),
@@ -138,6 +138,26 @@ class LiveRiskManager:
             edge=EdgeRecord(config.sizing.kelly_prior_trades, timedelta(days=config.sizing.kelly_window_days)),
             regime_settings=RegimeSettings.of(config.sizing),
         )
+        if not config.is_live:
+            manager._lift_state_of_another_unit()
+        return manager
+
+    def _lift_state_of_another_unit(self) -> None:
+        """A simulated account's state that the system set for a breach measured in a unit its guard no
+        longer uses (a paper account stopped by the $100 hourly loss of before limits were shares of equity)
+        is lifted, recorded: that breach says nothing under the rules in force, and no money is at stake. A
+        live account keeps any state for an operator to lift."""
+        saved = self.journal.latest(EventType.RISK_STATE_CHANGED)
+        breach = self.journal.latest(EventType.RISK_GUARD_BREACHED)
+        if saved is None or breach is None or saved.get("by") != "system" or self._state is TradingState.ACTIVE:
+            return
+        guard = next((g for g in self.guards if saved.get("reason") == f"guard {g.name}"), None)
+        if guard is None or breach.get("guard") != guard.name or breach.get("metric") == guard.metric:
+            return
+        reason = (
+            f"guard {guard.name} now watches {guard.metric}; it tripped on {breach.get('metric')} {breach.get('value')}"
+        )
+        self._change_state(TradingState.ACTIVE, {"by": "system", "reason": reason}, None)
 
     @property
     def state(self) -> TradingState:

@@ -39,7 +39,8 @@ class _Period:
 
 @dataclass
 class EquityTracker:
-    """Drawdown from the peak, and loss since the start of the UTC day and of the hour.
+    """Drawdown from the peak, and loss since the start of the UTC day and of the hour, in the quote currency
+    (`daily_loss`, `hourly_loss`) and as a share of the equity the period started with (`..._share`).
 
     A period's loss is measured from the equity at the end of the previous period (the start value for the
     first one), marked to market, fees included; a gain is a negative loss.
@@ -55,18 +56,29 @@ class EquityTracker:
 
     def update(self, times_ns: np.ndarray, equity: np.ndarray) -> dict[str, np.ndarray]:
         if len(equity) == 0:
-            return {"drawdown": equity, "daily_loss": equity, "hourly_loss": equity}
+            return dict.fromkeys(
+                ("drawdown", "daily_loss", "daily_loss_share", "hourly_loss", "hourly_loss_share"), equity
+            )
         peak = np.maximum.accumulate(np.r_[self.peak, equity])[1:]
         with np.errstate(divide="ignore", invalid="ignore"):
             drawdown = np.where(peak > 0, 1.0 - equity / peak, 0.0)
         previous = np.r_[self.last, equity[:-1]]
-        daily = _period_loss(times_ns // DAY_NS, equity, previous, self._day)
-        hourly = _period_loss(times_ns // HOUR_NS, equity, previous, self._hour)
+        daily, day_start = _period_loss(times_ns // DAY_NS, equity, previous, self._day)
+        hourly, hour_start = _period_loss(times_ns // HOUR_NS, equity, previous, self._hour)
         self.peak, self.last = float(peak[-1]), float(equity[-1])
-        return {"drawdown": drawdown, "daily_loss": daily, "hourly_loss": hourly}
+        return {
+            "drawdown": drawdown,
+            "daily_loss": daily,
+            "daily_loss_share": _share(daily, day_start),
+            "hourly_loss": hourly,
+            "hourly_loss_share": _share(hourly, hour_start),
+        }
 
 
-def _period_loss(period: np.ndarray, equity: np.ndarray, previous: np.ndarray, state: _Period) -> np.ndarray:
+def _period_loss(
+    period: np.ndarray, equity: np.ndarray, previous: np.ndarray, state: _Period
+) -> tuple[np.ndarray, np.ndarray]:
+    """The loss at each point and the equity its period started with."""
     starts_here = period != np.r_[state.index, period[:-1]]
     start = np.where(starts_here, previous, np.nan)
     if not starts_here[0]:
@@ -74,7 +86,13 @@ def _period_loss(period: np.ndarray, equity: np.ndarray, previous: np.ndarray, s
     known = np.where(~np.isnan(start), np.arange(len(start)), 0)
     start = start[np.maximum.accumulate(known)]
     state.index, state.start = int(period[-1]), float(start[-1])
-    return np.asarray(start - equity, dtype=float)
+    return np.asarray(start - equity, dtype=float), start
+
+
+def _share(loss: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Loss over the period's opening equity; an account that opened with nothing has no share (0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.where(start > 0, loss / start, 0.0), dtype=float)
 
 
 def annualized_volatility(closes: np.ndarray, window: int, bar_seconds: float) -> np.ndarray:

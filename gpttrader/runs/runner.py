@@ -20,10 +20,13 @@ from typing import Any
 
 import nbformat
 import papermill
+import zmq
 from nbclient.exceptions import CellTimeoutError
 from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
+from traitlets.config import Config
 
+from gpttrader.runs.display import embed_plotlyjs
 from gpttrader.runs.leaks import redact_secrets, register_environment_secrets, scrub_notebook
 from gpttrader.runs.parameters import ParameterError, check_parameters
 from gpttrader.store.runs import Run, RunRegistry
@@ -31,6 +34,9 @@ from gpttrader.store.runs import Run, RunRegistry
 log = logging.getLogger(__name__)
 
 PROJECT_KERNEL = "gpttrader"  # `make lab` registers it; headless runs fall back to this environment's python3
+# The kernel's sockets encrypted (CurveZMQ keys made by the kernel manager) wherever the kernel says it can
+# be: ipykernel warns on every start that runs over TCP without. libzmq built without libsodium cannot.
+_KERNEL_CONFIG = Config({"KernelManager": {"transport_encryption": "auto" if zmq.has("curve") else "disabled"}})
 
 
 def available_notebooks(notebooks: Path) -> list[str]:
@@ -76,6 +82,7 @@ def run_notebook(
             kernel_name=kernel or _kernel(),
             progress_bar=False,
             cwd=str(notebooks),
+            config=_KERNEL_CONFIG,
             # nbclient reads None (or 0) as "no timeout", so a cell that starts after the deadline gets 1 s
             timeout_func=None if deadline is None else lambda cell: max(1, math.ceil(deadline - time.monotonic())),
         )
@@ -120,12 +127,13 @@ def _kernel() -> str:
 
 
 def _export(path: Path) -> Path:
-    """The run as HTML. Plotly's own outputs have no HTML form (the research notebook writes a standalone
-    report with the figures), so nbconvert's warning about them is expected and silenced."""
+    """The run as HTML, its figures drawn offline: those shown through `gpttrader.runs.display` carry their
+    HTML, and plotly.js is embedded once for them. A figure shown with plotly's mimetype alone has no HTML
+    form, so nbconvert's warning about it is expected and silenced."""
     notebook = nbformat.read(str(path), as_version=4)  # type: ignore[no-untyped-call]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Your element with mimetype", category=UserWarning)
         body, _ = HTMLExporter().from_notebook_node(notebook)  # type: ignore[no-untyped-call]
     html = path.with_suffix(".html")
-    html.write_text(body, encoding="utf-8")
+    html.write_text(embed_plotlyjs(body), encoding="utf-8")
     return html

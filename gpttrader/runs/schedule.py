@@ -6,8 +6,12 @@ parameters), each run through the runner and recorded in the run registry.
 - Missed runs (the scheduler was down when a job was due): `missed: run_once` (the default) runs the job
   once when the scheduler comes back, however many runs it missed; `missed: skip` waits for the next time.
   "Missed" is read from the registry: the job's last run started before its last due time.
-- A failed run is recorded (status, the failing cell) and alerted: an ERROR in the log and a line on stderr
-  of `gpttrader schedule`, which a service manager's journal keeps.
+- A failed run is recorded (status, the failing cell) and alerted: an ERROR in the log (a line on stderr of
+  `gpttrader schedule`, which a service manager's journal keeps) and an alert (`scheduled_run_failed`) to the
+  scheduler's alert channel, the webhook of GPTTRADER_ALERT_WEBHOOK_URL when it is set: nobody reads a log
+  at 00:30.
+- A job with `enabled: false` is checked like any other (cron, notebook, parameters) but never runs: the
+  shipped live canary is off until its credentials and the live opt-in exist, and turning it on is one edit.
 - A run that takes longer than its job's timeout (`timeout_minutes`, default DEFAULT_TIMEOUT) is stopped,
   its kernel shut down, recorded `timed_out` and alerted like a failure; the next jobs then run. Without
   it one hung cell would hold up every later job, since jobs run one after another.
@@ -27,6 +31,7 @@ from typing import Any, Literal
 from croniter import CroniterBadDateError, croniter
 
 from gpttrader.config.yaml_files import read_yaml
+from gpttrader.monitoring.alerts import Alert
 from gpttrader.runs.parameters import ParameterError, check_parameters
 from gpttrader.runs.runner import run_notebook
 from gpttrader.store.runs import STATUSES, Run, RunRegistry
@@ -38,7 +43,7 @@ Missed = Literal["run_once", "skip"]
 # shortest shipped period (hourly), so that a hung run costs an hourly job at most one of its runs.
 DEFAULT_TIMEOUT = timedelta(minutes=30)
 _A_WEEK = 7 * 24 * 60  # minutes; more is a typo, not a notebook run
-_KEYS = ("name", "cron", "notebook", "parameters", "missed", "timeout_minutes")
+_KEYS = ("name", "cron", "notebook", "parameters", "missed", "timeout_minutes", "enabled")
 _ATTEMPTS = tuple(status for status in STATUSES if status != "interrupted")  # what counts as the job having run
 
 
@@ -50,6 +55,7 @@ class Job:
     parameters: dict[str, Any] = field(default_factory=dict)
     missed: Missed = "run_once"
     timeout: timedelta = DEFAULT_TIMEOUT
+    enabled: bool = True
 
     def previous(self, now: datetime) -> datetime:
         moment: datetime = croniter(self.cron, now).get_prev(datetime)
@@ -98,6 +104,9 @@ def _job(where: str, entry: Any, notebooks: Path) -> Job:
         raise ParameterError(
             f"{where}: timeout_minutes must be above 0 and at most {_A_WEEK} (a week), got {minutes!r}"
         )
+    enabled = entry.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ParameterError(f"{where}: enabled must be true or false, got {enabled!r}")
     parameters = entry.get("parameters") or {}
     if not isinstance(parameters, dict):
         raise ParameterError(f"{where}: parameters must be a mapping of names to values, got {parameters!r}")
@@ -105,7 +114,7 @@ def _job(where: str, entry: Any, notebooks: Path) -> Job:
     if not source.is_file():
         raise ParameterError(f"{where}: no notebook {notebook!r} in {notebooks}")
     checked = check_parameters(source, parameters)
-    return Job(str(name), str(cron), str(notebook), checked, missed, timedelta(minutes=minutes))
+    return Job(str(name), str(cron), str(notebook), checked, missed, timedelta(minutes=minutes), enabled)
 
 
 class Scheduler:
@@ -117,23 +126,22 @@ class Scheduler:
         runs: Path,
         registry: RunRegistry,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        alert: Callable[[Alert], object] = lambda alert: None,
     ) -> None:
-        self.jobs, self.notebooks, self.runs, self.registry, self.clock = jobs, notebooks, runs, registry, clock
+        self.jobs = [job for job in jobs if job.enabled]
+        self.notebooks, self.runs, self.registry, self.clock, self.alert = notebooks, runs, registry, clock, alert
         self._skipped_before: dict[str, datetime] = {}
         started = clock()
         for job in jobs:  # `skip`: what fell due while the scheduler was down is not run
             if job.missed == "skip":
                 self._skipped_before[job.name] = started
         then = {"run_once": "; missed: run_once, so it runs again now", "skip": "; missed: skip, so it waits"}
-        missed = {job.name: then[job.missed] for job in jobs}
+        after = {job.name: then[job.missed] for job in jobs}
         for run in registry.interrupt_abandoned():
-            log.error(
-                "run %d (%s) was interrupted: %s%s",
-                run.id,
-                run.job or run.name,
-                run.error,
-                missed.get(run.job or "", ""),
-            )
+            name = run.job or run.name
+            message = f"run {run.id} ({name}) was interrupted: {run.error}{after.get(run.job or '', '')}"
+            log.error("%s", message)
+            self._alert(message, run)
 
     def due(self, now: datetime) -> list[Job]:
         """The jobs whose last due time has no run yet."""
@@ -160,14 +168,20 @@ class Scheduler:
                 timeout=job.timeout,
             )
             if run.status != "succeeded":
-                ended = run.status.replace("_", " ")
-                log.error("scheduled job %s %s (run %d): %s", job.name, ended, run.id, run.error)
+                message = f"scheduled job {job.name} {run.status.replace('_', ' ')} (run {run.id}): {run.error}"
+                log.error("%s", message)
+                self._alert(message, run)
             done.append(run)
         return done
 
+    def _alert(self, message: str, run: Run) -> None:
+        where = f"the executed notebook is {run.output}; " if run.output else ""
+        hint = f"{where}`gpttrader notebook runs` lists the runs, with the failing cell"
+        self.alert(Alert("scheduled_run_failed", "system", "critical", message, hint, self.clock()))
+
     def serve(self, stop: threading.Event) -> None:
         """Run jobs as they fall due until `stop` is set."""
-        while not stop.is_set():
+        while not stop.is_set() and self.jobs:
             self.run_pending()
             now = self.clock()
             wake = min(job.next(now) for job in self.jobs)

@@ -21,7 +21,7 @@ from gpttrader.strategy.builtin import (
 from gpttrader.strategy.ensemble import Voter
 from gpttrader.strategy.filters import MomentumFilter, TrendFilter, VolumeFilter
 from gpttrader.strategy.indicators import ATR, EMA, MACD, RSI, SMA, Bollinger, atr, bollinger, ema, macd, rsi, sma
-from gpttrader.strategy.registry import STRATEGIES, build_strategy
+from gpttrader.strategy.registry import STRATEGIES, build_strategy, register_strategy, resolve_strategy
 from gpttrader.strategy.signals import BollingerSignal, MACDSignal, MovingAverageCrossSignal, RSISignal
 from gpttrader.strategy.timeframes import HigherBars, Stepper, WatchesHigherTimeframes
 
@@ -63,6 +63,8 @@ __all__ = [
     "build_strategy",
     "ema",
     "macd",
+    "register_strategy",
+    "resolve_strategy",
     "rsi",
     "sma",
 ]

@@ -14,7 +14,7 @@ from gpttrader.domain import OrderType, Side
 from gpttrader.strategy.base import Array, Bar, OrderIntent, TargetPosition
 from gpttrader.strategy.ensemble import Voter
 from gpttrader.strategy.filters import Filter, FilterStep, apply_filters
-from gpttrader.strategy.indicators import RSI, rsi
+from gpttrader.strategy.indicators import RSI, rsi, sma
 from gpttrader.strategy.signals import MACDSignal, MovingAverageCrossSignal, Signal, Stepper
 
 if TYPE_CHECKING:
@@ -65,6 +65,13 @@ class MovingAverageCross:
     def on_bar(self, bar: Bar, state: Stepper) -> TargetPosition:
         target = _direction(state.update(bar), self.allow_short)
         return TargetPosition(bar.product_id, target, 1.0, self._reason)
+
+    def indicators(self, candles: pd.DataFrame) -> dict[str, pd.Series]:
+        """The two averages it compares, for the price chart (`gpttrader.reports.indicators`)."""
+        import pandas as pd
+
+        close = candles["close"].to_numpy(dtype=float)
+        return {f"sma{n}": pd.Series(sma(close, n), index=candles.index) for n in (self.fast, self.slow)}
 
     @cached_property
     def _reason(self) -> str:
@@ -211,6 +218,10 @@ class BreakoutBracket:
 
     def new_state(self) -> _BreakoutState:
         return _BreakoutState(deque(maxlen=self.lookback))
+
+    def indicators(self, candles: pd.DataFrame) -> dict[str, pd.Series]:
+        """The high a close must clear (the highest of the `lookback` bars before), for the price chart."""
+        return {f"{self.lookback}-bar high": candles["high"].astype(float).rolling(self.lookback).max().shift(1)}
 
     def on_bar(self, bar: Bar, state: _BreakoutState) -> tuple[OrderIntent, ...]:
         full = len(state.highs) == self.lookback

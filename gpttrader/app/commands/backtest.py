@@ -31,12 +31,17 @@ from gpttrader.marketdata.cache import CandleCache, market_venue
 from gpttrader.marketdata.samples import SAMPLES
 from gpttrader.reports import write_html
 from gpttrader.risk import LiveRiskManager, MemoryJournal
-from gpttrader.strategy import STRATEGIES, build_strategy
+from gpttrader.strategy import STRATEGIES, resolve_strategy
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     backtest = commands.add_parser("backtest", help="backtest a strategy and write an HTML report")
-    backtest.add_argument("--strategy", required=True, help=f"one of {', '.join(STRATEGIES)}")
+    backtest.add_argument(
+        "--strategy",
+        required=True,
+        help=f"one of {', '.join(STRATEGIES)}, or your own as module:Class (the module importable from the "
+        "current directory, e.g. my_strategy:Momentum; --param values go to its constructor)",
+    )
     backtest.add_argument(
         "--product",
         action="append",
@@ -100,7 +105,7 @@ def _backtest(args: argparse.Namespace) -> int:
     try:
         venue = market_venue(config)  # the cache `gpttrader.app.research` fills from the same market data
         require_listed(args.products, known_products(args.source, CandleCache.of(config.data_dir, venue)))
-        strategy = build_strategy(args.strategy, dict(args.param))
+        strategy = resolve_strategy(args.strategy, dict(args.param))
         profile = load_config(args.risk, overrides={"symbols": args.products}) if args.risk else config
         fees = (
             FeeSchedule(maker=args.fee, taker=args.fee)
@@ -128,8 +133,9 @@ def _backtest(args: argparse.Namespace) -> int:
         print(f"gpttrader: error: {exc}", file=sys.stderr)
         return 2
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = args.out or config.data_dir / "reports" / f"{args.strategy}_{'_'.join(args.products)}_{stamp}.html"
-    title = f"{args.strategy} on {', '.join(args.products)} ({args.granularity.value})"
+    label = args.strategy.replace(":", ".")  # module:Class, as a file name
+    out = args.out or config.data_dir / "reports" / f"{label}_{'_'.join(args.products)}_{stamp}.html"
+    title = f"{label} on {', '.join(args.products)} ({args.granularity.value})"
     try:
         write_html(result, candles, out, title=title)
     except OSError as exc:

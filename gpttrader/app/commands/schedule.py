@@ -1,6 +1,8 @@
-"""`gpttrader schedule`: the jobs of papermill_runs/schedules.yaml, run as they fall due until stopped."""
+"""`gpttrader schedule`: the jobs of papermill_runs/schedules.yaml, run as they fall due until stopped; a failed
+run is alerted to the webhook of GPTTRADER_ALERT_WEBHOOK_URL (as JSON) when it is set."""
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -22,6 +24,8 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def _schedule(args: argparse.Namespace) -> int:
+    from gpttrader.config.secrets import load_alert_webhook
+    from gpttrader.monitoring.delivery import WebhookDelivery
     from gpttrader.runs.leaks import register_environment_secrets
     from gpttrader.runs.schedule import SCHEDULE_FILE, Scheduler, load_schedule
     from gpttrader.store.runs import RUNS_FILE, open_registry
@@ -34,13 +38,29 @@ def _schedule(args: argparse.Namespace) -> int:
     try:
         register_environment_secrets()
         jobs = load_schedule(path, args.notebooks)
-        if not jobs:
-            print(f"{path}: no jobs", file=sys.stderr)
+        off = [job.name for job in jobs if not job.enabled]
+        if off:
+            print(f"off (enabled: false): {', '.join(off)}")
+        if len(off) == len(jobs):
+            print(f"{path}: no jobs on", file=sys.stderr)
             return 0
+        url = load_alert_webhook(os.environ)
+        delivery = None if url is None else WebhookDelivery(url, profile="schedule")
         with open_registry(args.runs / RUNS_FILE) as registry:
-            scheduler = Scheduler(jobs, notebooks=args.notebooks, runs=args.runs, registry=registry)
-            print(f"scheduling {', '.join(f'{job.name} ({job.cron})' for job in jobs)}; Ctrl-C stops")
-            scheduler.serve(stop)
+            scheduler = Scheduler(
+                jobs,
+                notebooks=args.notebooks,
+                runs=args.runs,
+                registry=registry,
+                alert=(lambda alert: None) if delivery is None else delivery.submit,
+            )
+            on = ", ".join(f"{job.name} ({job.cron})" for job in scheduler.jobs)
+            print(f"scheduling {on}; alerts: {'the log and the webhook' if delivery else 'the log'}; Ctrl-C stops")
+            try:
+                scheduler.serve(stop)
+            finally:
+                if delivery is not None:
+                    delivery.close()
     except (ConfigError, StoreError) as exc:
         return refused(exc)
     return 0

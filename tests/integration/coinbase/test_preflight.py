@@ -48,10 +48,15 @@ def test_a_view_only_key_fails_with_the_fix(
 
 def test_limits_that_do_not_fit_the_account(start_sandbox: SandboxFactory, clean_env: dict[str, str]) -> None:
     sandbox = start_sandbox(starting_balances={"USD": Decimal(5)})
-    found = results(config_for(sandbox, clean_env))
-    passed, detail, fix = found["account size"]
+    shipped = config_for(sandbox, clean_env)
+    passed, detail, _ = results(shipped)["account size"]
+    assert passed, detail  # the canary's 1% of equity fits an account of any size
+    assert "daily loss limit 0.01 of equity" in detail
+    dollars = shipped.guards.daily_loss.model_copy(update={"limit": Decimal(10), "unit": "usd"})
+    in_dollars = shipped.model_copy(update={"guards": shipped.guards.model_copy(update={"daily_loss": dollars})})
+    passed, detail, fix = results(in_dollars)["account size"]
     assert not passed
-    assert "daily loss limit 10" in detail  # the canary's $10 is more than the whole $5 account
+    assert "daily loss limit 10 USD" in detail  # $10 is more than the whole $5 account
     assert "guards.daily_loss.limit" in fix
 
 

@@ -67,7 +67,8 @@ def test_an_empty_accounts_answer_is_no_account_at_start_or_mid_session(market: 
         alerts = [e.payload["rule"] for e in container.event_store.read(types=[EventType.ALERT])]
         state = container.risk_manager.state
         bot.shutdown()
-    assert not [b for b in breaches if b.get("metric") in ("daily_loss", "hourly_loss", "max_drawdown")], breaches
+    losses = ("daily_loss_share", "hourly_loss_share", "max_drawdown")
+    assert not [b for b in breaches if b.get("metric") in losses], breaches
     assert state is not TradingState.HALTED
     assert bot.metrics.errors >= 1  # counted toward the API-error guard
     assert "list accounts" in health.malformed

@@ -41,7 +41,7 @@ def reload(data: Path, *args: str) -> int:
 @pytest.fixture
 def running(tmp_path: Path, clean_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> TradingBot:
     monkeypatch.setenv("GPTTRADER_DATA_DIR", str(tmp_path))
-    write(tmp_path, {"guards": {"daily_loss": {"limit": 200}}})
+    write(tmp_path, {"guards": {"daily_loss": {"limit": "0.2"}}})
     container = ApplicationContainer(load_config("dev"), clock=FastClock(START))
     bot = container.create_bot()
     bot.bootstrap()
@@ -57,29 +57,29 @@ def outcomes(bot: TradingBot) -> list[tuple[str, dict[str, object]]]:
 
 def test_a_tighter_limit_applies_at_the_next_cycle(running: TradingBot, tmp_path: Path) -> None:
     bot = running
-    assert limit(bot, "daily_loss") == 200
-    write(tmp_path, {"guards": {"daily_loss": {"limit": 100}}, "order_limits": {"per_minute": 5}})
+    assert limit(bot, "daily_loss") == Decimal("0.2")
+    write(tmp_path, {"guards": {"daily_loss": {"limit": "0.1"}}, "order_limits": {"per_minute": 5}})
     assert reload(tmp_path) == 3  # no bot answered within --wait 0: the request stands
     bot.cycle()
-    assert limit(bot, "daily_loss") == 100
+    assert limit(bot, "daily_loss") == Decimal("0.1")
     assert bot.risk.limits.order_rate.per_minute == 5
-    assert bot.config.guards.daily_loss.limit == 100
+    assert bot.config.guards.daily_loss.limit == Decimal("0.1")
     ((kind, payload),) = outcomes(bot)
     assert kind == EventType.CONFIG_RELOADED
     assert payload["version"] == 2
-    assert "tightened: guards.daily_loss.limit: 200 -> 100" in str(payload["message"])
+    assert "tightened: guards.daily_loss.limit: 0.2 -> 0.1" in str(payload["message"])
     assert 'class="gt-config-version">v2<' in render.summary_html(bot.read_state())
 
 
 def test_a_looser_limit_needs_a_reason_which_is_recorded(running: TradingBot, tmp_path: Path) -> None:
     bot = running
-    write(tmp_path, {"guards": {"daily_loss": {"limit": 400}}})
+    write(tmp_path, {"guards": {"daily_loss": {"limit": "0.4"}}})
     reload(tmp_path)
     bot.cycle()
-    assert limit(bot, "daily_loss") == 200  # refused: kept
+    assert limit(bot, "daily_loss") == Decimal("0.2")  # refused: kept
     reload(tmp_path, "--reason", "a wider daily budget for the event")
     bot.cycle()
-    assert limit(bot, "daily_loss") == 400
+    assert limit(bot, "daily_loss") == Decimal("0.4")
     (refused, first), (applied, second) = outcomes(bot)
     assert (refused, applied) == (EventType.CONFIG_RELOAD_REFUSED, EventType.CONFIG_RELOADED)
     assert "loosens protections and gives no reason" in str(first["message"])
@@ -91,11 +91,11 @@ def test_a_file_that_does_not_load_is_refused_and_the_running_configuration_kept
     running: TradingBot, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bot = running
-    write(tmp_path, {"guards": {"daily_loss": {"limit": 100}}})
+    write(tmp_path, {"guards": {"daily_loss": {"limit": "0.1"}}})
     reload(tmp_path)  # asked while the file was good
     operator_file(tmp_path, "dev").write_text("guards: {daily_loss: {limit: -5}}\n")
     bot.cycle()
-    assert limit(bot, "daily_loss") == 200
+    assert limit(bot, "daily_loss") == Decimal("0.2")
     ((kind, payload),) = outcomes(bot)
     assert kind == EventType.CONFIG_RELOAD_REFUSED
     assert "guards.daily_loss.limit" in str(payload["message"])
@@ -106,10 +106,10 @@ def test_a_file_that_does_not_load_is_refused_and_the_running_configuration_kept
 
 def test_a_change_that_needs_a_restart_is_refused_whole(running: TradingBot, tmp_path: Path) -> None:
     bot = running
-    write(tmp_path, {"symbols": ["BTC-USD", "ETH-USD"], "guards": {"daily_loss": {"limit": 100}}})
+    write(tmp_path, {"symbols": ["BTC-USD", "ETH-USD"], "guards": {"daily_loss": {"limit": "0.1"}}})
     reload(tmp_path)
     bot.cycle()
-    assert limit(bot, "daily_loss") == 200  # not even the tightening part
+    assert limit(bot, "daily_loss") == Decimal("0.2")  # not even the tightening part
     ((kind, payload),) = outcomes(bot)
     assert kind == EventType.CONFIG_RELOAD_REFUSED
     assert "needs a restart" in str(payload["message"])
@@ -118,14 +118,14 @@ def test_a_change_that_needs_a_restart_is_refused_whole(running: TradingBot, tmp
 
 def test_sighup_reloads_and_a_loosening_without_a_reason_is_refused(running: TradingBot, tmp_path: Path) -> None:
     bot = running
-    write(tmp_path, {"guards": {"daily_loss": {"limit": 150}}})
+    write(tmp_path, {"guards": {"daily_loss": {"limit": "0.15"}}})
     bot.request_reload()  # what the run command's SIGHUP handler does
     bot.cycle()
-    assert limit(bot, "daily_loss") == 150
-    write(tmp_path, {"guards": {"daily_loss": {"limit": 300}}})
+    assert limit(bot, "daily_loss") == Decimal("0.15")
+    write(tmp_path, {"guards": {"daily_loss": {"limit": "0.3"}}})
     bot.request_reload()
     bot.cycle()
-    assert limit(bot, "daily_loss") == 150
+    assert limit(bot, "daily_loss") == Decimal("0.15")
     assert [kind for kind, _ in outcomes(bot)] == [EventType.CONFIG_RELOADED, EventType.CONFIG_RELOAD_REFUSED]
 
 
@@ -133,14 +133,14 @@ def test_the_command_waits_for_the_running_bots_answer(
     running: TradingBot, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bot = running
-    write(tmp_path, {"guards": {"daily_loss": {"limit": 120}}})
+    write(tmp_path, {"guards": {"daily_loss": {"limit": "0.12"}}})
     answering = threading.Thread(target=lambda: wait_for_request_then_cycle(bot))
     answering.start()
     code = main(["config", "reload", "--profile", "dev", "--operator", "ops", "--wait", "30"])
     answering.join(timeout=30)
     assert code == 0
     assert (
-        "applied (configuration version 2): tightened: guards.daily_loss.limit: 200 -> 120" in capsys.readouterr().out
+        "applied (configuration version 2): tightened: guards.daily_loss.limit: 0.2 -> 0.12" in capsys.readouterr().out
     )
 
 
@@ -153,12 +153,12 @@ def wait_for_request_then_cycle(bot: TradingBot) -> None:
 
 def test_requests_made_between_two_cycles_are_each_answered_in_order(running: TradingBot, tmp_path: Path) -> None:
     bot = running
-    write(tmp_path, {"guards": {"daily_loss": {"limit": 400}}})
+    write(tmp_path, {"guards": {"daily_loss": {"limit": "0.4"}}})
     reload(tmp_path)  # no reason: refused
     reload(tmp_path, "--reason", "reviewed")
     bot.cycle()
     assert [kind for kind, _ in outcomes(bot)] == [EventType.CONFIG_RELOAD_REFUSED, EventType.CONFIG_RELOADED]
-    assert limit(bot, "daily_loss") == 400
+    assert limit(bot, "daily_loss") == Decimal("0.4")
     reload(tmp_path)  # the file as in force: nothing to change, nothing counted
     bot.cycle()
     kind, payload = outcomes(bot)[-1]

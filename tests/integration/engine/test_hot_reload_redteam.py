@@ -14,6 +14,7 @@ PASSING, kept as regression tests:
 """
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ from gpttrader.engine.clock import FastClock
 from gpttrader.risk.state import TradingState
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-BASE = {"guards": {"daily_loss": {"limit": 200}}}
+BASE = {"guards": {"daily_loss": {"limit": "0.2"}}}
 LATIN1 = "symbols: [BTC-USD]\nguards: {daily_loss: {message: 'caf\u00e9'}}\n".encode("latin-1")  # not UTF-8
 WEBHOOK = "https://hooks.slack.com/services/T0000SECRET/B0000SECRET/abcdefghijklmnopqrstuvwx"
 
@@ -64,11 +65,11 @@ def test_a_non_utf8_operator_file_is_refused_and_the_bot_keeps_running(
 ) -> None:
     """An invalid (non-UTF-8) file is refused with an event and the running configuration kept."""
     bot = start(tmp_path, monkeypatch, BASE)
-    write(tmp_path, {"guards": {"daily_loss": {"limit": 100}}})
+    write(tmp_path, {"guards": {"daily_loss": {"limit": "0.1"}}})
     reload()  # asked while the file was good
     operator_file(tmp_path, "dev").write_bytes(LATIN1)
     bot.cycle()  # must not raise: with on_cycle_error halt, `gpttrader run` would kill-switch and flatten
-    assert bot.config.guards.daily_loss.limit == 200
+    assert bot.config.guards.daily_loss.limit == Decimal("0.2")
     assert [kind for kind, _ in outcomes(bot)] == [EventType.CONFIG_RELOAD_REFUSED]
 
 
@@ -80,7 +81,7 @@ def test_a_deeply_nested_operator_file_is_refused_and_the_bot_keeps_running(
     operator_file(tmp_path, "dev").write_text("symbols: [BTC-USD]\nx: " + "[" * 5000 + "]" * 5000 + "\n")
     bot.request_reload()
     bot.cycle()
-    assert bot.config.guards.daily_loss.limit == 200
+    assert bot.config.guards.daily_loss.limit == Decimal("0.2")
     assert [kind for kind, _ in outcomes(bot)] == [EventType.CONFIG_RELOAD_REFUSED]
 
 
@@ -99,13 +100,13 @@ def test_a_blank_reason_does_not_license_a_loosening(
     """A loosening needs an operator's reason: whitespace is not one, from the command (refused there, nothing
     asked) or in a request recorded some other way (refused by the bot)."""
     bot = start(tmp_path, monkeypatch, BASE)
-    write(tmp_path, {"guards": {"daily_loss": {"limit": 100000}}})
+    write(tmp_path, {"guards": {"daily_loss": {"limit": "1"}}})
     assert reload("--reason", "   ") == 2
     bot.cycle()
     assert outcomes(bot) == []
     bot.events.append(EventType.CONFIG_RELOAD_REQUESTED, {"operator": "ops", "reason": "   "})
     bot.cycle()
-    assert bot.config.guards.daily_loss.limit == 200
+    assert bot.config.guards.daily_loss.limit == Decimal("0.2")
     assert [kind for kind, _ in outcomes(bot)] == [EventType.CONFIG_RELOAD_REFUSED]
 
 
@@ -156,10 +157,10 @@ def test_a_mixed_change_without_reason_is_refused_whole(
 ) -> None:
     """One tighten + one loosen without a reason: refused whole, nothing partly applied."""
     bot = start(tmp_path, monkeypatch, BASE)
-    write(tmp_path, {"guards": {"daily_loss": {"limit": 100}}, "order_limits": {"per_minute": 50}})
+    write(tmp_path, {"guards": {"daily_loss": {"limit": "0.1"}}, "order_limits": {"per_minute": 50}})
     bot.request_reload()
     bot.cycle()
-    assert bot.config.guards.daily_loss.limit == 200
+    assert bot.config.guards.daily_loss.limit == Decimal("0.2")
     assert bot.risk.limits.order_rate.per_minute == 10
     assert [kind for kind, _ in outcomes(bot)] == [EventType.CONFIG_RELOAD_REFUSED]
 
@@ -182,9 +183,9 @@ def test_a_looser_limits_file_needs_a_reason(
     "settings",
     [
         {"order_limits": {"min_interval_seconds": 0}},
-        {"guards": {"daily_loss": {"limit": 200, "action": "warn"}}},
-        {"guards": {"daily_loss": {"limit": 200, "warn_at": 0.95}}},
-        {"guards": {"daily_loss": {"limit": 200, "comparison": "gt"}}},
+        {"guards": {"daily_loss": {"limit": "0.2", "action": "warn"}}},
+        {"guards": {"daily_loss": {"limit": "0.2", "warn_at": 0.95}}},
+        {"guards": {"daily_loss": {"limit": "0.2", "comparison": "gt"}}},
         {"guards": {"liquidation_buffer": {"limit": 0.10}}},
         {"sizing": {"kelly_floor_fraction": 0.5}},
         {"risk": {"max_position_fraction": 0.5}},
@@ -198,7 +199,7 @@ def test_a_loosening_without_reason_is_refused(
 ) -> None:
     """A loosening (or unclassified) change without a reason never applies."""
     base = {
-        "guards": {"daily_loss": {"limit": 200, "warn_at": 0.5}},
+        "guards": {"daily_loss": {"limit": "0.2", "warn_at": 0.5}},
         "order_limits": {"min_interval_seconds": 5},
         "risk": {"max_position_size": {"BTC-USD": 1}},
         "trading_window": {"start": "00:00", "end": "23:59"},

@@ -609,3 +609,31 @@ def test_an_order_is_quantized_and_checked_once_on_its_way_out(
     calls.clear()
     container.broker.place_order(OrderRequest("once-2", PID, Side.BUY, OrderType.MARKET, Decimal("0.0012345678")))
     assert calls == ["gpttrader.brokers.coinbase.broker"]
+
+
+def test_a_leftover_worth_less_than_the_minimum_order_gets_no_exit_and_no_alarm(
+    market: RunningSandbox, canary: tuple[TradingBot, ApplicationContainer]
+) -> None:
+    """What is left of a position after a sell may be dust: worth less than the product's minimum order,
+    so no exit can carry it (each would be refused before it is sent). It is not an unprotected position:
+    no exit is tried, and the bot does not turn reduce-only over it (paper did, after an hour, for 0.0032 SOL)."""
+    bot, container = canary
+    at_minute(bot, 0)
+    price = mid(market)
+    entry = replace(bracket(market, 0.5, above="1.001"), take_profit=float(price * Decimal("1.02")))
+    bot.marks.update(PID, price, START + timedelta(minutes=1))
+    bot.execution.act(bar_at(0), (entry,), START + timedelta(minutes=1))
+    held = bot.execution.portfolio.size(PID)
+    bot.execution.refresh()
+    (exit_order,) = exits_at_exchange(market)
+    container.order_executor.cancel(exit_order.client_order_id)
+    # The product's minimum size, worth under the 1 USD minimum order at the exit's take-profit.
+    dust = Decimal("0.00001")
+    assert dust * price * Decimal("1.02") < 1
+    container.order_executor.submit(OrderRequest("operator-1", PID, Side.SELL, OrderType.MARKET, held - dust))
+    for _ in range(bot.config.execution.exit_place_attempts + 1):
+        bot.execution.refresh()
+    assert bot.execution.portfolio.size(PID) == dust
+    assert exits_at_exchange(market) == []
+    assert bot.risk.state is TradingState.ACTIVE  # today: reduce_only, "exit ... not placed after 3 attempts"
+    assert bot.execution.exits.unprotected == {}

@@ -123,8 +123,8 @@ CASES = {
         overrides={
             "guards": {
                 **CANARY_GUARDS,
-                "hourly_loss": {"enabled": True, "limit": 1000},
-                "daily_loss": {"enabled": True, "limit": 1000},
+                "hourly_loss": {"enabled": True, "limit": 1000, "unit": "usd"},
+                "daily_loss": {"enabled": True, "limit": 1000, "unit": "usd"},
                 "max_drawdown": {"enabled": True, "limit": "0.5"},
             }
         },

@@ -34,7 +34,7 @@ def test_the_metrics_move_during_a_session(start_sandbox: SandboxFactory, tmp_pa
             "symbols": ["BTC-USD", "ETH-USD"],
             "strategy": {"name": "ma_cross", "params": {"fast": 2, "slow": 4}},
             "coinbase": {"public_requests_per_second": 1000, "websocket": False},
-            "guards": {"hourly_loss": {"limit": 100000}, "daily_loss": {"limit": 100000}},  # let it trade on
+            "guards": {"hourly_loss": {"limit": 1}, "daily_loss": {"limit": 1}},  # let it trade on
         },
         env=sandbox_env(sandbox, key=False),
     )

@@ -15,7 +15,7 @@ import requests
 from gpttrader.config import load_config
 from gpttrader.panel import ControlPanel, Phase
 from gpttrader.store import Database, EventStore
-from gpttrader.strategy import Bar, TargetPosition
+from gpttrader.strategy import Bar, RSIMeanReversion, TargetPosition
 
 
 async def until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
@@ -48,6 +48,7 @@ def test_a_first_run_explains_itself_and_only_start_is_offered(tmp_path: Path, c
     assert panel.stop.disabled
     assert panel.kill.disabled
     assert panel.reduce_only.disabled
+    assert panel.resume.disabled
     assert panel.live.layout.display == "none"
     panel.profile.value = "paper"
     assert list(panel.mode.options) == ["sandbox", "coinbase"]
@@ -71,22 +72,37 @@ def test_start_pause_reduce_only_kill_and_stop_on_the_dev_bot(tmp_path: Path, cl
         assert panel.start.disabled
         assert panel.profile.disabled
         assert not panel.kill.disabled
+        assert panel.resume.disabled  # active and not paused: nothing to resume
+        assert "<b>running</b> profile dev, deterministic" in panel.status.value  # not "running running:"
         await until(lambda: 'gt-positions"><b>' in panel.positions.value, "a position")
         assert re.search(r"<td>[A-Z]+-USD</td>", panel.positions.value)
-        assert len(panel.chart.data[0].x) >= 2  # the equity chart grows with the cycles
+        await until(lambda: "<polyline" in panel.chart.value, "the equity line")  # grows with the cycles
         assert "gt-guards" in panel.guards.value
-        assert "daily_loss" in panel.guards.value
+        panel.show_all_guards.value = True
+        await until(lambda: "daily_loss" in panel.guards.value, "all the guards")
 
         panel.pause.click()
         await until(lambda: panel.session is not None and panel.session.phase is Phase.PAUSED, "paused")
-        assert panel.pause.description == "Resume"
-        panel.pause.click()
+        assert panel.pause.disabled
+        assert "paused: the strategy" in panel.banner.value
+        panel.resume.click()  # no reason typed: refused, nothing recorded
+        await until(lambda: "a reason is needed to resume" in panel.status.value, "the refusal")
+        assert panel.session is not None
+        assert panel.session.phase is Phase.PAUSED
+        panel.reason.value = "checked the fills"
+        panel.resume.click()
         await until(lambda: panel.session is not None and panel.session.phase is Phase.RUNNING, "resumed")
+        assert "resumed by ops: checked the fills" in panel.status.value
 
-        panel.reduce_only.value = True
+        panel.reduce_only.click()
         await until(lambda: "reduce_only" in panel.summary.value, "reduce-only shown")
-        panel.reduce_only.value = False
+        assert "reduce-only (set by ops: reduce-only from the control panel)" in panel.banner.value
+        assert panel.reduce_only.disabled
+        panel.reason.value = "the spread is back to normal"
+        panel.resume.click()
         await until(lambda: '<b class="gt-state">active' in panel.summary.value, "active again")
+        assert panel.banner.value == '<div class="gt-banner gt-ok"></div>'
+        assert panel.reason.value == ""
 
         panel.kill.click()
         assert panel.confirm.layout.display == "flex"
@@ -95,24 +111,29 @@ def test_start_pause_reduce_only_kill_and_stop_on_the_dev_bot(tmp_path: Path, cl
         panel.kill.click()
         panel.kill_confirm.click()
         await until(lambda: "halted" in panel.summary.value, "halted")
-        assert "gt-banner gt-critical" in panel.banner.value  # a breaker holds the bot: execution is critical
+        assert "gt-banner gt-critical" in panel.banner.value
+        assert "halted (set by ops: kill switch: kill switch from the control panel)" in panel.banner.value
+        assert "execution health" not in panel.banner.value  # the breaker, said by its cause
         await until(lambda: "No positions" in panel.positions.value, "flat after the kill switch")
-        assert panel.reduce_only.disabled  # halted: only `gpttrader risk set` brings it back
+        assert panel.reduce_only.disabled
+        assert not panel.resume.disabled  # with a reason, as `gpttrader risk set active --reason` does
         assert panel.session is not None
         assert "kill switch engaged" in panel.session.message
 
         panel.stop.click()
         await until(lambda: panel.session is not None and panel.session.phase is Phase.STOPPED, "stopped")
         assert not panel.start.disabled
+        assert "stopped stopped" not in panel.status.value
+        assert "orders placed" in panel.status.value
 
     asyncio.run(scenario())
     kinds = [p.get("operator") for p in events(tmp_path, "dev", "bot.paused", "bot.resumed")]
     assert kinds == ["ops", "ops"]
     changes = events(tmp_path, "dev", "risk.state_changed")
-    assert [(c["to"], c.get("operator")) for c in changes] == [
-        ("reduce_only", "ops"),
-        ("active", "ops"),
-        ("halted", "ops"),
+    assert [(c["to"], c.get("operator"), c["reason"]) for c in changes] == [
+        ("reduce_only", "ops", "reduce-only from the control panel"),
+        ("active", "ops", "the spread is back to normal"),
+        ("halted", "ops", "kill switch: kill switch from the control panel"),
     ]
     assert events(tmp_path, "dev", "risk.kill_switch")[0]["operator"] == "ops"
     assert events(tmp_path, "dev", "bot.stopped")
@@ -282,3 +303,30 @@ def test_a_session_that_fails_ends_with_the_kill_switch(tmp_path: Path, clean_en
     assert [k["operator"] for k in kill] == ["control panel"]
     assert events(tmp_path, "dev", "risk.state_changed")[-1]["to"] == "halted"
     assert events(tmp_path, "dev", "bot.stopped")
+
+
+@pytest.mark.parametrize(
+    "strategy", ["gpttrader.strategy.builtin:RSIMeanReversion", RSIMeanReversion], ids=["module:Class", "class"]
+)
+def test_the_panel_takes_a_strategy_as_a_class_or_a_module_path(
+    tmp_path: Path, clean_env: dict[str, str], strategy: object
+) -> None:
+    """A researcher's own strategy goes to the panel as it goes everywhere else: the object, its class (built
+    with its defaults), or "module:Class"."""
+    panel = ControlPanel(
+        profile="dev",
+        overrides={"data_dir": tmp_path, "symbols": ["BTC-USD"]},
+        operator="ops",
+        pace_seconds=0.05,
+        strategy=strategy,  # type: ignore[arg-type]
+    )
+
+    async def scenario() -> None:
+        panel.start.click()
+        await until(lambda: panel.session is not None and panel.session.phase is Phase.RUNNING, "running")
+        panel.stop.click()
+        await until(lambda: panel.session is not None and not panel.session.active, "stopped")
+
+    asyncio.run(scenario())
+    (started,) = events(tmp_path, "dev", "bot.started")
+    assert started["strategy"] == "rsi_reversion"  # today: a class or a path is not a strategy: the start fails

@@ -120,6 +120,7 @@ def test_the_commands(folders: tuple[Path, Path], tmp_path: Path) -> None:
     )
     assert ok.returncode == 0, ok.stderr
     assert "succeeded" in ok.stdout
+    assert "without encryption" not in ok.stderr  # the kernel's sockets are encrypted, so ipykernel has no warning
     bad = subprocess.run([*base, "run", "echo", "-p", "fast", "x", *where], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
     assert "fast = 'x': must be int" in bad.stderr

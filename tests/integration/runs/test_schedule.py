@@ -2,7 +2,11 @@
 firing on a fast real schedule (with a failing one recorded and alerted)."""
 
 import logging
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -11,10 +15,13 @@ from pathlib import Path
 import pytest
 
 from gpttrader.config import ConfigError
+from gpttrader.config.secrets import Secret
+from gpttrader.monitoring import WebhookDelivery
 from gpttrader.runs import ParameterError
 from gpttrader.runs.schedule import Job, Scheduler, load_schedule
 from gpttrader.store import Database
 from gpttrader.store.runs import RUNS_FILE, RunRegistry
+from tests.webhook_receiver import receiver
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "notebooks"
 T0 = datetime(2026, 11, 24, 10, 0, 30, tzinfo=UTC)
@@ -138,3 +145,91 @@ def test_the_shipped_schedule_loads() -> None:
     root = Path(__file__).resolve().parents[3]
     jobs = load_schedule(root / "papermill_runs" / "schedules.yaml", root / "notebooks")
     assert {job.notebook for job in jobs} <= {"research", "performance_report", "paper_trading", "live_canary"}
+
+
+def test_the_shipped_schedule_has_a_daily_canary_that_is_off() -> None:
+    root = Path(__file__).resolve().parents[3]
+    jobs = {job.name: job for job in load_schedule(root / "papermill_runs" / "schedules.yaml", root / "notebooks")}
+    canary = next(job for job in jobs.values() if job.notebook == "live_canary")
+    assert {job.notebook for job in jobs.values()} >= {"research", "performance_report", "live_canary"}
+    assert not canary.enabled
+    day = datetime(2026, 11, 24, tzinfo=UTC)
+    assert canary.next(day) - canary.previous(day) == timedelta(days=1)
+    assert all(job.enabled for job in jobs.values() if job is not canary)
+
+
+def test_a_job_that_is_off_is_checked_but_never_due(tmp_path: Path, notebooks: Path) -> None:
+    with pytest.raises(ParameterError, match=r"enabled must be true or false, got 'no'"):
+        load_schedule(write(tmp_path, "jobs: [{name: a, cron: '* * * * *', notebook: echo, enabled: 'no'}]"), notebooks)
+    with pytest.raises(ParameterError, match="fast = 'x': must be int"):  # checked now, ready to be turned on
+        load_schedule(
+            write(
+                tmp_path, "jobs: [{name: a, cron: '* * * * *', notebook: echo, enabled: false, parameters: {fast: x}}]"
+            ),
+            notebooks,
+        )
+    jobs = load_schedule(
+        write(
+            tmp_path,
+            "jobs: [{name: canary, cron: '* * * * *', notebook: echo, enabled: false},"
+            " {name: report, cron: '* * * * *', notebook: echo}]",
+        ),
+        notebooks,
+    )
+    registry = RunRegistry(Database(tmp_path / RUNS_FILE))
+    scheduler = Scheduler(jobs, notebooks=notebooks, runs=tmp_path, registry=registry, clock=lambda: T0)
+    assert [job.name for job in scheduler.due(T0 + timedelta(hours=1))] == ["report"]
+
+
+@pytest.mark.slow
+def test_a_failed_scheduled_run_is_alerted_through_the_webhook(tmp_path: Path, notebooks: Path) -> None:
+    schedule = write(
+        tmp_path, "jobs: [{name: broken, cron: '* * * * * */2', notebook: echo, parameters: {fail: true}}]"
+    )
+    registry = RunRegistry(Database(tmp_path / RUNS_FILE))
+    with receiver() as hook:
+        delivery = WebhookDelivery(Secret(hook.url), profile="schedule")
+        scheduler = Scheduler(
+            load_schedule(schedule, notebooks),
+            notebooks=notebooks,
+            runs=tmp_path,
+            registry=registry,
+            alert=delivery.submit,
+        )
+        stop = threading.Event()
+        worker = threading.Thread(target=scheduler.serve, args=(stop,))
+        worker.start()
+        try:
+            posted = hook.wait_for(1, timeout=60)
+        finally:
+            stop.set()
+            worker.join(60)
+            delivery.close()
+    assert posted
+    alert = posted[0]
+    assert (alert["rule"], alert["severity"], alert["profile"]) == ("scheduled_run_failed", "critical", "schedule")
+    assert "scheduled job broken failed" in alert["message"]
+    assert "asked to fail" in alert["message"]
+    assert "gpttrader notebook runs" in alert["hint"]
+
+
+@pytest.mark.slow
+def test_gpttrader_schedule_posts_a_failed_run_to_the_configured_webhook(
+    tmp_path: Path, notebooks: Path, clean_env: dict[str, str]
+) -> None:
+    schedule = write(
+        tmp_path, "jobs: [{name: broken, cron: '* * * * * */2', notebook: echo, parameters: {fail: true}}]"
+    )
+    with receiver() as hook:
+        command = [sys.executable, "-m", "gpttrader.app.cli", "schedule", "--file", str(schedule)]
+        command += ["--notebooks", str(notebooks), "--runs", str(tmp_path)]
+        env = {**os.environ, "GPTTRADER_ALERT_WEBHOOK_URL": hook.url}
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            posted = hook.wait_for(1, timeout=90)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=60)
+    assert posted, err
+    assert posted[0]["rule"] == "scheduled_run_failed"
+    assert hook.url not in out + err

@@ -15,16 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from gpttrader.brokers.coinbase.transport import trust_certificate
 from gpttrader.sandbox import RunningSandbox, generate_key_file
 from tests.integration.sandbox.conftest import SandboxFactory, sdk_client
-
-ACCOUNTS = "/api/v3/brokerage/accounts"
-
-
-def raw_get(sandbox: RunningSandbox, path: str, token: str | None) -> requests.Response:
-    session = requests.Session()
-    assert sandbox.cert_path is not None
-    trust_certificate(session, sandbox.base_url, sandbox.cert_path)
-    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    return session.get(f"https://{sandbox.base_url}{path}", headers=headers, timeout=10)
+from tests.integration.sandbox.tokens import ACCOUNTS, raw_get
 
 
 def key_of(sandbox: RunningSandbox) -> dict[str, str]:

@@ -38,7 +38,7 @@ def test_config_show_canary_prints_canary_values_and_no_secret(clean_env: dict[s
     assert shown["profile"] == "canary"
     assert shown["broker"] == "coinbase"
     assert shown["risk"]["max_position_size"] == {"BTC-USD": "0.01"}
-    assert shown["guards"]["daily_loss"]["limit"] == "10"
+    assert (shown["guards"]["daily_loss"]["limit"], shown["guards"]["daily_loss"]["unit"]) == ("0.01", "fraction")
     assert shown["trading_window"] == {"start": "14:00:00", "end": "15:00:00"}
     assert all(guard["enabled"] for guard in shown["guards"].values())
     assert shown["credentials"] == {"source": "environment", "api_key": "****9876", "api_secret": "**********"}
@@ -136,6 +136,7 @@ def test_help_lists_only_working_commands(clean_env: dict[str, str]) -> None:
         "backtest",
         "books",
         "config",
+        "data",
         "events",
         "kill",
         "notebook",
@@ -278,7 +279,8 @@ def test_backtest_command_runs_the_ensemble_on_three_products(clean_env: dict[st
     )
     assert result.returncode == 0, result.stderr
     page = out.read_text()
-    assert page.count('class="plotly-graph-div"') == 8  # metrics, equity, three prices, monthly, PnL, exposure
+    # header, metrics, three prices with equity, rolling, drawdowns, annual, monthly, PnL, exposure
+    assert page.count('class="plotly-graph-div"') == 11
 
 
 def test_light_commands_do_not_load_heavy_libraries(clean_env: dict[str, str]) -> None:

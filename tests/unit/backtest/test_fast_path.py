@@ -35,7 +35,7 @@ def guarded() -> LiveRiskManager:
         overrides={
             "symbols": ["BTC-USD"],
             "risk": {"limits_file": None, "max_position_fraction": 1, "max_exposure_fraction": 1},
-            "guards": {"consecutive_losses": {"limit": 2}},
+            "guards": {"consecutive_losses": {"limit": 2, "action": "reduce_only"}},
             "order_limits": {"per_minute": 1, "per_hour": 6, "per_day": 50, "min_interval_seconds": 120},
         },
         env={},

@@ -51,6 +51,7 @@ def candles(rows: list[tuple[float, float, float, float]], volume: float = 1_000
     frame = pd.DataFrame(rows, columns=["open", "high", "low", "close"])
     frame.insert(0, "time", pd.date_range(datetime(2025, 5, 1, tzinfo=UTC), periods=len(rows), freq="1min"))
     frame["volume"] = volume
+    frame.attrs["product_id"] = "BTC-USD"
     return frame
 
 

@@ -44,7 +44,9 @@ class EveryBar:
 def candles(count: int) -> pd.DataFrame:
     times = pd.date_range(START, periods=count, freq=STEP)
     rows: dict[str, Any] = {"time": times, "open": 100.0, "high": 100.5, "low": 99.5, "close": 100.0}
-    return pd.DataFrame({**rows, "volume": 1_000_000.0})
+    frame = pd.DataFrame({**rows, "volume": 1_000_000.0})
+    frame.attrs["product_id"] = "BTC-USD"
+    return frame
 
 
 def canary_manager(clean_env: dict[str, str]) -> LiveRiskManager:

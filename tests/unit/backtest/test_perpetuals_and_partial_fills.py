@@ -39,7 +39,9 @@ class Hold:
 
 def flat(minutes: int, volume: float = 1e6) -> pd.DataFrame:
     times = pd.date_range("2026-01-01", periods=minutes, freq="1min", tz="UTC")
-    return pd.DataFrame({"time": times, "open": 100.0, "high": 100.0, "low": 100.0, "close": 100.0, "volume": volume})
+    frame = pd.DataFrame({"time": times, "open": 100.0, "high": 100.0, "low": 100.0, "close": 100.0, "volume": volume})
+    frame.attrs["product_id"] = "BTC-USD"
+    return frame
 
 
 @pytest.mark.parametrize("mode", ["fast", "step"])

@@ -88,12 +88,29 @@ def test_the_drawdown_guard_trips_and_only_reducing_orders_fill_after(
     assert '"name":"trading state"' in page
 
 
+def test_a_loss_limit_in_equity_share_trips_where_the_hours_loss_reaches_that_share(clean_env: dict[str, str]) -> None:
+    candles = sample("BTC-USD", 20, "FIVE_MINUTE")
+    risk = manager(clean_env, ["BTC-USD"], {"hourly_loss": {"limit": "0.01"}})
+    result = run_backtest(MovingAverageCross(10, 30), candles, fill_model=FEES, risk=risk)
+    breaches = result.risk_frame((EventType.RISK_GUARD_BREACHED,))
+    assert set(breaches["metric"]) == {"hourly_loss_share"}
+    # Independently of the engine: each hour opens at the last equity of the hour before (the starting cash
+    # for the first); the first bar 1% below its hour's opening equity trips it.
+    equity = result.equity
+    hours = equity.index.floor("h")
+    opening = pd.Series(np.r_[float(result.initial_cash), equity.to_numpy()[:-1]], index=equity.index)
+    opening = opening.groupby(hours).transform("first")
+    share = 1 - equity / opening
+    assert breaches["time"].iloc[0] == share.index[np.argmax(share.to_numpy() >= 0.01)]
+    assert result.risk_state is TradingState.REDUCE_ONLY
+
+
 def run_portfolio(clean_env: dict[str, str], mode: str = "fast") -> BacktestResult:
     frames = {pid: sample(pid, 3) for pid in ("BTC-USD", "ETH-USD", "SOL-USD")}
     guards = {
         "max_drawdown": {"limit": "0.03"},
         "consecutive_losses": {"limit": 6},
-        "hourly_loss": {"limit": 5000},
+        "hourly_loss": {"limit": 5000, "unit": "usd"},  # a limit in dollars, beside the shares
         "volatility": {"limit": "1.8"},
         "volatility_kill_switch": {"limit": "2.4"},
         "concentration": {"limit": "0.9"},

@@ -59,13 +59,13 @@ def test_a_sweep_with_guards_reports_each_runs_final_state(
 ) -> None:
     config = load_config(
         "paper",
-        overrides={"symbols": ["ETH-USD"], "guards": {"max_drawdown": {"limit": "0.01"}}},
+        overrides={"symbols": ["ETH-USD"], "guards": {"max_drawdown": {"limit": "0.005"}}},
     )
     risk = LiveRiskManager.from_config(config, MemoryJournal())
     grid = {"fast": [5, 10], "slow": [20, 40]}
     guarded = parameter_sweep("ma_cross", grid, candles, processes=2, progress=False, risk=risk)
     free = parameter_sweep("ma_cross", grid, candles, processes=2, progress=False)
-    assert set(guarded["risk_state"]) == {"reduce_only"}  # a 1% drawdown limit stops every combination
+    assert set(guarded["risk_state"]) == {"reduce_only"}  # a 0.5% drawdown limit stops every combination
     assert free["risk_state"].isna().all()
     merged = guarded.merge(free, on=["fast", "slow"], suffixes=("_guarded", "_free"))
     assert (merged["trades_guarded"] < merged["trades_free"]).all()

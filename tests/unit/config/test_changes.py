@@ -20,8 +20,14 @@ def changed(overrides: dict[str, Any]) -> tuple[list[str], list[str], list[str]]
 @pytest.mark.parametrize(
     ("overrides", "tightened", "loosened"),
     [
-        ({"guards": {"daily_loss": {"limit": 100}}}, ["guards.daily_loss.limit"], []),
-        ({"guards": {"daily_loss": {"limit": 1000}}}, [], ["guards.daily_loss.limit"]),
+        ({"guards": {"daily_loss": {"limit": "0.01"}}}, ["guards.daily_loss.limit"], []),
+        ({"guards": {"daily_loss": {"limit": "0.5"}}}, [], ["guards.daily_loss.limit"]),
+        # A limit moved to another unit has no direction, however small the number: an operator says why.
+        (
+            {"guards": {"daily_loss": {"limit": "0.01", "unit": "usd"}}},
+            [],
+            ["guards.daily_loss.limit", "guards.daily_loss.unit"],
+        ),
         ({"guards": {"liquidation_buffer": {"limit": "0.3"}}}, ["guards.liquidation_buffer.limit"], []),  # a floor
         ({"guards": {"spread": {"action": "halt"}}}, ["guards.spread.action"], []),
         ({"guards": {"spread": {"enabled": False}}}, [], ["guards.spread.enabled"]),

@@ -64,6 +64,7 @@ READERS: dict[str, tuple[str, ...]] = {
     "guards.*.action": ("gpttrader.risk.guards:Guard",),
     "guards.*.cooldown_seconds": ("gpttrader.risk.manager:LiveRiskManager._transition",),
     "guards.*.message": ("gpttrader.risk.guards:Guard",),
+    "guards.*.unit": ("gpttrader.risk.guards:guard_metric", "gpttrader.app.preflight:_products"),
     # A guard is read by the code that feeds its metric (the live loop; the backtest's where it has one).
     "guards.daily_loss": ("gpttrader.risk.metrics:EquityTracker.update",),
     "guards.hourly_loss": ("gpttrader.risk.metrics:EquityTracker.update",),

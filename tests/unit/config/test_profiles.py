@@ -51,7 +51,7 @@ def test_canary_profile(clean_env: dict[str, str]) -> None:
     assert config.is_live
     assert config.symbols == ("BTC-USD",)
     assert config.risk.max_position_size["BTC-USD"] == Decimal("0.01")
-    assert config.guards.daily_loss.limit == Decimal("10")
+    assert (config.guards.daily_loss.limit, config.guards.daily_loss.unit) == (Decimal("0.01"), "fraction")
     assert config.trading_window is not None
     assert (config.trading_window.start, config.trading_window.end) == (time(14), time(15))
     assert all(getattr(config.guards, name).enabled for name in type(config.guards).model_fields)
@@ -94,8 +94,9 @@ def test_window_across_midnight(clean_env: dict[str, str]) -> None:
 
 
 def test_explicit_arguments_win_over_profile(clean_env: dict[str, str]) -> None:
-    config = load_config("canary", overrides={"guards": {"daily_loss": {"limit": "5"}}, "interval_seconds": 5})
-    assert config.guards.daily_loss.limit == Decimal(5)
+    overrides = {"guards": {"daily_loss": {"limit": "5", "unit": "usd"}}, "interval_seconds": 5}
+    config = load_config("canary", overrides=overrides)
+    assert (config.guards.daily_loss.limit, config.guards.daily_loss.unit) == (Decimal(5), "usd")
     assert config.guards.daily_loss.action == "reduce_only"  # a guard merges field by field
     assert config.guards.max_drawdown.limit == Decimal("0.02")
     assert config.interval_seconds == 5

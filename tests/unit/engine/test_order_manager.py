@@ -134,8 +134,13 @@ def test_an_entry_expires_once_its_last_bar_has_closed() -> None:
 
 
 def test_an_exit_covers_what_filled_within_the_room_and_waits_under_the_minimum() -> None:
-    assert exit_size(Decimal("0.5"), Decimal("0.3"), SPOT) == Decimal("0.3")
-    assert exit_size(Decimal("0.00055"), Decimal(1), SPOT) == 0  # 0.0005 on the grid, under the 0.001 minimum
+    at_100 = Decimal(100)
+    assert exit_size(Decimal("0.5"), Decimal("0.3"), SPOT, at_100) == Decimal("0.3")
+    assert exit_size(Decimal("0.00055"), Decimal(1), SPOT, at_100) == 0  # 0.0005 on the grid, under the 0.001 minimum
+    # 0.009 at 100 is worth 0.90, under the product's minimum order value of 1: dust, no exit (it would be
+    # refused before it is sent, three times, and turn the bot reduce-only for a position it cannot close).
+    assert exit_size(Decimal("0.009"), Decimal(1), SPOT, at_100) == 0
+    assert exit_size(Decimal("0.01"), Decimal(1), SPOT, at_100) == Decimal("0.01")
     plan = ExitPlan(Decimal("150.005"), Decimal("49.995"))
     order = plan.order("e-x1", SPOT, Side.BUY, Decimal("0.3"))
     assert (order.side, order.order_type, order.reduce_only) == (Side.SELL, OrderType.BRACKET, True)

@@ -58,7 +58,7 @@ def test_a_restart_keeps_the_state_and_an_operator_moves_it_back(
 ) -> None:
     path = tmp_path / "s.sqlite"
     first, database = live_manager(path, clean_env, btc)
-    first.observe("daily_loss", D(12), NOW)  # the canary's $10 limit
+    first.observe("daily_loss_share", D("0.012"), NOW)  # the canary's 1% limit
     assert first.state is TradingState.REDUCE_ONLY
     database.close()
 
@@ -84,9 +84,9 @@ def test_a_restart_keeps_the_state_and_an_operator_moves_it_back(
 
 def test_after_an_operator_resumes_a_still_breached_guard_trips_again(btc: Product, clean_env: dict[str, str]) -> None:
     risk = LiveRiskManager.from_config(load_config("canary"), MemoryJournal())
-    risk.observe("daily_loss", 12, NOW)
+    risk.observe("daily_loss_share", D("0.012"), NOW)
     risk.set_state(TradingState.ACTIVE, operator="alice", reason="checking", at=NOW)
-    risk.observe("daily_loss", 12, NOW + timedelta(minutes=1))
+    risk.observe("daily_loss_share", D("0.012"), NOW + timedelta(minutes=1))
     assert risk.state is TradingState.REDUCE_ONLY
 
 
@@ -159,11 +159,11 @@ def test_readings_show_every_guard_with_its_last_value_and_level(clean_env: dict
     assert set(before) == {g.name for g in risk.guards}
     assert before["daily_loss"].value is None
     assert before["daily_loss"].level is GuardLevel.OK
-    risk.observe("daily_loss", 8, NOW)  # the canary's $10 limit warns from 80%
+    risk.observe("daily_loss_share", D("0.008"), NOW)  # the canary's 1% limit warns from 80%
     risk.observe("mark_age_seconds", 1, NOW, "BTC-USD")
     risk.observe("mark_age_seconds", 2, NOW, "ETH-USD")
     after = risk.readings()
     loss = next(r for r in after if r.guard == "daily_loss")
-    assert (loss.value, loss.level, loss.limit) == (8.0, GuardLevel.WARNING, D(10))
+    assert (loss.value, loss.level, loss.limit) == (0.008, GuardLevel.WARNING, D("0.01"))
     stale = {r.scope: r.value for r in after if r.metric == "mark_age_seconds"}
     assert stale == {"BTC-USD": 1.0, "ETH-USD": 2.0}

@@ -37,6 +37,9 @@ def test_drawdown_and_period_losses_by_hand() -> None:
     assert out["daily_loss"].tolist() == pytest.approx([0, 100, 50, 150, -150])
     # each hour starts from the last equity of the hour before
     assert out["hourly_loss"].tolist() == pytest.approx([0, 100, 50, 150, -150])
+    # as shares of the equity each period opened with: 1000 for both at first, then 950
+    assert out["daily_loss_share"].tolist() == pytest.approx([0, 0.1, 0.05, 150 / 950, -150 / 950])
+    assert out["hourly_loss_share"].tolist() == pytest.approx([0, 0.1, 0.05, 150 / 950, -150 / 950])
 
 
 @given(
@@ -52,7 +55,7 @@ def test_a_stretch_at_once_equals_pieces_equals_one_at_a_time(values: list[float
     first, second = pieces.update(times[:cut], equity[:cut]), pieces.update(times[cut:], equity[cut:])
     single = EquityTracker(1000.0)
     each = [single.update(times[i : i + 1], equity[i : i + 1]) for i in range(len(values))]
-    for metric in ("drawdown", "daily_loss", "hourly_loss"):
+    for metric in ("drawdown", "daily_loss", "daily_loss_share", "hourly_loss", "hourly_loss_share"):
         assert np.allclose(np.r_[first[metric], second[metric]], whole[metric])
         assert np.allclose([e[metric][0] for e in each], whole[metric])
 

@@ -97,12 +97,14 @@ class HourlyTrend:
 
 
 def frame(minutes: list[Bar]) -> pd.DataFrame:
-    return pd.DataFrame(
+    candles = pd.DataFrame(
         {
             "time": pd.to_datetime([b.time for b in minutes], utc=True),
             **{k: [float(getattr(b, k)) for b in minutes] for k in ("open", "high", "low", "close", "volume")},
         }
     )
+    candles.attrs["product_id"] = minutes[0].product_id
+    return candles
 
 
 def test_the_backtest_steps_a_strategy_watching_wider_bars_as_live_does() -> None:
