@@ -77,8 +77,11 @@ def reading_line(reading: Mapping[str, Any], now: datetime) -> str:
     where = f" ({reading['scope']})" if reading["scope"] else ""
     if reading["value"] is None or reading["at"] is None:
         return f"last reading{where}: none yet"
-    age = (now - datetime.fromisoformat(reading["at"])).total_seconds()
-    return f"last reading{where}: {reading['value']:.4g} ({reading['level']}), {age:.0f} s ago"
+    at = datetime.fromisoformat(reading["at"])
+    age = (now - at).total_seconds()
+    # A sandbox session reads on its virtual clock, which may run ahead of this one: its time, not an age.
+    when = f"{age:.0f} s ago" if age >= 0 else f"at {at.isoformat(timespec='seconds')} (the session's clock)"
+    return f"last reading{where}: {reading['value']:.4g} ({reading['level']}), {when}"
 
 
 def sizing_lines(events: EventStore, method: str) -> list[str]:
