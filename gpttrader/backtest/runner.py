@@ -564,15 +564,11 @@ class _Engine:
         position)."""
         if self.state is TradingState.ACTIVE:
             return
-        position = self.portfolio.size(pid)
-        closing = Side.SELL if position > 0 else Side.BUY
-        kept = sum(
-            (w.remaining for w in self.working.values() if w.pid == pid and w.is_exit and w.request.side is closing),
-            ZERO,
-        )
+        exits = [(w.request.side, w.remaining) for w in self.working.values() if w.pid == pid and w.is_exit]
         entries = [(cid, w) for cid, w in self.working.items() if w.pid == pid and not w.is_exit]
         working = [(w.request.side, w.remaining) for _, w in entries]
-        for (cid, order), stop in zip(entries, stopped_by(self.state, position, working, kept=kept), strict=True):
+        stops = stopped_by(self.state, self.portfolio.size(pid), working, kept=exits)
+        for (cid, order), stop in zip(entries, stops, strict=True):
             if stop:
                 del self.working[cid]
                 self.journal.append(

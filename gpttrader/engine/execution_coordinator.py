@@ -665,20 +665,18 @@ class ExecutionCoordinator:
             return
         open_orders = self.orders.open_orders()
         for pid in {o.product_id for o in open_orders}:
-            position = self.portfolio.size(pid)
-            closing = Side.SELL if position > 0 else Side.BUY
-            mine = [o for o in open_orders if o.product_id == pid and self.ids.is_decision(o.client_order_id, pid)]
-            stoppable = [o for o in mine if o.order_id is not None and not o.status.is_unresolved]
-            kept = sum(
-                (
-                    o.request.size - o.filled_size
-                    for o in open_orders
-                    if o.product_id == pid and o.side is closing and o not in stoppable
-                ),
-                Decimal(0),
-            )
+            ours = [o for o in open_orders if o.product_id == pid]
+            stoppable = [
+                o
+                for o in ours
+                if self.ids.is_decision(o.client_order_id, pid)
+                and o.order_id is not None
+                and not o.status.is_unresolved
+            ]
+            kept = [(o.side, o.request.size - o.filled_size) for o in ours if o not in stoppable]
             working = [(o.side, o.request.size - o.filled_size) for o in stoppable]
-            for order, stop in zip(stoppable, stopped_by(state, position, working, kept=kept), strict=True):
+            stops = stopped_by(state, self.portfolio.size(pid), working, kept=kept)
+            for order, stop in zip(stoppable, stops, strict=True):
                 if stop:
                     self._stop(order, state)
 

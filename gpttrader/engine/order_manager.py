@@ -143,16 +143,21 @@ def held_by_state(state: TradingState, held: Decimal, change: Decimal) -> str | 
 
 
 def stopped_by(
-    state: TradingState, position: Decimal, orders: Sequence[tuple[Side, Decimal]], *, kept: Decimal = Decimal(0)
+    state: TradingState,
+    position: Decimal,
+    orders: Sequence[tuple[Side, Decimal]],
+    *,
+    kept: Sequence[tuple[Side, Decimal]] = (),
 ) -> list[bool]:
     """Which of a product's working orders (side, what is left to fill; oldest first) stop under `state`:
     under reduce-only or halted, every one that, filled after those kept before it, would not shrink the
-    position toward flat. `kept` is what orders that never stop (the exits) already take out of it. Judged
-    together, not one by one: two sells that each shrink a long alone may flip it short together."""
+    position toward flat. `kept` are the orders that never stop (the exits, those that cannot be cancelled):
+    what they may take out of the position comes first. Judged together, not one by one: two sells that each
+    shrink a long alone may flip it short together."""
     if state is TradingState.ACTIVE:
         return [False] * len(orders)
     closing = Side.SELL if position > 0 else Side.BUY
-    room = abs(position) - kept
+    room = abs(position) - sum((left for side, left in kept if side is closing), Decimal(0))
     stops = []
     for side, remaining in orders:
         fits = side is closing and position != 0 and remaining <= room

@@ -81,40 +81,14 @@ def build_catalog(today: datetime) -> dict[str, Listing]:
         )
         listings.append(Listing(product, price, name, "CBE", display_name=product.product_id))
     for expiry in futures_expiries(today):
-        stamp = expiry.strftime("%d%b%y").upper()
         for code, base, price, contract, tick in (
             ("BIT", "BTC", 95000.0, "0.01", "5"),
             ("ET", "ETH", 3500.0, "0.1", "0.5"),
         ):
-            product = Product(
-                product_id=f"{code}-{stamp}-CDE",
-                base_currency=base,
-                quote_currency="USD",
-                base_increment=Decimal(1),
-                quote_increment=Decimal(tick),
-                base_min_size=Decimal(1),
-                base_max_size=Decimal(5000),
-                quote_min_size=Decimal(0),
-                product_type=ProductType.FUTURE,
-                contract_size=Decimal(contract),
-                expiry=expiry,
-            )
+            product = _cfm_future(code, base, contract, tick, expiry)
             listings.append(Listing(product, price, "", "FCM", code, f"{base} {expiry:%d %b %y}"))
     for code, base, price, contract, tick in PERPETUAL_STYLE:
-        product = Product(
-            product_id=f"{code}-{PERPETUAL_STYLE_EXPIRY:%d%b%y}-CDE".upper(),
-            base_currency=base,
-            quote_currency="USD",
-            base_increment=Decimal(1),
-            quote_increment=Decimal(tick),
-            base_min_size=Decimal(1),
-            base_max_size=Decimal(5000),
-            quote_min_size=Decimal(0),
-            product_type=ProductType.FUTURE,
-            contract_size=Decimal(contract),
-            expiry=PERPETUAL_STYLE_EXPIRY,
-            perpetual_style=True,
-        )
+        product = _cfm_future(code, base, contract, tick, PERPETUAL_STYLE_EXPIRY, perpetual_style=True)
         listings.append(Listing(product, price, "", "FCM", code, f"{base} PERP"))
     for base, price, tick in (("BTC", 95000.0, "0.1"), ("ETH", 3500.0, "0.01")):
         product = Product(
@@ -131,3 +105,23 @@ def build_catalog(today: datetime) -> dict[str, Listing]:
         )
         listings.append(Listing(product, price, "", "INTX", f"{base}-PERP", f"{base} PERP"))
     return {listing.product_id: listing for listing in listings}
+
+
+def _cfm_future(
+    code: str, base: str, contract: str, tick: str, expiry: datetime, *, perpetual_style: bool = False
+) -> Product:
+    """A CFM future (monthly or perpetual-style: the same contract terms, a five-year expiry for the latter)."""
+    return Product(
+        product_id=f"{code}-{expiry:%d%b%y}-CDE".upper(),
+        base_currency=base,
+        quote_currency="USD",
+        base_increment=Decimal(1),
+        quote_increment=Decimal(tick),
+        base_min_size=Decimal(1),
+        base_max_size=Decimal(5000),
+        quote_min_size=Decimal(0),
+        product_type=ProductType.FUTURE,
+        contract_size=Decimal(contract),
+        expiry=expiry,
+        perpetual_style=perpetual_style,
+    )

@@ -125,7 +125,10 @@ def test_orders_that_each_shrink_a_position_are_judged_together() -> None:
     sells = [(Side.SELL, Decimal("0.8")), (Side.SELL, Decimal("0.8"))]
     assert stopped_by(TradingState.REDUCE_ONLY, Decimal(1), sells) == [False, True]
     # An exit already covering 0.5 of it leaves room for neither.
-    assert stopped_by(TradingState.REDUCE_ONLY, Decimal(1), sells, kept=Decimal("0.5")) == [True, True]
+    exit_order = [(Side.SELL, Decimal("0.5"))]
+    assert stopped_by(TradingState.REDUCE_ONLY, Decimal(1), sells, kept=exit_order) == [True, True]
+    # What a kept order on the other side (a resting buy back of a short) might take does not count here.
+    assert stopped_by(TradingState.REDUCE_ONLY, Decimal(1), sells, kept=[(Side.BUY, Decimal(1))]) == [False, True]
 
 
 def test_an_entry_expires_once_its_last_bar_has_closed() -> None:
